@@ -1,0 +1,52 @@
+"""What every command shares: turning user errors into one clear line and exit 2,
+and reading difficulty knobs from `--knob name=value`."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from typing import Any, Callable
+
+import typer
+
+from hybrid_trm.errors import HybridTRMError
+
+
+def user_errors(command: Callable) -> Callable:
+    """Run a command; a HybridTRMError becomes its message on stderr and exit code 2."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except HybridTRMError as err:
+            typer.echo(f"error: {err}", err=True)
+            raise typer.Exit(2) from None
+
+    return run
+
+
+def parse_knobs(knobs: list[str] | None) -> dict[str, Any]:
+    """`["depth=6", "ops=+-"]` -> `{"depth": 6, "ops": "+-"}`; values typed as they read."""
+    out: dict[str, Any] = {}
+    for item in knobs or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise HybridTRMError(f"--knob takes name=value, got {item!r}")
+        out[name.strip()] = _typed(value.strip())
+    return out
+
+
+def _typed(value: str) -> Any:
+    if value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    for cast in (int, float):
+        try:
+            return cast(value)
+        except ValueError:
+            pass
+    return value
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()

@@ -1,0 +1,93 @@
+"""`hybrid-trm eval`: accuracy of a checkpoint on a JSONL file or a named
+benchmark, as a table by depth and by arity, or as JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from hybrid_trm.domains import registry
+from hybrid_trm.domains.base import Example
+from hybrid_trm.errors import HybridTRMError
+
+from .common import user_errors
+
+
+def read_jsonl(path: Path, task: str) -> list[Example]:
+    if not path.is_file():
+        raise HybridTRMError(f"no such file: {path}")
+    examples = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            examples.append(Example(item["input"], str(item["answer"]), item.get("task", task)))
+        except (json.JSONDecodeError, KeyError, TypeError) as err:
+            raise HybridTRMError(f"{path}:{number}: not an example object with input and answer ({err})") from None
+    if not examples:
+        raise HybridTRMError(f"{path}: no examples")
+    return examples
+
+
+@user_errors
+def eval_command(
+    domain: Annotated[Optional[str], typer.Argument(help="Domain of the file's examples.")] = None,
+    file: Annotated[Optional[Path], typer.Argument(help="JSONL: {\"input\": ..., \"answer\": ...} a line.")] = None,
+    task: Annotated[Optional[str], typer.Option(help="Task (default: the domain's first).")] = None,
+    benchmark: Annotated[Optional[str], typer.Option(help="A shipped benchmark instead of a file: listops.")] = None,
+    checkpoint: Annotated[Optional[Path], typer.Option(help="Checkpoint (default: the shipped one).")] = None,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N examples.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Score a checkpoint: accuracy overall, by depth and by arity."""
+    from hybrid_trm import benchmarks, checkpoints, pretrained
+    from hybrid_trm.evaluate import evaluate_examples, load
+
+    if benchmark is not None:
+        if file is not None:
+            raise HybridTRMError("give either a FILE or --benchmark, not both")
+        domain, task, examples = benchmarks.load(benchmark)
+    elif domain is None or file is None:
+        raise HybridTRMError("give DOMAIN FILE.jsonl, or --benchmark NAME")
+    else:
+        task = registry.get(domain).task(task).name
+        examples = read_jsonl(file, task)
+        wrong = {e.task for e in examples} - {task}
+        if wrong:
+            raise HybridTRMError(f"{file} holds examples of task(s) {', '.join(sorted(wrong))}, not {task}; pass --task")
+    task = registry.get(domain).task(task).name
+    if limit:
+        examples = examples[:limit]
+    path = checkpoint or pretrained.path(domain, task)
+    if checkpoint is None and not checkpoints.exists(path):
+        raise HybridTRMError(f"no shipped checkpoint for {domain}/{task}; pass --checkpoint")
+    loaded = load(path, domain, task)
+    console = Console(stderr=True)
+    with Progress(console=console, transient=True, disable=json_output) as progress:
+        bar = progress.add_task(f"eval {domain}/{task}", total=len(examples))
+        report = evaluate_examples(
+            loaded.model, loaded.domain, loaded.task, examples,
+            progress=lambda done: progress.update(bar, completed=done),
+        )
+    if json_output:
+        out = report.to_json()
+        out.update({"domain": domain, "task": task, "benchmark": benchmark})
+        typer.echo(json.dumps(out))
+        return
+    name = benchmark or str(file)
+    Console().print(f"[bold]{name}[/]  {domain}/{task}  accuracy {report.accuracy:.2%}  (n={report.n})")
+    for title, rows in (("depth", report.by_depth), ("arity", report.by_arity)):
+        table = Table(title=f"by {title}")
+        table.add_column(title, justify="right")
+        table.add_column("accuracy", justify="right")
+        table.add_column("n", justify="right")
+        for key, (acc, n) in sorted(rows.items()):
+            table.add_row(str(key), f"{acc:.2%}", str(n))
+        Console().print(table)

@@ -1,0 +1,74 @@
+"""`hybrid-trm solve`: answer one input with a shipped (or given) checkpoint,
+verify the answer symbolically, and show the tree with every node's answer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from hybrid_trm.domains import registry
+from hybrid_trm.errors import HybridTRMError, ParseError
+
+from .common import user_errors
+
+
+def detect_domain(text: str) -> str:
+    """The one registered domain whose grammar accepts the text."""
+    accepted, errors = [], []
+    for name in registry.names():
+        try:
+            registry.get(name).parse(text)
+            accepted.append(name)
+        except ParseError as err:
+            errors.append(err)
+    if len(accepted) == 1:
+        return accepted[0]
+    if accepted:
+        raise HybridTRMError(f"the input parses in several domains ({', '.join(accepted)}); pass --domain")
+    # Report the domain whose parser read furthest: most likely the one meant.
+    raise max(errors, key=lambda e: (e.line, e.column))
+
+
+@user_errors
+def solve(
+    text: Annotated[str, typer.Argument(help="The input, e.g. \"3 - -2 * (4 + 1)\" or \"[MAX 2 9 [MIN 4 7 ] 0 ]\".")],
+    domain: Annotated[Optional[str], typer.Option(help="Domain (default: the one whose grammar accepts the input).")] = None,
+    task: Annotated[Optional[str], typer.Option(help="Task (default: the domain's first).")] = None,
+    checkpoint: Annotated[Optional[Path], typer.Option(help="Checkpoint to use (default: the shipped one).")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    trace: Annotated[bool, typer.Option(help="Show the tree with every node's predicted answer.")] = False,
+    verify: Annotated[bool, typer.Option(help="Check the answer with the domain's symbolic verifier.")] = True,
+) -> None:
+    """Answer one input with the tiny recursive model and check it symbolically."""
+    from hybrid_trm import checkpoints, pretrained
+    from hybrid_trm.evaluate import load
+    from hybrid_trm.solver import solve_text
+
+    if checkpoint is not None:
+        loaded = load(checkpoint, domain, task)  # domain and task default to the checkpoint's
+    else:
+        domain = domain or detect_domain(text)
+        task_name = registry.get(domain).task(task).name
+        path = pretrained.path(domain, task_name)
+        if not checkpoints.exists(path):
+            raise HybridTRMError(f"no shipped checkpoint for {domain}/{task_name}; train one and pass --checkpoint")
+        loaded = load(path, domain, task_name)
+    domain, task_name = loaded.domain.name, loaded.task.name
+    result = solve_text(loaded, text, verify=verify, trace=trace)
+    if json_output:
+        typer.echo(json.dumps(result.to_json()))
+        return
+    verdict = {True: "verified ✓", False: "WRONG ✗", None: "not checked"}[result.verified]
+    typer.echo(f"{result.answer}")
+    typer.echo(
+        f"  {domain}/{task_name}  confidence {result.confidence:.3f}  {verdict}  "
+        f"{result.nodes} nodes  {result.ms:.1f} ms"
+    )
+    if result.verified is not None or result.evidence:
+        typer.echo(f"  verifier: {result.evidence}")
+    if trace:
+        for line in result.trace_lines():
+            typer.echo(line)

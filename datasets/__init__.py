@@ -1,0 +1,1 @@
+"""Benchmark files with their licenses and provenance (installed as hybrid_trm.datasets)."""

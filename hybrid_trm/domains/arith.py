@@ -1,0 +1,159 @@
+"""Integer arithmetic: + - * and unary minus over multi-digit literals.
+
+Tasks: `exact` (the integer value, any sign, up to 12 digits) and `mod10` (the
+value mod 10, 0..9; mathematical mod, so -3 mod 10 = 7).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from ..errors import HybridTRMError, VerifierTimeout
+from ..grammar import Node, children, kind, postorder
+from ..verifiers.numeric import arith_combine, evaluate
+from .base import Domain, Example, IntegerTask, Task, Verdict, parse_integer
+
+DIGITS = tuple(str(d) for d in range(10))
+
+
+@dataclass(frozen=True)
+class ArithDifficulty:
+    # Tree height, drawn uniformly in [depth_min, depth]. One path from the root
+    # reaches that height; side branches stay shallow (side_depth), so deep trees
+    # stay small and test depth, not size.
+    depth: int = 6
+    depth_min: int = 1
+    side_depth: int = 2
+    # When set, the tree instead has this many operands (drawn in [operands_min,
+    # operands]) bracketed at random: the shape of the `exact` benchmark.
+    operands: int | None = None
+    operands_min: int = 2
+    digits: int = 1  # literals have 1..digits digits
+    ops: str = "+-*"  # binary operators to draw from
+    neg: float = 0.1  # chance that an operand is negated (unary minus)
+
+
+class ArithDomain(Domain):
+    name = "arith"
+    grammar = "arith"
+    tasks = {
+        "exact": IntegerTask("exact", DIGITS, "the integer value, any sign, up to 12 digits", digits=12),
+        "mod10": Task("mod10", DIGITS, "the value mod 10 (0..9)"),
+    }
+    Difficulty = ArithDifficulty
+    node_kinds = ("NUMBER", "add", "sub", "mul", "neg")
+
+    def generate(self, rng: random.Random, difficulty: ArithDifficulty, task: str) -> Example:
+        if difficulty.operands is not None:
+            n = rng.randint(difficulty.operands_min, difficulty.operands)
+            tree = _bracketed(rng, difficulty, n)
+        else:
+            tree = _spine(rng, difficulty, rng.randint(difficulty.depth_min, difficulty.depth))
+        text = _render(tree)
+        labels = self.label_subtrees(self.parse(text), task)
+        return Example(text, labels[-1], task, {"depth": _height(tree), "operands": _count_operands(tree)})
+
+    def label_subtrees(self, tree: Node, task: str) -> list[str | None]:
+        values: dict[int, int] = {}
+        labels: list[str | None] = []
+        limit = 10**self.tasks["exact"].digits
+        for node in postorder(tree):
+            args = [values.pop(id(c)) for c in children(node)]
+            value = _apply(kind(node), node, args)
+            values[id(node)] = value
+            if task == "mod10":
+                labels.append(str(value % 10))
+            else:
+                labels.append(str(value) if abs(value) < limit else None)
+        return labels
+
+    def verify(self, text: str, answer: str, task: str, budget_s: float = 2.0) -> Verdict:
+        try:
+            value = evaluate(self.parse(text), arith_combine, budget_s)
+        except VerifierTimeout as err:
+            return Verdict(None, None, str(err))
+        expected = value % 10 if task == "mod10" else value
+        evidence = f"{text.strip()} = {value}" + (f" ≡ {expected} (mod 10)" if task == "mod10" else "")
+        try:
+            correct = parse_integer(answer, f"answer to {task}") == expected
+        except HybridTRMError as err:
+            return Verdict(False, str(expected), f"{err}; {evidence}")
+        return Verdict(bool(correct), str(expected), evidence)
+
+
+def _apply(node_kind: str, node: Node, args: list[int]) -> int:
+    """Plain-integer arithmetic for labels; the verifier computes independently with sympy."""
+    if node_kind == "NUMBER":
+        return int(node)
+    if node_kind == "add":
+        return args[0] + args[1]
+    if node_kind == "sub":
+        return args[0] - args[1]
+    if node_kind == "mul":
+        return args[0] * args[1]
+    if node_kind == "neg":
+        return -args[0]
+    raise HybridTRMError(f"arith: unknown node {node_kind!r}")
+
+
+# Generated trees are tuples: ("num", int) | ("neg", t) | (op, left, right).
+
+
+def _literal(rng: random.Random, d: ArithDifficulty) -> tuple:
+    digits = rng.randint(1, d.digits)
+    low = 0 if digits == 1 else 10 ** (digits - 1)
+    leaf = ("num", rng.randint(low, 10**digits - 1))
+    return ("neg", leaf) if rng.random() < d.neg else leaf
+
+
+def _spine(rng: random.Random, d: ArithDifficulty, height: int) -> tuple:
+    """A tree of exactly `height` levels above its deepest literal."""
+    if height <= 0:
+        return ("num", rng.randint(0, 10**rng.randint(1, d.digits) - 1))
+    if rng.random() < d.neg:
+        return ("neg", _spine(rng, d, height - 1))
+    deep = _spine(rng, d, height - 1)
+    side = _spine(rng, d, rng.randint(0, min(d.side_depth, height - 1)))
+    left, right = (deep, side) if rng.random() < 0.5 else (side, deep)
+    return (rng.choice(d.ops), left, right)
+
+
+def _bracketed(rng: random.Random, d: ArithDifficulty, n: int) -> tuple:
+    """n operands joined by random operators under a random bracketing."""
+    if n == 1:
+        return _literal(rng, d)
+    k = rng.randint(1, n - 1)
+    return (rng.choice(d.ops), _bracketed(rng, d, k), _bracketed(rng, d, n - k))
+
+
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2}
+
+
+def _render(tree: tuple) -> str:
+    """Text that parses back to exactly this tree, with parentheses only where needed."""
+    if tree[0] == "num":
+        return str(tree[1])
+    if tree[0] == "neg":
+        inner = tree[1]
+        text = _render(inner)
+        return f"-({text})" if inner[0] in _PRECEDENCE else f"-{text}"
+    op, left, right = tree
+    lt, rt = _render(left), _render(right)
+    if left[0] in _PRECEDENCE and _PRECEDENCE[left[0]] < _PRECEDENCE[op]:
+        lt = f"({lt})"
+    if right[0] in _PRECEDENCE and _PRECEDENCE[right[0]] <= _PRECEDENCE[op]:
+        rt = f"({rt})"
+    return f"{lt} {op} {rt}"
+
+
+def _height(tree: tuple) -> int:
+    if tree[0] == "num":
+        return 0
+    return 1 + max(_height(t) for t in tree[1:])
+
+
+def _count_operands(tree: tuple) -> int:
+    if tree[0] == "num":
+        return 1
+    return sum(_count_operands(t) for t in tree[1:])

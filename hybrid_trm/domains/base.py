@@ -1,0 +1,146 @@
+"""What a domain is: a grammar, tasks with their answer vocabularies, a seeded
+generator with difficulty knobs, a labeller for every subtree, and a verifier.
+
+Nothing here imports torch: domains describe data; the model learns from it.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, ClassVar
+
+from ..errors import HybridTRMError
+from ..grammar import Node, parse
+
+
+@dataclass(frozen=True)
+class Task:
+    """A named question about an input whose answer is one class out of `answers`.
+
+    The model sees every answer as a grid of `positions` cells, each one of
+    `len(answers)` classes; a one-class task is the grid of one cell.
+    """
+
+    name: str
+    answers: tuple[str, ...]
+    description: str = ""
+
+    @property
+    def positions(self) -> int:
+        return 1
+
+    @property
+    def classes(self) -> int:
+        return len(self.answers)
+
+    def encode(self, answer: str) -> list[int]:
+        """The grid of class ids for an answer string; raises on an answer outside the task."""
+        try:
+            return [self.answers.index(answer.strip())]
+        except ValueError:
+            raise HybridTRMError(f"task {self.name}: {answer!r} is not one of {', '.join(self.answers)}") from None
+
+    def decode(self, grid: list[int]) -> str:
+        return self.answers[grid[0]]
+
+
+@dataclass(frozen=True)
+class IntegerTask(Task):
+    """An integer answer as a grid of decimal digits in ten's complement, least
+    significant first: addition, subtraction and negation then only carry upwards,
+    one position per inner step, and the sign needs no comparison of magnitudes."""
+
+    digits: int = 12  # largest magnitude: 10**digits - 1
+
+    @property
+    def positions(self) -> int:
+        return self.digits + 1  # one more digit carries the sign
+
+    def encode(self, answer: str) -> list[int]:
+        value = parse_integer(answer, self.name)
+        if abs(value) >= 10**self.digits:
+            raise HybridTRMError(f"task {self.name}: {value} has more than {self.digits} digits")
+        value %= 10**self.positions
+        return [(value // 10**i) % 10 for i in range(self.positions)]
+
+    def decode(self, grid: list[int]) -> str:
+        value = sum(d * 10**i for i, d in enumerate(grid))
+        if grid[-1] >= 5:
+            value -= 10**self.positions
+        return str(value)
+
+
+def parse_integer(text: str, what: str) -> int:
+    """An integer from a user's string, strictly (never evaluated as code)."""
+    stripped = text.strip()
+    body = stripped[1:] if stripped[:1] in "+-" else stripped
+    if not body.isdigit() or not body.isascii():
+        raise HybridTRMError(f"{what}: {text!r} is not an integer")
+    return int(stripped)
+
+
+@dataclass
+class Example:
+    input: str
+    answer: str
+    task: str
+    meta: dict[str, Any] = field(default_factory=dict)  # depth, arity, operands: what eval groups by
+
+    def to_json(self) -> dict[str, Any]:
+        return {"input": self.input, "answer": self.answer, "task": self.task, **self.meta}
+
+
+@dataclass
+class Verdict:
+    correct: bool | None  # None: the check did not finish within its budget
+    expected: str | None
+    evidence: str
+
+
+class Domain:
+    """Base class of every domain, built-in or plugin. Subclasses set the class
+    attributes and implement generate / label_subtrees / verify."""
+
+    name: ClassVar[str]
+    grammar: ClassVar[str]  # a built-in grammar name or a path to a .lark file
+    tasks: ClassVar[dict[str, Task]]
+    Difficulty: ClassVar[type]  # a dataclass of named knobs
+    node_kinds: ClassVar[tuple[str, ...]]  # every kind the grammar's trees can hold
+
+    def parse(self, text: str) -> Node:
+        return parse(self.grammar, text, domain=self.name)
+
+    def task(self, name: str | None) -> Task:
+        if name is None:
+            return next(iter(self.tasks.values()))
+        if name not in self.tasks:
+            from ..errors import UnknownDomainError
+
+            raise UnknownDomainError(
+                f"domain {self.name} has no task {name!r}; tasks: {', '.join(self.tasks)}"
+            )
+        return self.tasks[name]
+
+    def difficulty(self, **knobs: Any) -> Any:
+        known = {f.name for f in fields(self.Difficulty)}
+        unknown = set(knobs) - known
+        if unknown:
+            raise HybridTRMError(
+                f"domain {self.name}: unknown difficulty knob(s) {', '.join(sorted(unknown))}; knobs: {', '.join(sorted(known))}"
+            )
+        return replace(self.Difficulty(), **knobs)
+
+    def example(self, seed: int, index: int, difficulty: Any, task: str | None = None) -> Example:
+        """The index-th example of a seeded stream: reproducible on its own."""
+        return self.generate(random.Random(seed * 1_000_003 + index), difficulty, self.task(task).name)
+
+    def generate(self, rng: random.Random, difficulty: Any, task: str) -> Example:
+        raise NotImplementedError
+
+    def label_subtrees(self, tree: Node, task: str) -> list[str | None]:
+        """The answer of every subtree, in `grammar.postorder` order (None: no label)."""
+        raise NotImplementedError
+
+    def verify(self, text: str, answer: str, task: str, budget_s: float = 2.0) -> Verdict:
+        raise NotImplementedError

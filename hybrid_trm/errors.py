@@ -1,0 +1,43 @@
+"""The one exception root of hybrid-trm and the errors a user can cause.
+
+Every error a user can trigger with bad input derives from HybridTRMError; the CLI
+prints its message on one line (a parse error adds the caret context) and exits 2.
+"""
+
+from __future__ import annotations
+
+
+class HybridTRMError(Exception):
+    """Root of every error raised by hybrid-trm on bad input or usage."""
+
+
+class ParseError(HybridTRMError):
+    """Text that a domain's grammar does not accept.
+
+    Carries where (1-based line and column), the offending line with a caret under
+    the bad character, and which tokens the grammar expected there.
+    """
+
+    def __init__(self, domain: str, line: int, column: int, context: str, expected: list[str], found: str):
+        self.domain = domain
+        self.line = line
+        self.column = column
+        self.context = context
+        self.expected = expected
+        self.found = found
+        want = ", ".join(expected) if expected else "end of input"
+        super().__init__(
+            f"{domain}: cannot parse at line {line}, column {column}: found {found}, expected {want}\n{context}"
+        )
+
+
+class UnknownDomainError(HybridTRMError):
+    """A domain or task name that is not registered."""
+
+
+class CheckpointError(HybridTRMError):
+    """A checkpoint that is missing, unreadable, or does not fit the domain/task asked for."""
+
+
+class VerifierTimeout(HybridTRMError):
+    """A symbolic check that ran past its time budget."""

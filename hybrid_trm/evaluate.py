@@ -1,0 +1,138 @@
+"""Run a trained reasoner: load a checkpoint, predict answers for texts, and
+score examples with accuracy by depth and by arity."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from . import checkpoints
+from .domains import registry
+from .domains.base import Domain, Example, Task
+from .errors import CheckpointError
+from .grammar import children, postorder
+from .model.reasoner import ModelConfig, TreeReasoner
+from .trees import TreeTensors, batch, tensorize
+
+
+@dataclass
+class Loaded:
+    model: TreeReasoner
+    domain: Domain
+    task: Task
+    config: dict  # the checkpoint's JSON
+
+
+def load(path: str | Path, domain: str | None = None, task: str | None = None) -> Loaded:
+    """A checkpoint ready for inference; refuses one made for another domain or task."""
+    tensors, config = checkpoints.load(path)
+    if domain not in (None, config["domain"]) or task not in (None, config["task"]):
+        raise CheckpointError(
+            f"checkpoint {checkpoints.stem(path)} is for {config['domain']}/{config['task']}, "
+            f"not {domain or config['domain']}/{task or config['task']}"
+        )
+    dom = registry.get(config["domain"])
+    tsk = dom.task(config["task"])
+    if config["vocab"]["node_kinds"] != list(dom.node_kinds) or config["vocab"]["answers"] != list(tsk.answers):
+        raise CheckpointError(f"checkpoint {checkpoints.stem(path)}: its vocabulary does not match domain {dom.name} as installed")
+    model = TreeReasoner(ModelConfig(**config["model"]))
+    try:
+        model.load_state_dict(checkpoints.section(tensors, "model"))
+    except RuntimeError as err:
+        raise CheckpointError(f"checkpoint {checkpoints.stem(path)}: weights do not fit its config ({err})") from None
+    model.eval()
+    return Loaded(model, dom, tsk, config)
+
+
+@dataclass
+class Prediction:
+    answer: str
+    confidence: float
+    node_answers: list[str] = field(default_factory=list)  # every node, in postorder
+
+
+@torch.no_grad()
+def predict_trees(model: TreeReasoner, task: Task, trees: list[TreeTensors], node_answers: bool = False) -> list[Prediction]:
+    tree_batch = batch(trees)
+    probs = torch.softmax(model(tree_batch, with_loss=False).final, dim=-1)  # (N, P, C)
+    best, grid = probs.max(dim=-1)  # (N, P)
+    confidence = best.prod(dim=-1)
+    roots = tree_batch.roots.tolist()
+    out = [Prediction(task.decode(grid[r].tolist()), float(confidence[r])) for r in roots]
+    if node_answers:
+        # Batch positions back to each tree's postorder: nodes were sorted stably by height.
+        order = torch.argsort(tree_batch.tree * (tree_batch.nodes + 1) + _postorder_rank(trees, tree_batch))
+        for pred, idx in zip(out, torch.split(order, [t.nodes for t in trees])):
+            pred.node_answers = [task.decode(grid[i].tolist()) for i in idx.tolist()]
+    return out
+
+
+def _postorder_rank(trees: list[TreeTensors], tree_batch) -> torch.Tensor:
+    """Each batch node's index in its own tree's postorder."""
+    ranks = torch.cat([torch.arange(t.nodes) for t in trees])
+    heights = torch.cat([torch.from_numpy(t.height) for t in trees])
+    order = torch.argsort(heights, stable=True)
+    return ranks[order]
+
+
+def predict(model: TreeReasoner, domain: Domain, task: Task, texts: list[str], batch_size: int = 256) -> list[Prediction]:
+    out: list[Prediction] = []
+    for i in range(0, len(texts), batch_size):
+        trees = [tensorize(domain, domain.parse(t), task) for t in texts[i : i + batch_size]]
+        out.extend(predict_trees(model, task, trees))
+    return out
+
+
+@dataclass
+class Report:
+    accuracy: float
+    n: int
+    by_depth: dict[int, tuple[float, int]]  # depth -> (accuracy, n)
+    by_arity: dict[int, tuple[float, int]]  # largest number of children of any node -> (accuracy, n)
+
+    def to_json(self) -> dict:
+        def table(rows):
+            return {str(k): {"accuracy": a, "n": n} for k, (a, n) in sorted(rows.items())}
+
+        return {"accuracy": self.accuracy, "n": self.n, "by_depth": table(self.by_depth), "by_arity": table(self.by_arity)}
+
+
+def same_answer(task: Task, predicted: str, expected: str) -> bool:
+    """Compare as the task's grids, so "007" and "7" are one integer."""
+    try:
+        return task.encode(predicted) == task.encode(expected)
+    except Exception:
+        return predicted.strip() == expected.strip()
+
+
+def evaluate_examples(model: TreeReasoner, domain: Domain, task: Task, examples: list[Example], batch_size: int = 256, progress=None) -> Report:
+    was_training = model.training
+    model.eval()
+    correct: list[bool] = []
+    depths: list[int] = []
+    arities: list[int] = []
+    for i in range(0, len(examples), batch_size):
+        chunk = examples[i : i + batch_size]
+        parsed = [domain.parse(ex.input) for ex in chunk]
+        trees = [tensorize(domain, tree, task) for tree in parsed]
+        for ex, tree, tensors, pred in zip(chunk, parsed, trees, predict_trees(model, task, trees)):
+            correct.append(same_answer(task, pred.answer, ex.answer))
+            depths.append(int(tensors.height.max()))
+            arities.append(max(len(children(n)) for n in postorder(tree)))
+        if progress:
+            progress(len(correct))
+    model.train(was_training)
+    return Report(
+        accuracy=sum(correct) / max(1, len(correct)), n=len(correct),
+        by_depth=_group(depths, correct), by_arity=_group(arities, correct),
+    )
+
+
+def _group(keys: list[int], correct: list[bool]) -> dict[int, tuple[float, int]]:
+    groups: dict[int, list[bool]] = defaultdict(list)
+    for k, c in zip(keys, correct):
+        groups[k].append(c)
+    return {k: (sum(v) / len(v), len(v)) for k, v in groups.items()}

@@ -1,0 +1,61 @@
+"""The one recursive cell, shared by every node of every tree (TRM on trees).
+
+For a slice of nodes (one tree level across the batch) with input x, the cell
+refines a latent z and an answer y, both grids of P positions (P = 1 for a
+one-class answer, the digits of an integer otherwise):
+
+    repeat T outer cycles:
+        repeat n times: z = net(x + y + z + carry(z one position down))
+        y = net(y + z)
+
+One two-layer network serves both updates, as in TRM. The carry term lets
+position i read position i-1, so a carry climbs one digit per inner step; its
+weights are shared across positions, so the cell does not care how many digits
+a number has.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim: int, eps: float = 1e-6):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(dim))
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+class RecursiveCell(nn.Module):
+    def __init__(self, hidden: int, expansion: int):
+        super().__init__()
+        self.up = nn.Linear(hidden, hidden * expansion)
+        self.down = nn.Linear(hidden * expansion, hidden)
+        # Post-norm keeps z and y at one scale however many times the cell runs.
+        self.norm = RMSNorm(hidden)
+        self.carry = nn.Linear(hidden, hidden, bias=False)
+        self.carry_in = nn.Parameter(torch.zeros(hidden))  # what position 0 reads below itself
+
+    def net(self, u: torch.Tensor) -> torch.Tensor:
+        return self.norm(u + self.down(nn.functional.gelu(self.up(u))))
+
+    def below(self, z: torch.Tensor) -> torch.Tensor:
+        """z shifted one position up the grid: position i sees position i-1."""  # (N, P, H)
+        first = self.carry_in.expand(z.shape[0], 1, -1)
+        return torch.cat([first, z[:, :-1]], dim=1)
+
+    def latent_step(self, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        return self.net(x + y + z + self.carry(self.below(z)))
+
+    def answer_step(self, y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        return self.net(y + z)
+
+    def cycle(self, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor, inner_steps: int):
+        """One outer cycle: n latent updates, then one answer update."""
+        for _ in range(inner_steps):
+            z = self.latent_step(x, y, z)
+        return self.answer_step(y, z), z

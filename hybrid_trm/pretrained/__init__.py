@@ -1,0 +1,11 @@
+"""Shipped checkpoints, one per domain/task: `<domain>-<task>.safetensors` + `.json`.
+Each is reproduced by `hybrid-trm train --preset <domain>-<task>` (see training/presets.py)."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+
+def path(domain: str, task: str) -> Path:
+    return Path(str(resources.files(__name__).joinpath(f"{domain}-{task}")))

@@ -1,0 +1,77 @@
+"""One input, end to end: parse, tensorize, run the reasoner, verify. Timed."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import lark
+
+from .domains.base import Verdict
+from .evaluate import Loaded, predict_trees
+from .grammar import Node, children, kind, postorder
+from .trees import tensorize
+
+
+@dataclass
+class Solution:
+    domain: str
+    task: str
+    answer: str
+    confidence: float
+    verified: bool | None
+    expected: str | None
+    evidence: str
+    nodes: int
+    steps_mean: float  # inner steps per node (latent updates, all outer cycles)
+    ms: float  # parse + model + verify, after the model is loaded
+    tree: Node | None = None
+    node_answers: list[str] = field(default_factory=list)
+    node_expected: list[str | None] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "domain": self.domain, "task": self.task, "answer": self.answer,
+            "confidence": round(self.confidence, 6), "verified": self.verified,
+            "expected": self.expected, "evidence": self.evidence, "nodes": self.nodes,
+            "steps_mean": self.steps_mean, "ms": round(self.ms, 3),
+        }
+
+    def trace_lines(self) -> list[str]:
+        """The tree, one node a line, indented by depth, with predicted (and true) answers."""
+        if self.tree is None:
+            return []
+        order = postorder(self.tree)
+        index = {id(n): i for i, n in enumerate(order)}
+        lines = []
+        stack = [(self.tree, 0)]
+        while stack:
+            node, depth = stack.pop()
+            i = index[id(node)]
+            label = f"{kind(node)} {node}" if isinstance(node, lark.Token) else kind(node)
+            note = ""
+            if self.node_expected:
+                truth = self.node_expected[i]
+                note = "" if truth is None or truth == self.node_answers[i] else f"   (expected {truth})"
+            lines.append(f"{'  ' * min(depth, 40)}{label} → {self.node_answers[i]}{note}")
+            for child in reversed(children(node)):
+                stack.append((child, depth + 1))
+        return lines
+
+
+def solve_text(loaded: Loaded, text: str, verify: bool = True, trace: bool = False) -> Solution:
+    start = time.perf_counter()
+    domain, task, model = loaded.domain, loaded.task, loaded.model
+    tree = domain.parse(text)
+    tensors = tensorize(domain, tree, task)
+    prediction = predict_trees(model, task, [tensors], node_answers=trace)[0]
+    verdict = domain.verify(text, prediction.answer, task.name) if verify else Verdict(None, None, "")
+    ms = (time.perf_counter() - start) * 1000
+    expected_nodes = domain.label_subtrees(tree, task.name) if trace else []
+    cfg = model.config
+    return Solution(
+        domain=domain.name, task=task.name, answer=prediction.answer, confidence=prediction.confidence,
+        verified=verdict.correct, expected=verdict.expected, evidence=verdict.evidence,
+        nodes=tensors.nodes, steps_mean=float(cfg.inner_steps * cfg.outer_cycles), ms=ms,
+        tree=tree if trace else None, node_answers=prediction.node_answers, node_expected=expected_nodes,
+    )

@@ -1,0 +1,171 @@
+"""Training with deep supervision: every labelled subtree, every outer cycle.
+
+Batches come from the domain's seeded generator, one stream per run: the batch
+of step s is a pure function of (seed, s), so a resumed run sees exactly the
+batches an uninterrupted one would. A background worker builds them while the
+model trains. Weights are averaged (EMA) for evaluation and inference.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from .. import checkpoints
+from ..domains import registry
+from ..evaluate import Report, evaluate_examples
+from ..model.reasoner import ModelConfig, TreeReasoner
+from ..trees import batch, encode_texts
+
+
+@dataclass
+class TrainConfig:
+    domain: str
+    task: str
+    difficulty: dict[str, Any] = field(default_factory=dict)  # the domain's knobs for training data
+    eval_difficulty: dict[str, Any] = field(default_factory=dict)  # held-out data for periodic eval
+    steps: int = 3000
+    batch_size: int = 64  # trees per step
+    lr: float = 2e-3
+    warmup: int = 200
+    weight_decay: float = 0.01
+    ema: float = 0.995  # weight average used for eval and inference
+    seed: int = 0
+    eval_every: int = 500
+    eval_examples: int = 500
+    save_every: int = 250
+    hidden: int = 64
+    expansion: int = 4
+    inner_steps: int = 3
+    outer_cycles: int = 2
+
+
+class GeneratedBatches(torch.utils.data.IterableDataset):
+    """Step s's batch, for s = start, start+1, ...: built from examples seeded by (seed, s)."""
+
+    def __init__(self, config: TrainConfig, start: int):
+        self.config, self.start = config, start
+
+    def __iter__(self):
+        cfg = self.config
+        domain = registry.get(cfg.domain)
+        task = domain.task(cfg.task)
+        difficulty = domain.difficulty(**cfg.difficulty)
+        step = self.start
+        while True:
+            texts = [domain.example(cfg.seed, step * cfg.batch_size + i, difficulty, task.name).input for i in range(cfg.batch_size)]
+            yield batch(encode_texts(domain, task, texts, label_subtrees=True))
+            step += 1
+
+
+def build_model(config: TrainConfig) -> TreeReasoner:
+    domain = registry.get(config.domain)
+    task = domain.task(config.task)
+    return TreeReasoner(
+        ModelConfig(
+            kinds=len(domain.node_kinds), classes=task.classes, positions=task.positions,
+            hidden=config.hidden, expansion=config.expansion,
+            inner_steps=config.inner_steps, outer_cycles=config.outer_cycles,
+        )
+    )
+
+
+def learning_rate(config: TrainConfig, step: int) -> float:
+    if step < config.warmup:
+        return config.lr * (step + 1) / config.warmup
+    progress = (step - config.warmup) / max(1, config.steps - config.warmup)
+    return config.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+def checkpoint_config(config: TrainConfig, model: TreeReasoner, step: int, metrics: dict) -> dict:
+    domain = registry.get(config.domain)
+    task = domain.task(config.task)
+    return {
+        "domain": config.domain,
+        "task": config.task,
+        "step": step,
+        "vocab": {"node_kinds": list(domain.node_kinds), "answers": list(task.answers), "positions": task.positions},
+        "model": model.config.to_json(),
+        "parameters": model.parameter_count(),
+        "training": asdict(config),
+        "metrics": metrics,
+    }
+
+
+Progress = Callable[[int, dict], None]
+
+
+def train(config: TrainConfig, out: str | Path, resume: bool = True, on_step: Progress | None = None) -> dict:
+    """Train, writing `out` every save_every steps and at the end; resume from `out` if it exists."""
+    torch.manual_seed(config.seed)
+    model = build_model(config)
+    ema = build_model(config)
+    ema.load_state_dict(model.state_dict())
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    start, metrics = 0, {"train_seconds": 0.0}
+    if resume and checkpoints.exists(out):
+        start, metrics = _restore(out, config, model, ema, optimizer)
+    domain = registry.get(config.domain)
+    eval_set = [
+        domain.example(config.seed + 1, i, domain.difficulty(**(config.eval_difficulty or config.difficulty)), config.task)
+        for i in range(config.eval_examples)
+    ]
+    loader = torch.utils.data.DataLoader(GeneratedBatches(config, start), batch_size=None, num_workers=1)
+    clock = time.monotonic()
+    seconds0 = metrics["train_seconds"]
+    step = start
+    for step, tree_batch in zip(range(start, config.steps), loader):
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(config, step)
+        output = model(tree_batch)
+        optimizer.zero_grad(set_to_none=True)
+        output.loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        with torch.no_grad():
+            for e, p in zip(ema.parameters(), model.parameters()):
+                e.lerp_(p, 1 - config.ema)
+        done = step + 1
+        metrics["train_seconds"] = seconds0 + time.monotonic() - clock
+        metrics["loss"] = round(output.loss.item(), 5)
+        if done % config.eval_every == 0 or done == config.steps:
+            report = evaluate_examples(ema, domain, domain.task(config.task), eval_set)
+            metrics["eval_accuracy"] = report.accuracy
+        if on_step:
+            on_step(done, metrics)
+        if done % config.save_every == 0 or done == config.steps:
+            _save(out, config, model, ema, optimizer, done, metrics)
+    return metrics
+
+
+def _save(out, config, model, ema, optimizer, step, metrics) -> None:
+    tensors = checkpoints.prefixed("model", ema.state_dict())
+    tensors.update(checkpoints.prefixed("train.raw", model.state_dict()))
+    for index, state in optimizer.state_dict()["state"].items():
+        for key, value in state.items():
+            tensors[f"train.optim.{index}.{key}"] = torch.as_tensor(value)
+    checkpoints.save(out, tensors, checkpoint_config(config, model, step, dict(metrics)))
+
+
+def _restore(out, config, model, ema, optimizer) -> tuple[int, dict]:
+    tensors, saved = checkpoints.load(out)
+    if (saved["domain"], saved["task"]) != (config.domain, config.task) or saved["model"] != model.config.to_json():
+        raise checkpoints.CheckpointError(
+            f"checkpoint {checkpoints.stem(out)} was trained for {saved['domain']}/{saved['task']} with another "
+            "model shape; pass another --out or --no-resume"
+        )
+    ema.load_state_dict(checkpoints.section(tensors, "model"))
+    model.load_state_dict(checkpoints.section(tensors, "train.raw"))
+    state = optimizer.state_dict()
+    moments: dict[int, dict] = {}
+    for key, value in checkpoints.section(tensors, "train.optim").items():
+        index, name = key.split(".", 1)
+        moments.setdefault(int(index), {})[name] = value
+    state["state"] = moments
+    optimizer.load_state_dict(state)
+    return saved["step"], saved["metrics"]

@@ -1,0 +1,30 @@
+"""The training runs behind the shipped checkpoints: `hybrid-trm train --preset NAME`
+reproduces `hybrid_trm/pretrained/NAME` on a 2-core CPU."""
+
+from __future__ import annotations
+
+from .loop import TrainConfig
+
+PRESETS: dict[str, TrainConfig] = {
+    # Trained on trees of height <= 6; evaluated at depth 20 and 40.
+    "arith-mod10": TrainConfig(
+        domain="arith", task="mod10",
+        difficulty={"depth": 6, "digits": 3},
+        eval_difficulty={"depth": 20, "depth_min": 20, "digits": 3},
+        steps=3000, lr=3e-3,
+    ),
+    # + and - over 1-3 digit literals, 2..6 operands; evaluated on 7..18.
+    "arith-exact": TrainConfig(
+        domain="arith", task="exact",
+        difficulty={"operands": 6, "digits": 3, "ops": "+-"},
+        eval_difficulty={"operands": 18, "operands_min": 7, "digits": 3, "ops": "+-"},
+        steps=3000, lr=3e-3, inner_steps=4, outer_cycles=4,
+    ),
+    # The benchmark's own shape (2..5 arguments, a quarter of them lists), depth <= 10.
+    "listops-value": TrainConfig(
+        domain="listops", task="value",
+        difficulty={"depth": 10},
+        eval_difficulty={"depth": 20, "depth_min": 11},
+        steps=3000, lr=3e-3,
+    ),
+}

@@ -1,0 +1,176 @@
+"""Parse trees to tensors: lark tree -> TreeTensors (one tree) -> TreeBatch (many,
+level-sorted), and `to_pyg` for users who want the same trees as a torch_geometric graph.
+
+A TreeBatch sorts every node of every tree by height, so the nodes of one height
+across the whole batch are one contiguous slice: the model runs one tensor
+operation per level, and the number of sequential steps is the height of the
+tallest tree, not the number of nodes. Conversion is iterative (any depth) and
+keeps child order; arity is unbounded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import lark
+import numpy as np
+import torch
+
+from .domains.base import Domain, Task
+from .errors import HybridTRMError
+from .grammar import Node, children, kind, postorder
+
+NO_LITERAL = 10  # literal-digit id of a node that is not a number
+IGNORE = -100  # label of a node or grid cell without a label (cross-entropy ignores it)
+
+
+@dataclass
+class TreeTensors:
+    """One tree, nodes in postorder (children first, root last)."""
+
+    kind: np.ndarray  # (N,) node kind id
+    literal: np.ndarray  # (N, P) digits of a number leaf, least significant first; NO_LITERAL elsewhere
+    parent: np.ndarray  # (N,) parent index, -1 at the root
+    child_rank: np.ndarray  # (N,) 0 for a first child, 1.. for later ones
+    height: np.ndarray  # (N,) 0 at leaves
+    labels: np.ndarray  # (N, P) class ids, IGNORE where unlabelled
+
+    @property
+    def nodes(self) -> int:
+        return len(self.kind)
+
+
+def tensorize(domain: Domain, tree: Node, task: Task, labels: list[str | None] | None = None) -> TreeTensors:
+    """Turn a parsed tree (and optionally its subtree labels, in postorder) into arrays."""
+    order = postorder(tree)
+    n, p = len(order), task.positions
+    index = {id(node): i for i, node in enumerate(order)}
+    kind_ids = {k: i for i, k in enumerate(domain.node_kinds)}
+    kinds = np.empty(n, dtype=np.int64)
+    literal = np.full((n, p), NO_LITERAL, dtype=np.int64)
+    parent = np.full(n, -1, dtype=np.int64)
+    rank = np.zeros(n, dtype=np.int64)
+    height = np.zeros(n, dtype=np.int64)
+    for i, node in enumerate(order):
+        k = kind(node)
+        if k not in kind_ids:
+            raise HybridTRMError(f"{domain.name}: node kind {k!r} is not among the domain's node_kinds")
+        kinds[i] = kind_ids[k]
+        if isinstance(node, lark.Token) and node.value.isdigit():
+            digits = node.value[::-1]
+            if len(digits) > p > 1:
+                raise HybridTRMError(f"{domain.name}/{task.name}: the number {node.value} has more than {p - 1} digits")
+            digits = digits[:p]  # one position: the last digit, which is all mod 10 needs
+            literal[i, :] = 0
+            literal[i, : len(digits)] = [int(c) for c in digits]
+        for r, child in enumerate(children(node)):
+            c = index[id(child)]
+            parent[c], rank[c] = i, r
+            height[i] = max(height[i], height[c] + 1)
+    grid = np.full((n, p), IGNORE, dtype=np.int64)
+    if labels is not None:
+        for i, answer in enumerate(labels):
+            if answer is not None:
+                grid[i] = task.encode(answer)
+    return TreeTensors(kinds, literal, parent, rank, height, grid)
+
+
+@dataclass
+class TreeBatch:
+    """Many trees, nodes sorted by height: level h is the slice levels[h]."""
+
+    kind: torch.Tensor  # (N,)
+    literal: torch.Tensor  # (N, P)
+    labels: torch.Tensor  # (N, P)
+    height: torch.Tensor  # (N,)
+    levels: list[tuple[int, int]]  # [start, end) of each height
+    first_child: torch.Tensor  # (N,) index of the node's first child, -1 at leaves
+    rest_child: torch.Tensor  # (E,) later children ...
+    rest_parent: torch.Tensor  # (E,) ... and their parents, sorted by the parent's position
+    rest_levels: list[tuple[int, int]]  # [start, end) into rest_* for the parents of each height
+    roots: torch.Tensor  # (B,) root of each tree
+    tree: torch.Tensor  # (N,) which tree a node belongs to
+
+    @property
+    def nodes(self) -> int:
+        return len(self.kind)
+
+    @property
+    def trees(self) -> int:
+        return len(self.roots)
+
+
+def batch(trees: list[TreeTensors]) -> TreeBatch:
+    """Concatenate trees and sort all nodes by height (stable: postorder within a level)."""
+    if not trees:
+        raise HybridTRMError("cannot batch zero trees")
+    sizes = np.array([t.nodes for t in trees])
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    kind = np.concatenate([t.kind for t in trees])
+    literal = np.concatenate([t.literal for t in trees])
+    labels = np.concatenate([t.labels for t in trees])
+    height = np.concatenate([t.height for t in trees])
+    tree_id = np.repeat(np.arange(len(trees)), sizes)
+    parent = np.concatenate([np.where(t.parent >= 0, t.parent + o, -1) for t, o in zip(trees, offsets)])
+    rank = np.concatenate([t.child_rank for t in trees])
+    roots = offsets + sizes - 1
+
+    order = np.argsort(height, kind="stable")
+    new_pos = np.empty_like(order)
+    new_pos[order] = np.arange(len(order))
+    kind, literal, labels, height, tree_id = kind[order], literal[order], labels[order], height[order], tree_id[order]
+    parent = parent[order]
+    parent = np.where(parent >= 0, new_pos[np.maximum(parent, 0)], -1)
+    rank = rank[order]
+    roots = new_pos[roots]
+
+    bounds = np.searchsorted(height, np.arange(height.max() + 2))
+    levels = [(int(bounds[h]), int(bounds[h + 1])) for h in range(height.max() + 1)]
+
+    first_child = np.full(len(kind), -1, dtype=np.int64)
+    is_first = (parent >= 0) & (rank == 0)
+    first_child[parent[is_first]] = np.nonzero(is_first)[0]
+    rest = np.nonzero((parent >= 0) & (rank > 0))[0]
+    rest_parent = parent[rest]
+    by_parent = np.argsort(rest_parent, kind="stable")
+    rest, rest_parent = rest[by_parent], rest_parent[by_parent]
+    parent_height = height[rest_parent]
+    rest_bounds = np.searchsorted(parent_height, np.arange(height.max() + 2))
+    rest_levels = [(int(rest_bounds[h]), int(rest_bounds[h + 1])) for h in range(height.max() + 1)]
+
+    as_tensor = torch.from_numpy
+    return TreeBatch(
+        as_tensor(kind), as_tensor(literal), as_tensor(labels), as_tensor(height), levels,
+        as_tensor(first_child), as_tensor(rest), as_tensor(rest_parent), rest_levels,
+        as_tensor(roots), as_tensor(tree_id),
+    )
+
+
+def to_pyg(trees: list[TreeTensors]):
+    """The same trees as a torch_geometric Batch: edges child -> parent, with the
+    child's rank among its siblings as an edge attribute (order matters)."""
+    from torch_geometric.data import Batch, Data
+
+    graphs = []
+    for t in trees:
+        child = np.nonzero(t.parent >= 0)[0]
+        edge_index = torch.from_numpy(np.stack([child, t.parent[child]]))
+        graphs.append(
+            Data(
+                kind=torch.from_numpy(t.kind), literal=torch.from_numpy(t.literal),
+                y=torch.from_numpy(t.labels), height=torch.from_numpy(t.height),
+                edge_index=edge_index, edge_attr=torch.from_numpy(t.child_rank[child]),
+                num_nodes=t.nodes,
+            )
+        )
+    return Batch.from_data_list(graphs)
+
+
+def encode_texts(domain: Domain, task: Task, texts: list[str], label_subtrees: bool = False) -> list[TreeTensors]:
+    """Parse and tensorize texts; with label_subtrees, every node carries its exact answer."""
+    out = []
+    for text in texts:
+        tree = domain.parse(text)
+        labels = domain.label_subtrees(tree, task.name) if label_subtrees else None
+        out.append(tensorize(domain, tree, task, labels))
+    return out
