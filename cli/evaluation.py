@@ -28,6 +28,8 @@ def read_jsonl(path: Path, task: str) -> list[Example]:
             continue
         try:
             item = json.loads(line)
+            if not isinstance(item["input"], str):
+                raise TypeError("input must be a string")
             examples.append(Example(item["input"], str(item["answer"]), item.get("task", task)))
         except (json.JSONDecodeError, KeyError, TypeError) as err:
             raise HybridTRMError(f"{path}:{number}: not an example object with input and answer ({err})") from None
@@ -57,6 +59,10 @@ def eval_command(
     elif domain is None or file is None:
         raise HybridTRMError("give DOMAIN FILE.jsonl, or --benchmark NAME")
     else:
+        if task is None and checkpoint is not None:
+            saved = checkpoints.load(checkpoint)[1]
+            if saved["domain"] == domain:
+                task = saved["task"]  # the checkpoint says which task it answers
         task = registry.get(domain).task(task).name
         examples = read_jsonl(file, task)
         wrong = {e.task for e in examples} - {task}

@@ -29,9 +29,14 @@ def stem(path: str | Path) -> Path:
     return path.with_suffix("") if path.suffix in (".safetensors", ".json") else path
 
 
-def exists(path: str | Path) -> bool:
+def files(path: str | Path) -> tuple[Path, Path]:
+    """The (tensors, config) pair of a checkpoint; `runs/lr0.003` keeps its dot."""
     base = stem(path)
-    return base.with_suffix(".safetensors").is_file() and base.with_suffix(".json").is_file()
+    return base.with_name(base.name + ".safetensors"), base.with_name(base.name + ".json")
+
+
+def exists(path: str | Path) -> bool:
+    return all(f.is_file() for f in files(path))
 
 
 def save(path: str | Path, tensors: dict[str, torch.Tensor], config: dict) -> Path:
@@ -39,7 +44,7 @@ def save(path: str | Path, tensors: dict[str, torch.Tensor], config: dict) -> Pa
     base.parent.mkdir(parents=True, exist_ok=True)
     config = {"format": FORMAT, **config}
     step = str(config.get("step", 0))
-    tensor_file, json_file = base.with_suffix(".safetensors"), base.with_suffix(".json")
+    tensor_file, json_file = files(base)
     tmp_tensors = tensor_file.with_name(tensor_file.name + ".tmp")
     tmp_json = json_file.with_name(json_file.name + ".tmp")
     save_file({k: v.detach().contiguous() for k, v in tensors.items()}, str(tmp_tensors), metadata={"step": step})
@@ -51,7 +56,7 @@ def save(path: str | Path, tensors: dict[str, torch.Tensor], config: dict) -> Pa
 
 def load(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
     base = stem(path)
-    tensor_file, json_file = base.with_suffix(".safetensors"), base.with_suffix(".json")
+    tensor_file, json_file = files(base)
     for f in (tensor_file, json_file):
         if not f.is_file():
             raise CheckpointError(f"checkpoint {base}: missing {f.name}")

@@ -34,6 +34,7 @@ class TreeTensors:
     child_rank: np.ndarray  # (N,) 0 for a first child, 1.. for later ones
     height: np.ndarray  # (N,) 0 at leaves
     labels: np.ndarray  # (N, P) class ids, IGNORE where unlabelled
+    prefix_labels: np.ndarray  # (N, P) as a child: its parent's answer over the children up to it
 
     @property
     def nodes(self) -> int:
@@ -58,7 +59,7 @@ def tensorize(domain: Domain, tree: Node, task: Task, labels: list[str | None] |
         kinds[i] = kind_ids[k]
         if isinstance(node, lark.Token) and node.value.isdigit():
             digits = node.value[::-1]
-            if len(digits) > p > 1:
+            if p > 1 and len(digits) > p - 1:  # the top position is the sign
                 raise HybridTRMError(f"{domain.name}/{task.name}: the number {node.value} has more than {p - 1} digits")
             digits = digits[:p]  # one position: the last digit, which is all mod 10 needs
             literal[i, :] = 0
@@ -68,11 +69,15 @@ def tensorize(domain: Domain, tree: Node, task: Task, labels: list[str | None] |
             parent[c], rank[c] = i, r
             height[i] = max(height[i], height[c] + 1)
     grid = np.full((n, p), IGNORE, dtype=np.int64)
+    prefix_grid = np.full((n, p), IGNORE, dtype=np.int64)
     if labels is not None:
         for i, answer in enumerate(labels):
             if answer is not None:
                 grid[i] = task.encode(answer)
-    return TreeTensors(kinds, literal, parent, rank, height, grid)
+        for i, answer in enumerate(domain.label_prefixes(tree, task.name)):
+            if answer is not None:
+                prefix_grid[i] = task.encode(answer)
+    return TreeTensors(kinds, literal, parent, rank, height, grid, prefix_grid)
 
 
 @dataclass
@@ -82,12 +87,12 @@ class TreeBatch:
     kind: torch.Tensor  # (N,)
     literal: torch.Tensor  # (N, P)
     labels: torch.Tensor  # (N, P)
+    prefix_labels: torch.Tensor  # (N, P) see TreeTensors
     height: torch.Tensor  # (N,)
     levels: list[tuple[int, int]]  # [start, end) of each height
-    first_child: torch.Tensor  # (N,) index of the node's first child, -1 at leaves
-    rest_child: torch.Tensor  # (E,) later children ...
-    rest_parent: torch.Tensor  # (E,) ... and their parents, sorted by the parent's position
-    rest_levels: list[tuple[int, int]]  # [start, end) into rest_* for the parents of each height
+    child: torch.Tensor  # (E,) every parent-child edge: the child ...
+    child_parent: torch.Tensor  # (E,) ... its parent (edges sorted by parent, then child order) ...
+    child_rank: torch.Tensor  # (E,) ... and its place among its siblings (0 = first)
     roots: torch.Tensor  # (B,) root of each tree
     tree: torch.Tensor  # (N,) which tree a node belongs to
 
@@ -99,6 +104,11 @@ class TreeBatch:
     def trees(self) -> int:
         return len(self.roots)
 
+    def edge_range(self, start: int, end: int) -> tuple[int, int]:
+        """[lo, hi) into the edges: those whose parents lie in nodes [start, end)."""
+        lo, hi = torch.searchsorted(self.child_parent, torch.tensor([start, end])).tolist()
+        return lo, hi
+
 
 def batch(trees: list[TreeTensors]) -> TreeBatch:
     """Concatenate trees and sort all nodes by height (stable: postorder within a level)."""
@@ -109,6 +119,7 @@ def batch(trees: list[TreeTensors]) -> TreeBatch:
     kind = np.concatenate([t.kind for t in trees])
     literal = np.concatenate([t.literal for t in trees])
     labels = np.concatenate([t.labels for t in trees])
+    prefix_labels = np.concatenate([t.prefix_labels for t in trees])
     height = np.concatenate([t.height for t in trees])
     tree_id = np.repeat(np.arange(len(trees)), sizes)
     parent = np.concatenate([np.where(t.parent >= 0, t.parent + o, -1) for t, o in zip(trees, offsets)])
@@ -119,6 +130,7 @@ def batch(trees: list[TreeTensors]) -> TreeBatch:
     new_pos = np.empty_like(order)
     new_pos[order] = np.arange(len(order))
     kind, literal, labels, height, tree_id = kind[order], literal[order], labels[order], height[order], tree_id[order]
+    prefix_labels = prefix_labels[order]
     parent = parent[order]
     parent = np.where(parent >= 0, new_pos[np.maximum(parent, 0)], -1)
     rank = rank[order]
@@ -127,21 +139,14 @@ def batch(trees: list[TreeTensors]) -> TreeBatch:
     bounds = np.searchsorted(height, np.arange(height.max() + 2))
     levels = [(int(bounds[h]), int(bounds[h + 1])) for h in range(height.max() + 1)]
 
-    first_child = np.full(len(kind), -1, dtype=np.int64)
-    is_first = (parent >= 0) & (rank == 0)
-    first_child[parent[is_first]] = np.nonzero(is_first)[0]
-    rest = np.nonzero((parent >= 0) & (rank > 0))[0]
-    rest_parent = parent[rest]
-    by_parent = np.argsort(rest_parent, kind="stable")
-    rest, rest_parent = rest[by_parent], rest_parent[by_parent]
-    parent_height = height[rest_parent]
-    rest_bounds = np.searchsorted(parent_height, np.arange(height.max() + 2))
-    rest_levels = [(int(rest_bounds[h]), int(rest_bounds[h + 1])) for h in range(height.max() + 1)]
+    child = np.nonzero(parent >= 0)[0]
+    by_parent = np.lexsort((rank[child], parent[child]))  # by parent, then in child order
+    child = child[by_parent]
 
     as_tensor = torch.from_numpy
     return TreeBatch(
-        as_tensor(kind), as_tensor(literal), as_tensor(labels), as_tensor(height), levels,
-        as_tensor(first_child), as_tensor(rest), as_tensor(rest_parent), rest_levels,
+        as_tensor(kind), as_tensor(literal), as_tensor(labels), as_tensor(prefix_labels), as_tensor(height), levels,
+        as_tensor(child), as_tensor(parent[child]), as_tensor(rank[child]),
         as_tensor(roots), as_tensor(tree_id),
     )
 

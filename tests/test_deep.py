@@ -37,29 +37,16 @@ def test_deep_parentheses_inline_to_one_number(arith):
         ("-" * DEPTH + "1", 1, DEPTH + 1),  # an even number of minus signs
         ("-" * (DEPTH - 1) + "7", -7, DEPTH),
         ("1+(" * DEPTH + "1" + ")" * DEPTH, DEPTH + 1, 2 * DEPTH + 1),
-        ("(" * DEPTH + "2" + "*3)" * DEPTH, None, 2 * DEPTH + 1),  # 2 * 3**10000: no exact label
+        ("(" * DEPTH + "2" + "+3)" * DEPTH, 2 + 3 * DEPTH, 2 * DEPTH + 1),  # left-nested
     ],
-    ids=["neg-chain-even", "neg-chain-odd", "add-chain", "mul-chain"],
+    ids=["neg-chain-even", "neg-chain-odd", "add-chain-right", "add-chain-left"],
 )
 def test_deep_chain_end_to_end(arith, text, exact, nodes):
     tree = arith.parse(text)
     order = postorder(tree)
     assert len(order) == nodes and order[-1] is tree
 
-    mod10 = arith.label_subtrees(tree, "mod10")
-    exact_labels = arith.label_subtrees(tree, "exact")
-    assert len(mod10) == len(exact_labels) == nodes
-    if exact is None:
-        value = 2 * 3**DEPTH
-        assert exact_labels[-1] is None  # over 12 digits: unlabelled, not wrong
-    else:
-        value = exact
-        assert exact_labels[-1] == str(exact)
-        assert arith.verify(text, str(exact), "exact").correct is True
-        assert arith.verify(text, str(exact + 1), "exact").correct is False
-    assert mod10[-1] == str(value % 10)
-    assert arith.verify(text, str(value % 10), "mod10").correct is True
-
+    # Tensors first, the verifier last: a 10,000-deep tree must get through both.
     height = DEPTH if nodes > DEPTH else DEPTH - 1
     for task in ("mod10", "exact"):
         tensors = tensorize(arith, tree, arith.task(task), arith.label_subtrees(tree, task))
@@ -68,6 +55,15 @@ def test_deep_chain_end_to_end(arith, text, exact, nodes):
         assert int(tensors.height[-1]) == height and tensors.parent[-1] == -1
     tree_batch = batch([tensors])
     assert len(tree_batch.levels) == height + 1
+
+    mod10 = arith.label_subtrees(tree, "mod10")
+    exact_labels = arith.label_subtrees(tree, "exact")
+    assert len(mod10) == len(exact_labels) == nodes
+    assert exact_labels[-1] == str(exact)
+    assert mod10[-1] == str(exact % 10)
+    assert arith.verify(text, str(exact), "exact").correct is True
+    assert arith.verify(text, str(exact + 1), "exact").correct is False
+    assert arith.verify(text, str(exact % 10), "mod10").correct is True
 
 
 def test_model_forward_over_a_10000_deep_tree(arith):
@@ -82,3 +78,31 @@ def test_model_forward_over_a_10000_deep_tree(arith):
     assert out.final.shape == (2 * DEPTH + 1, 1, 10)
     assert torch.isfinite(out.final).all()
     assert torch.isfinite(out.loss)
+
+
+def test_verifier_handles_values_past_4300_digits(arith):
+    """Python refuses int<->str conversions past 4,300 digits; a product of small
+    literals gets there quickly (3**10000 has 4,772 digits), and the mod 10 answer
+    is still one digit. The verifier must give a verdict, not a ValueError.
+    (Also a 10,000-long left-nested chain, height 9,999.)"""
+    text = "3" + " * 3" * 9999
+    tree = arith.parse(text)
+    assert arith.label_subtrees(tree, "mod10")[-1] == str(pow(3, 10_000, 10))
+    verdict = arith.verify(text, str(pow(3, 10_000, 10)), "mod10")
+    assert verdict.correct is True
+    assert arith.verify(text, "0", "mod10").correct is False
+
+
+def test_a_5000_digit_literal_is_answered_or_refused_cleanly(arith):
+    """Either the right last digit or a HybridTRMError naming the problem; never a
+    bare ValueError (which the CLI would show as a traceback with exit 1)."""
+    from hybrid_trm.errors import HybridTRMError
+
+    text = "7" * 5000 + " + 1"
+    try:
+        labels = arith.label_subtrees(arith.parse(text), "mod10")
+        verdict = arith.verify(text, "8", "mod10")
+    except HybridTRMError:
+        return
+    assert labels[-1] == "8"
+    assert verdict.correct is True

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from ..errors import HybridTRMError, VerifierTimeout
 from ..grammar import Node, children, kind, postorder
-from ..verifiers.numeric import arith_combine, evaluate
+from ..verifiers.numeric import arith_combine, clip, evaluate, literal, readable
 from .base import Domain, Example, IntegerTask, Task, Verdict, parse_integer
 
 DIGITS = tuple(str(d) for d in range(10))
@@ -73,19 +73,20 @@ class ArithDomain(Domain):
             value = evaluate(self.parse(text), arith_combine, budget_s)
         except VerifierTimeout as err:
             return Verdict(None, None, str(err))
+        value = int(value)
         expected = value % 10 if task == "mod10" else value
-        evidence = f"{text.strip()} = {value}" + (f" ≡ {expected} (mod 10)" if task == "mod10" else "")
+        evidence = f"{clip(text)} = {readable(value)}" + (f" ≡ {expected} (mod 10)" if task == "mod10" else "")
         try:
             correct = parse_integer(answer, f"answer to {task}") == expected
         except HybridTRMError as err:
-            return Verdict(False, str(expected), f"{err}; {evidence}")
-        return Verdict(bool(correct), str(expected), evidence)
+            return Verdict(False, readable(expected), f"{err}; {evidence}")
+        return Verdict(bool(correct), readable(expected), evidence)
 
 
 def _apply(node_kind: str, node: Node, args: list[int]) -> int:
     """Plain-integer arithmetic for labels; the verifier computes independently with sympy."""
     if node_kind == "NUMBER":
-        return int(node)
+        return literal(node)
     if node_kind == "add":
         return args[0] + args[1]
     if node_kind == "sub":

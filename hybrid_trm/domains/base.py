@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar
 
 from ..errors import HybridTRMError
-from ..grammar import Node, parse
+from ..grammar import Node, parse, postorder
 
 
 @dataclass(frozen=True)
@@ -141,6 +141,12 @@ class Domain:
     def label_subtrees(self, tree: Node, task: str) -> list[str | None]:
         """The answer of every subtree, in `grammar.postorder` order (None: no label)."""
         raise NotImplementedError
+
+    def label_prefixes(self, tree: Node, task: str) -> list[str | None]:
+        """For every node, in postorder: as a child, its parent's answer over the
+        children up to and including it (None: no such label, the default).
+        Lets the cell's scan over a node's children learn from every step."""
+        return [None] * len(postorder(tree))
 
     def verify(self, text: str, answer: str, task: str, budget_s: float = 2.0) -> Verdict:
         raise NotImplementedError

@@ -51,6 +51,17 @@ class ListOpsDomain(Domain):
             labels.append(str(value))
         return labels
 
+    def label_prefixes(self, tree: Node, task: str) -> list[str | None]:
+        values: dict[int, int] = {}
+        prefix: dict[int, str] = {}
+        order = postorder(tree)
+        for node in order:
+            args = [values[id(c)] for c in children(node)]
+            for j, child in enumerate(children(node)):
+                prefix[id(child)] = str(_apply(kind(node), node, args[: j + 1]))
+            values[id(node)] = _apply(kind(node), node, args)
+        return [prefix.get(id(node)) for node in order]
+
     def verify(self, text: str, answer: str, task: str, budget_s: float = 2.0) -> Verdict:
         try:
             value = int(evaluate(self.parse(text), listops_combine, budget_s))

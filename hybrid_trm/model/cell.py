@@ -5,9 +5,12 @@ refines a latent z and an answer y, both grids of P positions (P = 1 for a
 one-class answer, the digits of an integer otherwise):
 
     repeat T outer cycles:
-        repeat n times: z = net(x + y + z + carry(z one position down))
+        for each child c, in order: z = net(x + c + y + z + carry(z one position down))
+        repeat n times:             z = net(x + y + z + carry(z one position down))
         y = net(y + z)
 
+A node thus takes one inner step per argument (a list of 30 needs 30 steps, a
+binary operator 2) plus n steps to think.
 One two-layer network serves both updates, as in TRM. The carry term lets
 position i read position i-1, so a carry climbs one digit per inner step; its
 weights are shared across positions, so the cell does not care how many digits
@@ -54,8 +57,13 @@ class RecursiveCell(nn.Module):
     def answer_step(self, y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         return self.net(y + z)
 
-    def cycle(self, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor, inner_steps: int):
-        """One outer cycle: n latent updates, then one answer update."""
+    def cycle(self, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor, inner_steps: int, children: list[torch.Tensor]):
+        """One outer cycle: one latent update per child, reading that child (in
+        order), then n latent updates, then one answer update."""
+        after_child = []  # z after reading each child: the running answer over a prefix
+        for child in children:
+            z = self.latent_step(x + child, y, z)
+            after_child.append(z)
         for _ in range(inner_steps):
             z = self.latent_step(x, y, z)
-        return self.answer_step(y, z), z
+        return self.answer_step(y, z), z, after_child

@@ -1,11 +1,15 @@
 """The tree reasoner: the recursive cell applied bottom-up, one tree level at a
 time, with the input embedding and the answer head around it.
 
-A node's input is its kind, the digits of its literal (for number leaves) and its
-children's answers: the first child's answer distribution through one matrix, the
-sum of the later children's distributions through another. The sum is a count of
-answers over any number of children (ListOps lists have unbounded arity); the
-separate first child keeps order where it matters (a - b is not b - a).
+Where the domain labels prefixes (the answer over a node's first j children), the
+latent after reading child j is scored against it: a scan of five children gets
+five labels instead of one, which is what lets it learn a running sum mod 10.
+
+A node's input x is its kind, the digits of its literal (for number leaves) and
+the sum of its children's answer distributions: a count of answers over any
+number of children (ListOps lists have unbounded arity). The cell also reads the
+children one by one, in order, one inner step each (a - b is not b - a; a sum
+mod 10 is a running total).
 
 forward(batch) -> (logits per outer cycle, loss): one call for training and
 inference; the loss is cross-entropy on every labelled node at every outer cycle.
@@ -53,50 +57,75 @@ class TreeReasoner(nn.Module):
         h = config.hidden
         self.kind_embedding = nn.Embedding(config.kinds, h)
         self.literal_embedding = nn.Embedding(NO_LITERAL + 1, h)
-        self.first_child = nn.Linear(config.classes, h, bias=False)
-        self.rest_children = nn.Linear(config.classes, h, bias=False)
+        self.child_counts = nn.Linear(config.classes, h, bias=False)
+        self.child_answer = nn.Linear(config.classes, h, bias=False)
         self.z_init = nn.Parameter(torch.zeros(h))
         self.y_init = nn.Parameter(torch.zeros(h))
         self.cell = RecursiveCell(h, config.expansion)
         self.head = nn.Linear(h, config.classes)
+        # Reads the latent after each child of the scan: the answer over the children so
+        # far (a running sum, a running max), where the domain labels such prefixes.
+        self.prefix_head = nn.Linear(h, config.classes)
         nn.init.normal_(self.z_init, std=0.02)
         nn.init.normal_(self.y_init, std=0.02)
 
-    def forward(self, batch: TreeBatch, with_loss: bool = True) -> Output:
+    def forward(self, batch: TreeBatch, with_loss: bool = True, groups: list[tuple[int, int]] | None = None) -> Output:
+        """Run the cell over the batch one group of nodes at a time: by default each
+        level is one group. `groups` = one node each gives the per-node recursion
+        (same numbers, one node per step) that benchmarks compare against."""
         cfg = self.config
         n, p = batch.nodes, cfg.positions
-        # Each node's answer distribution, read by its parent; written one level at a time.
+        # Each node's answer distribution, read by its parent; written one group at a time.
         answers = torch.zeros(n, p, cfg.classes)
         cycles: list[list[torch.Tensor]] = [[] for _ in range(cfg.outer_cycles)]
-        for height, (start, end) in enumerate(batch.levels):
-            x = self.node_input(batch, height, start, end, answers)  # (L, P, H)
+        prefix_logits: list[torch.Tensor] = []  # (E, P, C) per group and cycle
+        prefix_targets: list[torch.Tensor] = []
+        supervise_prefixes = with_loss and bool((batch.prefix_labels != IGNORE).any())
+        for start, end in groups or batch.levels:
+            x, scan, (lo, hi) = self.node_input(batch, start, end, answers)  # (L, P, H), per child (L, P, H)
             y = self.y_init.expand_as(x)
             z = self.z_init.expand_as(x)
             for t in range(cfg.outer_cycles):
                 # TRM's deep supervision: every cycle is scored, and its gradient
                 # reaches back through that cycle only.
-                y, z = self.cell.cycle(x, y.detach(), z.detach(), cfg.inner_steps)
+                if t > 0:
+                    y, z = y.detach(), z.detach()
+                y, z, after_child = self.cell.cycle(x, y, z, cfg.inner_steps, scan)
                 cycles[t].append(self.head(y))
+                if supervise_prefixes and after_child:
+                    rows, ranks = batch.child_parent[lo:hi] - start, batch.child_rank[lo:hi]
+                    prefix_logits.append(self.prefix_head(torch.stack(after_child, 1)[rows, ranks]))
+                    prefix_targets.append(batch.prefix_labels[batch.child[lo:hi]])
             answers[start:end] = torch.softmax(cycles[-1][-1], dim=-1)
         logits = [torch.cat(c) for c in cycles]
         loss = None
         if with_loss:
-            targets = batch.labels.reshape(-1)
-            loss = sum(
-                nn.functional.cross_entropy(l.reshape(-1, cfg.classes), targets, ignore_index=IGNORE)
-                for l in logits
-            ) / len(logits)
+            loss = sum(self.scored(l, batch.labels) for l in logits) / len(logits)
+            if prefix_logits:
+                loss = loss + self.scored(torch.cat(prefix_logits), torch.cat(prefix_targets))
         return Output(logits, loss)
 
-    def node_input(self, batch: TreeBatch, height: int, start: int, end: int, answers: torch.Tensor) -> torch.Tensor:
+    def scored(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy over every labelled grid cell (0 when none is labelled)."""
+        targets = targets.reshape(-1)
+        if not bool((targets != IGNORE).any()):
+            return logits.sum() * 0.0
+        return nn.functional.cross_entropy(logits.reshape(-1, self.config.classes), targets, ignore_index=IGNORE)
+
+    def node_input(self, batch: TreeBatch, start: int, end: int, answers: torch.Tensor):
+        """x for nodes [start, end) and, for the scan, their children's answers by rank
+        (zeros where a node has fewer children than the widest of the group)."""
         x = self.kind_embedding(batch.kind[start:end])[:, None, :] + self.literal_embedding(batch.literal[start:end])
-        if height == 0:
-            return x
-        first = answers[batch.first_child[start:end]]  # (L, P, C)
-        lo, hi = batch.rest_levels[height]
-        counts = torch.zeros(end - start, *answers.shape[1:])
-        counts = counts.index_add(0, batch.rest_parent[lo:hi] - start, answers[batch.rest_child[lo:hi]])
-        return x + self.first_child(first) + self.rest_children(counts)
+        lo, hi = batch.edge_range(start, end)
+        if lo == hi:  # leaves
+            return x, [], (lo, hi)
+        rows, ranks = batch.child_parent[lo:hi] - start, batch.child_rank[lo:hi]
+        child_answers = answers[batch.child[lo:hi]]  # (E, P, C)
+        counts = torch.zeros(end - start, *answers.shape[1:]).index_add(0, rows, child_answers)
+        slots = torch.zeros(end - start, int(ranks.max()) + 1, *answers.shape[1:])  # (L, K, P, C)
+        slots = slots.index_put((rows, ranks), child_answers)
+        scan = self.child_answer(slots).unbind(1)
+        return x + self.child_counts(counts), list(scan), (lo, hi)
 
     def parameter_count(self) -> int:
         return sum(p.numel() for p in self.parameters())

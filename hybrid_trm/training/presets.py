@@ -25,6 +25,6 @@ PRESETS: dict[str, TrainConfig] = {
         domain="listops", task="value",
         difficulty={"depth": 10},
         eval_difficulty={"depth": 20, "depth_min": 11},
-        steps=3000, lr=3e-3,
+        steps=4000, lr=3e-3, inner_steps=1,
     ),
 }

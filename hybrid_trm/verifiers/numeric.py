@@ -8,7 +8,7 @@ from typing import Callable
 
 import sympy
 
-from ..errors import VerifierTimeout
+from ..errors import HybridTRMError, VerifierTimeout
 from ..grammar import Node, children, kind, postorder
 
 Combine = Callable[[str, Node, list[sympy.Integer]], sympy.Integer]
@@ -25,9 +25,33 @@ def evaluate(tree: Node, combine: Combine, budget_s: float) -> sympy.Integer:
     return values[id(tree)]
 
 
+MAX_LITERAL_DIGITS = 4000  # Python refuses to read longer decimal strings (int_max_str_digits)
+
+
+def literal(node: Node) -> int:
+    """A number token's value, refusing one too long to read safely."""
+    if len(node) > MAX_LITERAL_DIGITS:
+        raise HybridTRMError(f"a literal of {len(node)} digits; at most {MAX_LITERAL_DIGITS} are accepted")
+    return int(node)
+
+
+def readable(value: int, limit: int = 40) -> str:
+    """An integer for a person: in full when short, else its size and last digits."""
+    if abs(value) < 10**limit:
+        return str(value)
+    digits = int(abs(value).bit_length() * 0.30103) + 1
+    sign = "-" if value < 0 else ""
+    return f"{sign}…{abs(value) % 10**12:012d} (about {digits} digits)"
+
+
+def clip(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def arith_combine(node_kind: str, node: Node, args: list[sympy.Integer]) -> sympy.Integer:
     if node_kind == "NUMBER":
-        return sympy.Integer(int(node))
+        return sympy.Integer(literal(node))
     if node_kind == "add":
         return sympy.Add(*args)
     if node_kind == "sub":

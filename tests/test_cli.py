@@ -1,0 +1,267 @@
+"""The `hybrid-trm` command in-process: generate, train, eval, solve, and every
+user error as exit code 2 with one clear message and no traceback."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from hybrid_trm.cli.main import app
+from hybrid_trm.domains import registry
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(app, [str(a) for a in args])
+
+    return invoke
+
+
+def assert_user_error(result, *fragments):
+    """Exit 2, a message on stderr that starts with `error:`, no traceback."""
+    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
+    assert isinstance(result.exception, SystemExit)
+    err = result.stderr.lstrip("\n")  # a transient progress bar may leave a blank line
+    assert err.startswith("error: "), err
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+    if "cannot parse" not in err:  # a parse error adds its caret context below
+        assert err.strip().count("\n") == 0, err
+    for fragment in fragments:
+        assert fragment in err, (fragment, err)
+    return err
+
+
+# --- generate -----------------------------------------------------------------------
+
+
+def test_generate_to_stdout(cli):
+    result = cli("generate", "arith", "--task", "mod10", "-n", 25, "--seed", 3, "--knob", "depth=3", "--knob", "digits=2")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 25
+    arith = registry.get("arith")
+    for line in lines:
+        item = json.loads(line)
+        assert item["task"] == "mod10" and 1 <= item["depth"] <= 3
+        assert arith.verify(item["input"], item["answer"], "mod10").correct is True
+    again = cli("generate", "arith", "--task", "mod10", "-n", 25, "--seed", 3, "--knob", "depth=3", "--knob", "digits=2")
+    assert again.stdout == result.stdout
+
+
+def test_generate_to_file(cli, tmp_path):
+    out = tmp_path / "sub" / "data.jsonl"
+    result = cli("generate", "listops", "--count", 7, "--knob", "binarised=true", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    lines = out.read_text().splitlines()
+    assert len(lines) == 7
+    assert all(json.loads(l)["input"].startswith("(") for l in lines)
+    assert not list(out.parent.glob("*.tmp"))
+
+
+@pytest.mark.parametrize(
+    "args,fragments",
+    [
+        (["generate", "nope"], ["unknown domain 'nope'", "arith"]),
+        (["generate", "arith", "--task", "nope"], ["no task 'nope'", "mod10"]),
+        (["generate", "arith", "--knob", "zzz=1"], ["zzz", "depth"]),
+        (["generate", "arith", "--knob", "depth"], ["name=value"]),
+    ],
+)
+def test_generate_errors(cli, args, fragments):
+    assert_user_error(cli(*args), *fragments)
+
+
+# --- train ---------------------------------------------------------------------------
+
+
+def test_train_writes_a_checkpoint_under_runs(cli, tmp_path):
+    result = cli(
+        "train", "arith", "--task", "mod10", "--steps", 2, "--hidden", 8, "--batch-size", 4,
+        "--eval-every", 1, "--inner-steps", 1, "--outer-cycles", 1, "--knob", "depth=3",
+    )
+    assert result.exit_code == 0, result.output
+    base = tmp_path / "runs" / "arith-mod10"
+    assert base.with_suffix(".safetensors").is_file()
+    cfg = json.loads(base.with_suffix(".json").read_text())
+    assert cfg["step"] == 2 and cfg["model"]["hidden"] == 8 and cfg["training"]["difficulty"] == {"depth": 3}
+    assert "checkpoint" in result.stdout and "held-out accuracy" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args,fragments",
+    [
+        (["train", "nope", "--steps", "1"], ["unknown domain"]),
+        (["train", "arith", "--task", "nope", "--steps", "1"], ["no task 'nope'"]),
+        (["train", "arith", "--steps", "1", "--knob", "zz=1"], ["zz"]),
+        (["train", "--preset", "nope"], ["unknown preset"]),
+        (["train"], ["DOMAIN"]),
+    ],
+)
+def test_train_errors(cli, args, fragments, tmp_path):
+    assert_user_error(cli(*args), *fragments)
+    assert not (tmp_path / "runs").exists()  # refused before any work
+
+
+# --- eval ----------------------------------------------------------------------------
+
+
+def write_jsonl(path, items):
+    path.write_text("".join(json.dumps(i) + "\n" for i in items))
+    return path
+
+
+def test_eval_json(cli, tmp_path, arith_mod10_checkpoint):
+    data = tmp_path / "d.jsonl"
+    assert cli("generate", "arith", "--task", "mod10", "-n", 12, "--knob", "depth=4", "--out", data).exit_code == 0
+    result = cli("eval", "arith", data, "--task", "mod10", "--checkpoint", arith_mod10_checkpoint, "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert {"accuracy", "n", "by_depth"} <= set(report)
+    assert report["n"] == 12 and 0.0 <= report["accuracy"] <= 1.0
+    assert sum(row["n"] for row in report["by_depth"].values()) == 12
+    assert (report["domain"], report["task"]) == ("arith", "mod10")
+    limited = json.loads(cli("eval", "arith", data, "--task", "mod10", "--checkpoint", arith_mod10_checkpoint, "--limit", 5, "--json").stdout)
+    assert limited["n"] == 5
+    table = cli("eval", "arith", data, "--task", "mod10", "--checkpoint", arith_mod10_checkpoint)
+    assert table.exit_code == 0 and "accuracy" in table.stdout
+
+
+def test_eval_benchmark(cli, listops_checkpoint):
+    result = cli("eval", "--benchmark", "listops", "--checkpoint", listops_checkpoint, "--limit", 10, "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["n"] == 10 and report["benchmark"] == "listops"
+
+
+@pytest.mark.parametrize(
+    "content,fragments",
+    [
+        ('{"input": "1+"\n', ["bad.jsonl:1"]),
+        ('{"input": "1+2", "answer": "3"}\n[1, 2]\n', ["bad.jsonl:2"]),
+        ('{"answer": "3"}\n', ["bad.jsonl:1", "input"]),
+        ('"just a string"\n', ["bad.jsonl:1"]),
+        ("\n\n", ["no examples"]),
+        ('{"input": 12, "answer": "2"}\n', ["bad.jsonl:1"]),
+        ('{"input": null, "answer": "2"}\n', ["bad.jsonl:1"]),
+    ],
+    ids=["broken-json", "not-an-object", "no-input", "string", "empty", "input-not-text", "input-null"],
+)
+def test_eval_malformed_jsonl(cli, tmp_path, arith_mod10_checkpoint, content, fragments):
+    (tmp_path / "bad.jsonl").write_text(content)
+    result = cli("eval", "arith", "bad.jsonl", "--task", "mod10", "--checkpoint", arith_mod10_checkpoint, "--json")
+    assert_user_error(result, *fragments)
+
+
+def test_eval_errors(cli, tmp_path, arith_mod10_checkpoint):
+    data = write_jsonl(tmp_path / "d.jsonl", [{"input": "1 + 2", "answer": "3", "task": "mod10"}])
+    ck = arith_mod10_checkpoint
+    assert_user_error(cli("eval", "arith", "missing.jsonl", "--task", "mod10", "--checkpoint", ck), "missing.jsonl")
+    assert_user_error(cli("eval", "nope", data, "--checkpoint", ck), "unknown domain")
+    assert_user_error(cli("eval", "arith", data, "--task", "nope", "--checkpoint", ck), "no task 'nope'")
+    # Without --task, the checkpoint's task (mod10) is the one scored.
+    ok = cli("eval", "arith", data, "--checkpoint", ck, "--json")
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.stdout)["task"] == "mod10"
+    # Asking for another task than the file's examples names the mismatch.
+    assert_user_error(cli("eval", "arith", data, "--task", "exact", "--checkpoint", ck), "mod10", "--task")
+    assert_user_error(cli("eval", "arith", data, "--task", "mod10", "--checkpoint", tmp_path / "nock"), "missing")
+    lists = write_jsonl(tmp_path / "l.jsonl", [{"input": "[MAX 1 2 ]", "answer": "2"}])
+    assert_user_error(cli("eval", "listops", lists, "--checkpoint", ck), "arith/mod10")
+    assert_user_error(cli("eval", "--benchmark", "nope"), "unknown benchmark")
+    assert_user_error(cli("eval"), "DOMAIN")
+    parse = write_jsonl(tmp_path / "p.jsonl", [{"input": "1 + $", "answer": "3", "task": "mod10"}])
+    err = assert_user_error(cli("eval", "arith", parse, "--task", "mod10", "--checkpoint", ck), "column 5")
+    assert "^" in err
+
+
+# --- solve ---------------------------------------------------------------------------
+
+SOLVE_KEYS = {"domain", "task", "answer", "confidence", "verified", "expected", "evidence", "nodes", "steps_mean", "ms"}
+
+
+def test_solve_json(cli, arith_mod10_checkpoint):
+    result = cli("solve", "3 - -2", "--checkpoint", arith_mod10_checkpoint, "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert set(out) == SOLVE_KEYS
+    assert (out["domain"], out["task"]) == ("arith", "mod10")
+    assert out["answer"] in [str(d) for d in range(10)]
+    assert out["expected"] == "5"
+    assert out["verified"] is (out["answer"] == "5")
+    assert out["nodes"] == 4 and 0.0 <= out["confidence"] <= 1.0
+    assert out["steps_mean"] > 0 and out["ms"] >= 0
+    unchecked = json.loads(cli("solve", "3 - -2", "--checkpoint", arith_mod10_checkpoint, "--json", "--no-verify").stdout)
+    assert unchecked["verified"] is None and unchecked["answer"] == out["answer"]
+
+
+def test_solve_trace(cli, arith_mod10_checkpoint):
+    result = cli("solve", "(1 + 2) * -3", "--checkpoint", arith_mod10_checkpoint, "--trace")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    tree = [l for l in lines if "→" in l]
+    assert len(tree) == 6  # one line per node
+    assert tree[0].startswith("mul")
+    assert [l.split("→")[0].strip() for l in tree] == ["mul", "add", "NUMBER 1", "NUMBER 2", "neg", "NUMBER 3"]
+    assert tree[2].startswith("    NUMBER 1")  # indented by depth
+    assert "verifier:" in result.stdout and "(1 + 2) * -3 = -9" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args,fragments",
+    [
+        (["3 $ 4"], ["column 3", "3 $ 4", "    ^"]),
+        (["1 +"], ["end of input"]),
+        ([""], ["empty input"]),
+        (["   "], ["empty input"]),
+        (["1 + 2", "--domain", "listops"], ["arith/mod10"]),
+        (["1 + 2", "--task", "exact"], ["arith/mod10", "exact"]),
+        (["1 + 2", "--task", "nope"], ["nope"]),
+    ],
+)
+def test_solve_errors_with_checkpoint(cli, arith_mod10_checkpoint, args, fragments):
+    assert_user_error(cli("solve", *args, "--checkpoint", arith_mod10_checkpoint), *fragments)
+
+
+def test_solve_parse_error_shows_the_caret(cli, arith_mod10_checkpoint):
+    err = assert_user_error(cli("solve", "12 * (3 + ) - 1", "--checkpoint", arith_mod10_checkpoint))
+    lines = err.rstrip("\n").split("\n")
+    assert lines[0].startswith("error: arith: cannot parse at line 1, column 11")
+    snippet, caret = lines[-2], lines[-1]
+    assert caret.strip() == "^" and snippet[caret.index("^")] == ")"
+
+
+def test_solve_errors_without_checkpoint(cli, tmp_path):
+    assert_user_error(cli("solve", "1 + 2", "--domain", "nope"), "unknown domain 'nope'")
+    assert_user_error(cli("solve", "1 + 2", "--domain", "arith", "--task", "nope"), "no task 'nope'")
+    assert_user_error(cli("solve", "1 + 2", "--checkpoint", tmp_path / "none"), "missing")
+    assert_user_error(cli("solve", "7"), "several domains", "--domain")
+    # Neither grammar accepts it: the error of the parser that read furthest.
+    assert_user_error(cli("solve", "[MAX 1 2 $ ]"), "listops", "column 10")
+    assert_user_error(cli("solve", ""), "empty input")
+
+
+def test_solve_checkpoint_for_another_domain(cli, listops_checkpoint):
+    assert_user_error(cli("solve", "[MAX 1 2 ]", "--checkpoint", listops_checkpoint, "--domain", "arith"), "listops/value")
+    ok = cli("solve", "[MAX 1 2 ]", "--checkpoint", listops_checkpoint, "--json")
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["expected"] == "2"
+
+
+def test_corrupt_checkpoint_is_a_user_error(cli, tmp_path, arith_mod10_checkpoint):
+    bad = tmp_path / "bad"
+    shutil.copy(arith_mod10_checkpoint.with_suffix(".json"), bad.with_suffix(".json"))
+    bad.with_suffix(".safetensors").write_bytes(b"\0" * 64)
+    assert_user_error(cli("solve", "1 + 2", "--checkpoint", bad), "unreadable")
+
+
+def test_no_arguments_shows_help(cli):
+    result = cli()
+    assert "solve" in result.output and "generate" in result.output and "train" in result.output

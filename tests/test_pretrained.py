@@ -1,0 +1,32 @@
+"""The shipped checkpoints answer the README's examples (skipped until shipped)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from hybrid_trm import checkpoints, pretrained
+from hybrid_trm.cli.main import app
+
+
+@pytest.mark.parametrize(
+    "domain,task,text,answer",
+    [
+        ("arith", "exact", "3 - -2", "5"),
+        ("listops", "value", "[MAX 2 9 [MIN 4 7 ] 0 ]", "9"),
+    ],
+)
+def test_shipped_checkpoint_solves(domain, task, text, answer):
+    path = pretrained.path(domain, task)
+    if not checkpoints.exists(path):
+        pytest.skip(f"no shipped checkpoint {path.name} yet")
+    # Named, and found by default (the grammar that accepts it, the domain's first task).
+    for args in (["--domain", domain, "--task", task], []):
+        result = CliRunner().invoke(app, ["solve", text, *args, "--json"])
+        assert result.exit_code == 0, result.output
+        out = json.loads(result.stdout)
+        assert (out["domain"], out["task"]) == (domain, task)
+        assert out["answer"] == answer
+        assert out["verified"] is True

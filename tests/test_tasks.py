@@ -1,0 +1,68 @@
+"""Answer vocabularies: a one-class task, and the exact task's ten's-complement
+digit grid (least significant digit first, one extra cell for the sign)."""
+
+from __future__ import annotations
+
+import pytest
+
+from hybrid_trm.domains import registry
+from hybrid_trm.domains.base import IntegerTask, Task, parse_integer
+from hybrid_trm.errors import HybridTRMError
+
+EXACT = registry.get("arith").task("exact")
+
+
+def test_exact_task_shape():
+    assert isinstance(EXACT, IntegerTask)
+    assert EXACT.positions == 13 and EXACT.classes == 10
+
+
+@pytest.mark.parametrize(
+    "value",
+    [0, 1, -1, 7, -7, 10, -10, 42, -42, 999, -1000, 123456789012, -123456789012,
+     10**12 - 1, -(10**12 - 1), 10**11, -(10**11), 5 * 10**11, -5 * 10**11],
+)
+def test_integer_round_trip(value):
+    grid = EXACT.encode(str(value))
+    assert len(grid) == 13 and all(0 <= d <= 9 for d in grid)
+    assert EXACT.decode(grid) == str(value)
+
+
+def test_ten_complement_digits():
+    assert EXACT.encode("0") == [0] * 13
+    assert EXACT.encode("-1") == [9] * 13
+    assert EXACT.encode("-2") == [8] + [9] * 12
+    assert EXACT.encode("123") == [3, 2, 1] + [0] * 10
+    assert EXACT.encode("-123") == [7, 7, 8] + [9] * 10
+    assert EXACT.encode(str(10**12 - 1)) == [9] * 12 + [0]  # the sign cell stays clear
+    assert EXACT.encode(str(-(10**12 - 1))) == [1] + [0] * 11 + [9]
+
+
+@pytest.mark.parametrize("text,value", [(" 42 ", 42), ("+42", 42), ("007", 7), ("-0", 0), ("-007", -7)])
+def test_integer_spellings(text, value):
+    assert EXACT.decode(EXACT.encode(text)) == str(value)
+
+
+@pytest.mark.parametrize("value", [10**12, -(10**12), 1234567890123, -9999999999999, 10**20])
+def test_encode_rejects_13_digit_values(value):
+    with pytest.raises(HybridTRMError, match="more than 12 digits"):
+        EXACT.encode(str(value))
+
+
+@pytest.mark.parametrize("text", ["", "-", "1.5", "1e3", "0x10", "twelve", "1 2", "٣", "__import__('os')"])
+def test_encode_rejects_non_integers(text):
+    with pytest.raises(HybridTRMError):
+        EXACT.encode(text)
+    with pytest.raises(HybridTRMError):
+        parse_integer(text, "answer")
+
+
+def test_class_task_round_trip_and_rejection():
+    mod10 = registry.get("arith").task("mod10")
+    assert type(mod10) is Task and mod10.positions == 1 and mod10.classes == 10
+    for d in range(10):
+        assert mod10.encode(str(d)) == [d] and mod10.decode([d]) == str(d)
+    assert mod10.encode(" 4 ") == [4]
+    for bad in ("10", "-1", "x", ""):
+        with pytest.raises(HybridTRMError, match="not one of"):
+            mod10.encode(bad)
