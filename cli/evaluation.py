@@ -19,7 +19,7 @@ from hybrid_trm.errors import HybridTRMError
 from .common import user_errors
 
 
-def read_jsonl(path: Path, task: str) -> list[Example]:
+def read_jsonl(path: Path, task: str | None) -> list[Example]:
     if not path.is_file():
         raise HybridTRMError(f"no such file: {path}")
     examples = []
@@ -59,12 +59,17 @@ def eval_command(
     elif domain is None or file is None:
         raise HybridTRMError("give DOMAIN FILE.jsonl, or --benchmark NAME")
     else:
-        if task is None and checkpoint is not None:
+        dom = registry.get(domain)
+        examples = read_jsonl(file, None)
+        named = {e.task for e in examples if e.task is not None}
+        if task is None and len(named) == 1:
+            task = named.pop()  # the file says which task its answers belong to
+        elif task is None and checkpoint is not None:
             saved = checkpoints.load(checkpoint)[1]
             if saved["domain"] == domain:
                 task = saved["task"]  # the checkpoint says which task it answers
-        task = registry.get(domain).task(task).name
-        examples = read_jsonl(file, task)
+        task = dom.task(task).name
+        examples = [Example(e.input, e.answer, e.task or task) for e in examples]
         wrong = {e.task for e in examples} - {task}
         if wrong:
             raise HybridTRMError(f"{file} holds examples of task(s) {', '.join(sorted(wrong))}, not {task}; pass --task")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import data, evaluation, solving, training
+from . import benchmarking, data, evaluation, solving, training
 
 app = typer.Typer(
     name="hybrid-trm",
@@ -17,6 +17,7 @@ app.command("solve")(solving.solve)
 app.command("generate")(data.generate)
 app.command("train")(training.train)
 app.command("eval")(evaluation.eval_command)
+app.add_typer(benchmarking.app, name="bench")
 
 
 def main() -> None:

@@ -51,17 +51,24 @@ def load(path: str | Path, domain: str | None = None, task: str | None = None) -
 class Prediction:
     answer: str
     confidence: float
+    steps_mean: float  # latent updates per node of this tree
     node_answers: list[str] = field(default_factory=list)  # every node, in postorder
 
 
 @torch.no_grad()
 def predict_trees(model: TreeReasoner, task: Task, trees: list[TreeTensors], node_answers: bool = False) -> list[Prediction]:
     tree_batch = batch(trees)
-    probs = torch.softmax(model(tree_batch, with_loss=False).final, dim=-1)  # (N, P, C)
+    output = model(tree_batch, with_loss=False)
+    probs = torch.softmax(output.final, dim=-1)  # (N, P, C)
     best, grid = probs.max(dim=-1)  # (N, P)
     confidence = best.prod(dim=-1)
     roots = tree_batch.roots.tolist()
-    out = [Prediction(task.decode(grid[r].tolist()), float(confidence[r])) for r in roots]
+    steps_mean = torch.zeros(len(trees)).index_add(0, tree_batch.tree, output.steps.float())
+    steps_mean /= torch.tensor([t.nodes for t in trees], dtype=torch.float)
+    out = [
+        Prediction(task.decode(grid[r].tolist()), float(confidence[r]), float(s))
+        for r, s in zip(roots, steps_mean.tolist())
+    ]
     if node_answers:
         # Batch positions back to each tree's postorder: nodes were sorted stably by height.
         order = torch.argsort(tree_batch.tree * (tree_batch.nodes + 1) + _postorder_rank(trees, tree_batch))

@@ -68,10 +68,9 @@ def solve_text(loaded: Loaded, text: str, verify: bool = True, trace: bool = Fal
     verdict = domain.verify(text, prediction.answer, task.name) if verify else Verdict(None, None, "")
     ms = (time.perf_counter() - start) * 1000
     expected_nodes = domain.label_subtrees(tree, task.name) if trace else []
-    cfg = model.config
     return Solution(
         domain=domain.name, task=task.name, answer=prediction.answer, confidence=prediction.confidence,
         verified=verdict.correct, expected=verdict.expected, evidence=verdict.evidence,
-        nodes=tensors.nodes, steps_mean=float(cfg.inner_steps * cfg.outer_cycles), ms=ms,
+        nodes=tensors.nodes, steps_mean=prediction.steps_mean, ms=ms,
         tree=tree if trace else None, node_answers=prediction.node_answers, node_expected=expected_nodes,
     )

@@ -44,6 +44,7 @@ class ModelConfig:
 class Output:
     logits: list[torch.Tensor]  # one (N, P, C) tensor per outer cycle; the last is the answer
     loss: torch.Tensor | None
+    steps: torch.Tensor  # (N,) latent updates each node ran: cycles x (children read + n)
 
     @property
     def final(self) -> torch.Tensor:
@@ -81,6 +82,7 @@ class TreeReasoner(nn.Module):
         prefix_logits: list[torch.Tensor] = []  # (E, P, C) per group and cycle
         prefix_targets: list[torch.Tensor] = []
         supervise_prefixes = with_loss and bool((batch.prefix_labels != IGNORE).any())
+        steps = torch.zeros(n, dtype=torch.long)
         for start, end in groups or batch.levels:
             x, scan, (lo, hi) = self.node_input(batch, start, end, answers)  # (L, P, H), per child (L, P, H)
             y = self.y_init.expand_as(x)
@@ -97,13 +99,14 @@ class TreeReasoner(nn.Module):
                     prefix_logits.append(self.prefix_head(torch.stack(after_child, 1)[rows, ranks]))
                     prefix_targets.append(batch.prefix_labels[batch.child[lo:hi]])
             answers[start:end] = torch.softmax(cycles[-1][-1], dim=-1)
+            steps[start:end] = cfg.outer_cycles * (len(scan) + cfg.inner_steps)
         logits = [torch.cat(c) for c in cycles]
         loss = None
         if with_loss:
             loss = sum(self.scored(l, batch.labels) for l in logits) / len(logits)
             if prefix_logits:
                 loss = loss + self.scored(torch.cat(prefix_logits), torch.cat(prefix_targets))
-        return Output(logits, loss)
+        return Output(logits, loss, steps)
 
     def scored(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Cross-entropy over every labelled grid cell (0 when none is labelled)."""
