@@ -13,7 +13,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.command("solve")(solving.solve)
+# An input may start with a minus sign ("-7 + 2"): read it as the TEXT, not an option.
+app.command("solve", context_settings={"ignore_unknown_options": True})(solving.solve)
 app.command("generate")(data.generate)
 app.command("train")(training.train)
 app.command("eval")(evaluation.eval_command)

@@ -34,7 +34,7 @@ class Solution:
             "domain": self.domain, "task": self.task, "answer": self.answer,
             "confidence": round(self.confidence, 6), "verified": self.verified,
             "expected": self.expected, "evidence": self.evidence, "nodes": self.nodes,
-            "steps_mean": self.steps_mean, "ms": round(self.ms, 3),
+            "steps_mean": round(self.steps_mean, 3), "ms": round(self.ms, 3),
         }
 
     def trace_lines(self) -> list[str]:

@@ -41,10 +41,16 @@ class TreeTensors:
         return len(self.kind)
 
 
-def tensorize(domain: Domain, tree: Node, task: Task, labels: list[str | None] | None = None) -> TreeTensors:
-    """Turn a parsed tree (and optionally its subtree labels, in postorder) into arrays."""
+def tensorize(
+    domain: Domain, tree: Node, task: Task, labels: list[str | None] | None = None, width: int | None = None
+) -> TreeTensors:
+    """Turn a parsed tree (and optionally its subtree labels, in postorder) into arrays.
+
+    `width` narrows an integer task's answer grid for training: the cell's weights
+    are shared across positions, so a model trained on 6 positions runs on the
+    task's 13. A label that does not fit the narrower grid is left out."""
     order = postorder(tree)
-    n, p = len(order), task.positions
+    n, p = len(order), width or task.positions
     index = {id(node): i for i, node in enumerate(order)}
     kind_ids = {k: i for i, k in enumerate(domain.node_kinds)}
     kinds = np.empty(n, dtype=np.int64)
@@ -71,12 +77,14 @@ def tensorize(domain: Domain, tree: Node, task: Task, labels: list[str | None] |
     grid = np.full((n, p), IGNORE, dtype=np.int64)
     prefix_grid = np.full((n, p), IGNORE, dtype=np.int64)
     if labels is not None:
-        for i, answer in enumerate(labels):
-            if answer is not None:
-                grid[i] = task.encode(answer)
-        for i, answer in enumerate(domain.label_prefixes(tree, task.name)):
-            if answer is not None:
-                prefix_grid[i] = task.encode(answer)
+        for target, answers in ((grid, labels), (prefix_grid, domain.label_prefixes(tree, task.name))):
+            for i, answer in enumerate(answers):
+                if answer is not None:
+                    try:
+                        target[i] = task.encode(answer, p)
+                    except HybridTRMError:
+                        if p == task.positions:
+                            raise  # at the task's own width every label must fit
     return TreeTensors(kinds, literal, parent, rank, height, grid, prefix_grid)
 
 
@@ -171,11 +179,13 @@ def to_pyg(trees: list[TreeTensors]):
     return Batch.from_data_list(graphs)
 
 
-def encode_texts(domain: Domain, task: Task, texts: list[str], label_subtrees: bool = False) -> list[TreeTensors]:
+def encode_texts(
+    domain: Domain, task: Task, texts: list[str], label_subtrees: bool = False, width: int | None = None
+) -> list[TreeTensors]:
     """Parse and tensorize texts; with label_subtrees, every node carries its exact answer."""
     out = []
     for text in texts:
         tree = domain.parse(text)
         labels = domain.label_subtrees(tree, task.name) if label_subtrees else None
-        out.append(tensorize(domain, tree, task, labels))
+        out.append(tensorize(domain, tree, task, labels, width))
     return out

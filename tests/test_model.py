@@ -27,7 +27,7 @@ def test_logits_per_outer_cycle(task, positions, outer):
     spec = ARITH.task(task)
     tb = batch(encode_texts(ARITH, spec, texts(ARITH, task, 6, depth=4), label_subtrees=True))
     torch.manual_seed(0)
-    model = TreeReasoner(ModelConfig(kinds=5, classes=10, positions=positions, hidden=16, outer_cycles=outer, inner_steps=2))
+    model = TreeReasoner(ModelConfig(kinds=5, classes=10, hidden=16, outer_cycles=outer, inner_steps=2))
     out = model(tb)
     assert len(out.logits) == outer
     for logits in out.logits:

@@ -34,8 +34,9 @@ class Task:
     def classes(self) -> int:
         return len(self.answers)
 
-    def encode(self, answer: str) -> list[int]:
-        """The grid of class ids for an answer string; raises on an answer outside the task."""
+    def encode(self, answer: str, width: int | None = None) -> list[int]:
+        """The grid of class ids for an answer string; raises on an answer outside the task.
+        `width` is for grid tasks; a one-class task has width 1."""
         try:
             return [self.answers.index(answer.strip())]
         except ValueError:
@@ -57,17 +58,20 @@ class IntegerTask(Task):
     def positions(self) -> int:
         return self.digits + 1  # one more digit carries the sign
 
-    def encode(self, answer: str) -> list[int]:
+    def encode(self, answer: str, width: int | None = None) -> list[int]:
+        """Ten's complement over `width` positions (default: the task's): one digit
+        fewer than the width, plus the sign."""
+        width = width or self.positions
         value = parse_integer(answer, self.name)
-        if abs(value) >= 10**self.digits:
-            raise HybridTRMError(f"task {self.name}: {value} has more than {self.digits} digits")
-        value %= 10**self.positions
-        return [(value // 10**i) % 10 for i in range(self.positions)]
+        if abs(value) >= 10 ** (width - 1):
+            raise HybridTRMError(f"task {self.name}: {value} has more than {width - 1} digits")
+        value %= 10**width
+        return [(value // 10**i) % 10 for i in range(width)]
 
     def decode(self, grid: list[int]) -> str:
         value = sum(d * 10**i for i, d in enumerate(grid))
         if grid[-1] >= 5:
-            value -= 10**self.positions
+            value -= 10 ** len(grid)
         return str(value)
 
 

@@ -57,12 +57,17 @@ class RecursiveCell(nn.Module):
     def answer_step(self, y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         return self.net(y + z)
 
-    def cycle(self, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor, inner_steps: int, children: list[torch.Tensor]):
+    def cycle(
+        self, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor, inner_steps: int,
+        children: list[torch.Tensor], present: list[torch.Tensor],
+    ):
         """One outer cycle: one latent update per child, reading that child (in
-        order), then n latent updates, then one answer update."""
+        order), then n latent updates, then one answer update. `present[j]` (L, 1, 1)
+        marks the nodes that have a child j; the others keep z as it is, so a node's
+        result does not depend on the other nodes it is batched with."""
         after_child = []  # z after reading each child: the running answer over a prefix
-        for child in children:
-            z = self.latent_step(x + child, y, z)
+        for child, has in zip(children, present):
+            z = torch.where(has, self.latent_step(x + child, y, z), z)
             after_child.append(z)
         for _ in range(inner_steps):
             z = self.latent_step(x, y, z)

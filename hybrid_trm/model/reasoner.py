@@ -5,11 +5,12 @@ Where the domain labels prefixes (the answer over a node's first j children), th
 latent after reading child j is scored against it: a scan of five children gets
 five labels instead of one, which is what lets it learn a running sum mod 10.
 
-A node's input x is its kind, the digits of its literal (for number leaves) and
-the sum of its children's answer distributions: a count of answers over any
-number of children (ListOps lists have unbounded arity). The cell also reads the
-children one by one, in order, one inner step each (a - b is not b - a; a sum
-mod 10 is a running total).
+A node's input x is its kind, the digits of its literal (for number leaves), the
+sum of its children's answer distributions (a count of answers over any number
+of children: ListOps lists have unbounded arity) and its first child's answer
+(the operand whose role differs in most operators: a - b is not b - a). The cell
+also reads the children one by one, in order, one inner step each (a sum mod 10
+is a running total).
 
 forward(batch) -> (logits per outer cycle, loss): one call for training and
 inference; the loss is cross-entropy on every labelled node at every outer cycle.
@@ -30,7 +31,6 @@ from .cell import RecursiveCell
 class ModelConfig:
     kinds: int  # node kinds of the domain's grammar
     classes: int = 10  # answer classes per grid position
-    positions: int = 1  # answer grid: 1 for a class, digits+1 for an integer
     hidden: int = 64  # width of z, y and every embedding
     expansion: int = 4  # MLP width of the cell, as a multiple of hidden
     inner_steps: int = 3  # n: latent updates per answer update
@@ -59,6 +59,7 @@ class TreeReasoner(nn.Module):
         self.kind_embedding = nn.Embedding(config.kinds, h)
         self.literal_embedding = nn.Embedding(NO_LITERAL + 1, h)
         self.child_counts = nn.Linear(config.classes, h, bias=False)
+        self.first_child = nn.Linear(config.classes, h, bias=False)
         self.child_answer = nn.Linear(config.classes, h, bias=False)
         self.z_init = nn.Parameter(torch.zeros(h))
         self.y_init = nn.Parameter(torch.zeros(h))
@@ -75,7 +76,7 @@ class TreeReasoner(nn.Module):
         level is one group. `groups` = one node each gives the per-node recursion
         (same numbers, one node per step) that benchmarks compare against."""
         cfg = self.config
-        n, p = batch.nodes, cfg.positions
+        n, p = batch.nodes, batch.literal.shape[1]  # grid width comes with the data
         # Each node's answer distribution, read by its parent; written one group at a time.
         answers = torch.zeros(n, p, cfg.classes)
         cycles: list[list[torch.Tensor]] = [[] for _ in range(cfg.outer_cycles)]
@@ -84,7 +85,7 @@ class TreeReasoner(nn.Module):
         supervise_prefixes = with_loss and bool((batch.prefix_labels != IGNORE).any())
         steps = torch.zeros(n, dtype=torch.long)
         for start, end in groups or batch.levels:
-            x, scan, (lo, hi) = self.node_input(batch, start, end, answers)  # (L, P, H), per child (L, P, H)
+            x, scan, present, (lo, hi) = self.node_input(batch, start, end, answers)
             y = self.y_init.expand_as(x)
             z = self.z_init.expand_as(x)
             for t in range(cfg.outer_cycles):
@@ -92,14 +93,15 @@ class TreeReasoner(nn.Module):
                 # reaches back through that cycle only.
                 if t > 0:
                     y, z = y.detach(), z.detach()
-                y, z, after_child = self.cell.cycle(x, y, z, cfg.inner_steps, scan)
+                y, z, after_child = self.cell.cycle(x, y, z, cfg.inner_steps, scan, present)
                 cycles[t].append(self.head(y))
                 if supervise_prefixes and after_child:
                     rows, ranks = batch.child_parent[lo:hi] - start, batch.child_rank[lo:hi]
                     prefix_logits.append(self.prefix_head(torch.stack(after_child, 1)[rows, ranks]))
                     prefix_targets.append(batch.prefix_labels[batch.child[lo:hi]])
             answers[start:end] = torch.softmax(cycles[-1][-1], dim=-1)
-            steps[start:end] = cfg.outer_cycles * (len(scan) + cfg.inner_steps)
+            arity = torch.stack(present, 1).sum(1).flatten() if present else 0
+            steps[start:end] = cfg.outer_cycles * (arity + cfg.inner_steps)
         logits = [torch.cat(c) for c in cycles]
         loss = None
         if with_loss:
@@ -116,19 +118,22 @@ class TreeReasoner(nn.Module):
         return nn.functional.cross_entropy(logits.reshape(-1, self.config.classes), targets, ignore_index=IGNORE)
 
     def node_input(self, batch: TreeBatch, start: int, end: int, answers: torch.Tensor):
-        """x for nodes [start, end) and, for the scan, their children's answers by rank
-        (zeros where a node has fewer children than the widest of the group)."""
+        """For nodes [start, end): x (L, P, H); for the scan, their children's answers
+        by rank, each (L, P, H), and which nodes have a child of that rank, each
+        (L, 1, 1); and the range of their edges."""
         x = self.kind_embedding(batch.kind[start:end])[:, None, :] + self.literal_embedding(batch.literal[start:end])
         lo, hi = batch.edge_range(start, end)
         if lo == hi:  # leaves
-            return x, [], (lo, hi)
+            return x, [], [], (lo, hi)
         rows, ranks = batch.child_parent[lo:hi] - start, batch.child_rank[lo:hi]
         child_answers = answers[batch.child[lo:hi]]  # (E, P, C)
         counts = torch.zeros(end - start, *answers.shape[1:]).index_add(0, rows, child_answers)
         slots = torch.zeros(end - start, int(ranks.max()) + 1, *answers.shape[1:])  # (L, K, P, C)
         slots = slots.index_put((rows, ranks), child_answers)
+        present = torch.zeros(end - start, slots.shape[1], 1, 1, dtype=torch.bool).index_put((rows, ranks), torch.tensor(True))
         scan = self.child_answer(slots).unbind(1)
-        return x + self.child_counts(counts), list(scan), (lo, hi)
+        x = x + self.child_counts(counts) + self.first_child(slots[:, 0])
+        return x, list(scan), list(present.unbind(1)), (lo, hi)
 
     def parameter_count(self) -> int:
         return sum(p.numel() for p in self.parameters())

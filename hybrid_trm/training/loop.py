@@ -43,6 +43,7 @@ class TrainConfig:
     expansion: int = 4
     inner_steps: int = 3
     outer_cycles: int = 2
+    width: int | None = None  # answer grid positions in training (None: the task's); see trees.tensorize
 
 
 class GeneratedBatches(torch.utils.data.IterableDataset):
@@ -59,7 +60,7 @@ class GeneratedBatches(torch.utils.data.IterableDataset):
         step = self.start
         while True:
             texts = [domain.example(cfg.seed, step * cfg.batch_size + i, difficulty, task.name).input for i in range(cfg.batch_size)]
-            yield batch(encode_texts(domain, task, texts, label_subtrees=True))
+            yield batch(encode_texts(domain, task, texts, label_subtrees=True, width=cfg.width))
             step += 1
 
 
@@ -68,7 +69,7 @@ def build_model(config: TrainConfig) -> TreeReasoner:
     task = domain.task(config.task)
     return TreeReasoner(
         ModelConfig(
-            kinds=len(domain.node_kinds), classes=task.classes, positions=task.positions,
+            kinds=len(domain.node_kinds), classes=task.classes,
             hidden=config.hidden, expansion=config.expansion,
             inner_steps=config.inner_steps, outer_cycles=config.outer_cycles,
         )
