@@ -10,8 +10,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hybrid_trm.errors import HybridTRMError
-
 from .common import user_errors
 
 app = typer.Typer(help="Benchmarks measured side by side in one run.", no_args_is_help=True)
@@ -28,16 +26,12 @@ def speed_command(
 ) -> None:
     """Time the level-batched forward against a per-node recursion of the same
     model on the same trees, and `solve` on one input after the model is loaded."""
-    from hybrid_trm import bench, checkpoints, pretrained
+    from hybrid_trm import bench, pretrained
     from hybrid_trm.domains import registry
     from hybrid_trm.evaluate import load
 
-    path = checkpoint or pretrained.path("listops", "value")
-    solve_path = pretrained.path("arith", "exact")
-    for p in (path, solve_path):
-        if not checkpoints.exists(p):
-            raise HybridTRMError(f"no checkpoint at {p}")
-    loaded = load(path)
+    loaded = load(checkpoint or pretrained.require("listops", "value"))
+    solve_path = pretrained.require("arith", "exact")
     domain = loaded.domain
     texts = [domain.example(seed, i, domain.difficulty(), loaded.task.name).input for i in range(trees)]
     arith = registry.get("arith")

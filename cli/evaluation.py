@@ -76,10 +76,7 @@ def eval_command(
     task = registry.get(domain).task(task).name
     if limit:
         examples = examples[:limit]
-    path = checkpoint or pretrained.path(domain, task)
-    if checkpoint is None and not checkpoints.exists(path):
-        raise HybridTRMError(f"no shipped checkpoint for {domain}/{task}; pass --checkpoint")
-    loaded = load(path, domain, task)
+    loaded = load(checkpoint or pretrained.require(domain, task), domain, task)
     console = Console(stderr=True)
     with Progress(console=console, transient=True, disable=json_output) as progress:
         bar = progress.add_task(f"eval {domain}/{task}", total=len(examples))

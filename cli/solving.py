@@ -43,7 +43,7 @@ def solve(
     verify: Annotated[bool, typer.Option(help="Check the answer with the domain's symbolic verifier.")] = True,
 ) -> None:
     """Answer one input with the tiny recursive model and check it symbolically."""
-    from hybrid_trm import checkpoints, pretrained
+    from hybrid_trm import pretrained
     from hybrid_trm.evaluate import load
     from hybrid_trm.solver import solve_text
 
@@ -52,10 +52,7 @@ def solve(
     else:
         domain = domain or detect_domain(text)
         task_name = registry.get(domain).task(task).name
-        path = pretrained.path(domain, task_name)
-        if not checkpoints.exists(path):
-            raise HybridTRMError(f"no shipped checkpoint for {domain}/{task_name}; train one and pass --checkpoint")
-        loaded = load(path, domain, task_name)
+        loaded = load(pretrained.require(domain, task_name), domain, task_name)
     domain, task_name = loaded.domain.name, loaded.task.name
     result = solve_text(loaded, text, verify=verify, trace=trace)
     if json_output:

@@ -53,6 +53,7 @@ class Prediction:
     confidence: float
     steps_mean: float  # latent updates per node of this tree
     node_answers: list[str] = field(default_factory=list)  # every node, in postorder
+    node_steps: list[int] = field(default_factory=list)  # latent updates of every node, in postorder
 
 
 @torch.no_grad()
@@ -74,6 +75,7 @@ def predict_trees(model: TreeReasoner, task: Task, trees: list[TreeTensors], nod
         order = torch.argsort(tree_batch.tree * (tree_batch.nodes + 1) + _postorder_rank(trees, tree_batch))
         for pred, idx in zip(out, torch.split(order, [t.nodes for t in trees])):
             pred.node_answers = [task.decode(grid[i].tolist()) for i in idx.tolist()]
+            pred.node_steps = output.steps[idx].tolist()
     return out
 
 

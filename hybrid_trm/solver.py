@@ -27,6 +27,7 @@ class Solution:
     ms: float  # parse + model + verify, after the model is loaded
     tree: Node | None = None
     node_answers: list[str] = field(default_factory=list)
+    node_steps: list[int] = field(default_factory=list)
     node_expected: list[str | None] = field(default_factory=list)
 
     def to_json(self) -> dict:
@@ -53,7 +54,7 @@ class Solution:
             if self.node_expected:
                 truth = self.node_expected[i]
                 note = "" if truth is None or truth == self.node_answers[i] else f"   (expected {truth})"
-            lines.append(f"{'  ' * min(depth, 40)}{label} → {self.node_answers[i]}{note}")
+            lines.append(f"{'  ' * min(depth, 40)}{label} → {self.node_answers[i]}  [{self.node_steps[i]} steps]{note}")
             for child in reversed(children(node)):
                 stack.append((child, depth + 1))
         return lines
@@ -72,5 +73,6 @@ def solve_text(loaded: Loaded, text: str, verify: bool = True, trace: bool = Fal
         domain=domain.name, task=task.name, answer=prediction.answer, confidence=prediction.confidence,
         verified=verdict.correct, expected=verdict.expected, evidence=verdict.evidence,
         nodes=tensors.nodes, steps_mean=prediction.steps_mean, ms=ms,
-        tree=tree if trace else None, node_answers=prediction.node_answers, node_expected=expected_nodes,
+        tree=tree if trace else None, node_answers=prediction.node_answers, node_steps=prediction.node_steps,
+        node_expected=expected_nodes,
     )

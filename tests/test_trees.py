@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from hybrid_trm.domains import registry
 from hybrid_trm.errors import HybridTRMError

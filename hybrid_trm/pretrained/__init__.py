@@ -9,3 +9,14 @@ from pathlib import Path
 
 def path(domain: str, task: str) -> Path:
     return Path(str(resources.files(__name__).joinpath(f"{domain}-{task}")))
+
+
+def require(domain: str, task: str) -> Path:
+    """The shipped checkpoint of domain/task, or a CheckpointError saying there is none."""
+    from .. import checkpoints
+    from ..errors import CheckpointError
+
+    found = path(domain, task)
+    if not checkpoints.exists(found):
+        raise CheckpointError(f"no shipped checkpoint for {domain}/{task}; train one and pass --checkpoint")
+    return found

@@ -18,7 +18,7 @@ import torch
 
 from .. import checkpoints
 from ..domains import registry
-from ..evaluate import Report, evaluate_examples
+from ..evaluate import evaluate_examples
 from ..model.reasoner import ModelConfig, TreeReasoner
 from ..trees import batch, encode_texts
 
