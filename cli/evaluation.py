@@ -50,7 +50,7 @@ def eval_command(
 ) -> None:
     """Score a checkpoint: accuracy overall, by depth and by arity."""
     from hybrid_trm import benchmarks, checkpoints, pretrained
-    from hybrid_trm.evaluate import evaluate_examples, load
+    from hybrid_trm.evaluate import evaluate_examples, load, trained_width
 
     if benchmark is not None:
         if file is not None:
@@ -82,7 +82,7 @@ def eval_command(
         bar = progress.add_task(f"eval {domain}/{task}", total=len(examples))
         report = evaluate_examples(
             loaded.model, loaded.domain, loaded.task, examples,
-            progress=lambda done: progress.update(bar, completed=done),
+            progress=lambda done: progress.update(bar, completed=done), width=trained_width(loaded.config),
         )
     if json_output:
         out = report.to_json()

@@ -47,6 +47,25 @@ def load(path: str | Path, domain: str | None = None, task: str | None = None) -
     return Loaded(model, dom, tsk, config)
 
 
+def inference_tensors(domain: Domain, task: Task, tree, trained_width: int | None = None) -> TreeTensors:
+    """A tree as the model reads it. An integer answer's grid is as wide as the
+    input's values need (a sign digit above the domain's bound on their digits),
+    never narrower than the grid the model was trained on, never wider than the
+    task's: the cell's weights are shared across positions, but carries running
+    through many more positions than it trained on are where it errs."""
+    width = None
+    if task.positions > 1:
+        digits = domain.answer_digits(tree, task.name)
+        if digits is not None:
+            width = min(task.positions, max(trained_width or 0, digits + 1))
+    return tensorize(domain, tree, task, width=width)
+
+
+def trained_width(config: dict) -> int | None:
+    """The answer grid width a checkpoint was trained on (None: the task's)."""
+    return config.get("training", {}).get("width")
+
+
 @dataclass
 class Prediction:
     answer: str
@@ -56,7 +75,7 @@ class Prediction:
     node_steps: list[int] = field(default_factory=list)  # latent updates of every node, in postorder
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def predict_trees(model: TreeReasoner, task: Task, trees: list[TreeTensors], node_answers: bool = False) -> list[Prediction]:
     tree_batch = batch(trees)
     output = model(tree_batch, with_loss=False)
@@ -87,10 +106,12 @@ def _postorder_rank(trees: list[TreeTensors], tree_batch) -> torch.Tensor:
     return ranks[order]
 
 
-def predict(model: TreeReasoner, domain: Domain, task: Task, texts: list[str], batch_size: int = 256) -> list[Prediction]:
+def predict(
+    model: TreeReasoner, domain: Domain, task: Task, texts: list[str], batch_size: int = 256, width: int | None = None
+) -> list[Prediction]:
     out: list[Prediction] = []
     for i in range(0, len(texts), batch_size):
-        trees = [tensorize(domain, domain.parse(t), task) for t in texts[i : i + batch_size]]
+        trees = [inference_tensors(domain, task, domain.parse(t), width) for t in texts[i : i + batch_size]]
         out.extend(predict_trees(model, task, trees))
     return out
 
@@ -117,7 +138,11 @@ def same_answer(task: Task, predicted: str, expected: str) -> bool:
         return predicted.strip() == expected.strip()
 
 
-def evaluate_examples(model: TreeReasoner, domain: Domain, task: Task, examples: list[Example], batch_size: int = 256, progress=None) -> Report:
+def evaluate_examples(
+    model: TreeReasoner, domain: Domain, task: Task, examples: list[Example], batch_size: int = 256,
+    progress=None, width: int | None = None,
+) -> Report:
+    """Accuracy on examples; `width` is the answer grid the model trained on (see inference_tensors)."""
     was_training = model.training
     model.eval()
     correct: list[bool] = []
@@ -126,7 +151,7 @@ def evaluate_examples(model: TreeReasoner, domain: Domain, task: Task, examples:
     for i in range(0, len(examples), batch_size):
         chunk = examples[i : i + batch_size]
         parsed = [domain.parse(ex.input) for ex in chunk]
-        trees = [tensorize(domain, tree, task) for tree in parsed]
+        trees = [inference_tensors(domain, task, tree, width) for tree in parsed]
         for ex, tree, tensors, pred in zip(chunk, parsed, trees, predict_trees(model, task, trees)):
             correct.append(same_answer(task, pred.answer, ex.answer))
             depths.append(int(tensors.height.max()))

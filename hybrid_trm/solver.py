@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 import lark
 
 from .domains.base import Verdict
-from .evaluate import Loaded, predict_trees
+from .evaluate import Loaded, inference_tensors, predict_trees, trained_width
 from .grammar import Node, children, kind, postorder
-from .trees import tensorize
 
 
 @dataclass
@@ -64,7 +63,7 @@ def solve_text(loaded: Loaded, text: str, verify: bool = True, trace: bool = Fal
     start = time.perf_counter()
     domain, task, model = loaded.domain, loaded.task, loaded.model
     tree = domain.parse(text)
-    tensors = tensorize(domain, tree, task)
+    tensors = inference_tensors(domain, task, tree, trained_width(loaded.config))
     prediction = predict_trees(model, task, [tensors], node_answers=trace)[0]
     verdict = domain.verify(text, prediction.answer, task.name) if verify else Verdict(None, None, "")
     ms = (time.perf_counter() - start) * 1000

@@ -66,3 +66,25 @@ def test_class_task_round_trip_and_rejection():
     for bad in ("10", "-1", "x", ""):
         with pytest.raises(HybridTRMError, match="not one of"):
             mod10.encode(bad)
+
+
+def test_inference_grid_fits_the_values_and_the_training_width():
+    from hybrid_trm.domains import registry
+    from hybrid_trm.evaluate import inference_tensors
+
+    arith = registry.get("arith")
+    exact = arith.task("exact")
+
+    def width(text, trained):
+        return inference_tensors(arith, exact, arith.parse(text), trained).literal.shape[1]
+
+    assert arith.answer_digits(arith.parse("999 + 999"), "exact") >= 4  # 1998
+    assert width("3 - 5", 6) == 6  # never narrower than trained
+    assert width("123456789 - 1", 6) == 10  # nine digits and a sign
+    assert width("99999999999 * 99999999999", 6) == 13  # capped at the task's grid
+    assert width("3 - 5", None) == 2
+    # The answer decodes the same at any width that holds it.
+    for w in (2, 6, 13):
+        assert exact.decode(exact.encode("-2", w)) == "-2"
+    mod10 = arith.task("mod10")
+    assert inference_tensors(arith, mod10, arith.parse("123 * 4"), None).literal.shape[1] == 1

@@ -68,6 +68,21 @@ class ArithDomain(Domain):
                 labels.append(str(value) if abs(value) < limit else None)
         return labels
 
+    def answer_digits(self, tree: Node, task: str) -> int | None:
+        """|a ± b| <= |a| + |b|, |a * b| = |a| |b|: a bound on every subtree's magnitude."""
+        bounds: dict[int, int] = {}
+        for node in postorder(tree):
+            args = [bounds.pop(id(c)) for c in children(node)]
+            node_kind = kind(node)
+            if node_kind == "NUMBER":
+                bounds[id(node)] = literal(node)
+            elif node_kind == "mul":
+                bounds[id(node)] = args[0] * args[1]
+            else:
+                bounds[id(node)] = sum(args)
+        bound = bounds[id(tree)]
+        return int(bound.bit_length() * 0.30103) + 1  # decimal digits, never too few
+
     def verify(self, text: str, answer: str, task: str, budget_s: float = 2.0) -> Verdict:
         try:
             value = evaluate(self.parse(text), arith_combine, budget_s)

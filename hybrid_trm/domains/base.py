@@ -152,5 +152,10 @@ class Domain:
         Lets the cell's scan over a node's children learn from every step."""
         return [None] * len(postorder(tree))
 
+    def answer_digits(self, tree: Node, task: str) -> int | None:
+        """An upper bound on the digits of any subtree's answer, for integer tasks
+        (None: no bound known). Inference sizes the answer grid by it."""
+        return None
+
     def verify(self, text: str, answer: str, task: str, budget_s: float = 2.0) -> Verdict:
         raise NotImplementedError

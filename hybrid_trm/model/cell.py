@@ -30,7 +30,7 @@ class RMSNorm(nn.Module):
         self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+        return nn.functional.rms_norm(x, self.weight.shape, self.weight, self.eps)
 
 
 class RecursiveCell(nn.Module):
@@ -52,6 +52,8 @@ class RecursiveCell(nn.Module):
         return torch.cat([first, z[:, :-1]], dim=1)
 
     def latent_step(self, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        if z.shape[1] == 1:  # one position: what lies below is always carry_in
+            return self.net(x + y + z + self.carry(self.carry_in))
         return self.net(x + y + z + self.carry(self.below(z)))
 
     def answer_step(self, y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
@@ -59,15 +61,16 @@ class RecursiveCell(nn.Module):
 
     def cycle(
         self, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor, inner_steps: int,
-        children: list[torch.Tensor], present: list[torch.Tensor],
+        children: list[torch.Tensor], present: list[torch.Tensor | None],
     ):
         """One outer cycle: one latent update per child, reading that child (in
         order), then n latent updates, then one answer update. `present[j]` (L, 1, 1)
-        marks the nodes that have a child j; the others keep z as it is, so a node's
-        result does not depend on the other nodes it is batched with."""
+        marks the nodes that have a child j (None: all do); the others keep z as it
+        is, so a node's result does not depend on the nodes it is batched with."""
         after_child = []  # z after reading each child: the running answer over a prefix
         for child, has in zip(children, present):
-            z = torch.where(has, self.latent_step(x + child, y, z), z)
+            step = self.latent_step(x + child, y, z)
+            z = step if has is None else torch.where(has, step, z)
             after_child.append(z)
         for _ in range(inner_steps):
             z = self.latent_step(x, y, z)

@@ -42,7 +42,7 @@ class ModelConfig:
 
 @dataclass
 class Output:
-    logits: list[torch.Tensor]  # one (N, P, C) tensor per outer cycle; the last is the answer
+    logits: list[torch.Tensor]  # (N, P, C) per outer cycle (only the last without loss): the answer is the last
     loss: torch.Tensor | None
     steps: torch.Tensor  # (N,) latent updates each node ran: cycles x (children read + n)
 
@@ -86,6 +86,7 @@ class TreeReasoner(nn.Module):
         steps = torch.zeros(n, dtype=torch.long)
         for start, end in groups or batch.levels:
             x, scan, present, (lo, hi) = self.node_input(batch, start, end, answers)
+            partial = [None if bool(has.all()) else has for has in present]
             y = self.y_init.expand_as(x)
             z = self.z_init.expand_as(x)
             for t in range(cfg.outer_cycles):
@@ -93,8 +94,9 @@ class TreeReasoner(nn.Module):
                 # reaches back through that cycle only.
                 if t > 0:
                     y, z = y.detach(), z.detach()
-                y, z, after_child = self.cell.cycle(x, y, z, cfg.inner_steps, scan, present)
-                cycles[t].append(self.head(y))
+                y, z, after_child = self.cell.cycle(x, y, z, cfg.inner_steps, scan, partial)
+                if with_loss or t == cfg.outer_cycles - 1:
+                    cycles[t].append(self.head(y))
                 if supervise_prefixes and after_child:
                     rows, ranks = batch.child_parent[lo:hi] - start, batch.child_rank[lo:hi]
                     prefix_logits.append(self.prefix_head(torch.stack(after_child, 1)[rows, ranks]))
@@ -102,7 +104,7 @@ class TreeReasoner(nn.Module):
             answers[start:end] = torch.softmax(cycles[-1][-1], dim=-1)
             arity = torch.stack(present, 1).sum(1).flatten() if present else 0
             steps[start:end] = cfg.outer_cycles * (arity + cfg.inner_steps)
-        logits = [torch.cat(c) for c in cycles]
+        logits = [torch.cat(c) for c in cycles if c]
         loss = None
         if with_loss:
             loss = sum(self.scored(l, batch.labels) for l in logits) / len(logits)

@@ -135,7 +135,7 @@ def train(config: TrainConfig, out: str | Path, resume: bool = True, on_step: Pr
         metrics["train_seconds"] = seconds0 + time.monotonic() - clock
         metrics["loss"] = round(output.loss.item(), 5)
         if done % config.eval_every == 0 or done == config.steps:
-            report = evaluate_examples(ema, domain, domain.task(config.task), eval_set)
+            report = evaluate_examples(ema, domain, domain.task(config.task), eval_set, width=config.width)
             metrics["eval_accuracy"] = report.accuracy
         if on_step:
             on_step(done, metrics)
