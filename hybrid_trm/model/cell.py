@@ -51,10 +51,12 @@ class RecursiveCell(nn.Module):
         first = self.carry_in.expand(z.shape[0], 1, -1)
         return torch.cat([first, z[:, :-1]], dim=1)
 
-    def latent_step(self, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        if z.shape[1] == 1:  # one position: what lies below is always carry_in
-            return self.net(x + y + z + self.carry(self.carry_in))
-        return self.net(x + y + z + self.carry(self.below(z)))
+    def latent_step(self, xy: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """z = net(x + y + z + carry(z below)); `xy` is x + y, fixed within a cycle
+        (and, on a one-position grid, the constant carry from carry_in as well)."""
+        if z.shape[1] == 1:
+            return self.net(xy + z)
+        return self.net(xy + z + self.carry(self.below(z)))
 
     def answer_step(self, y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         return self.net(y + z)
@@ -68,10 +70,13 @@ class RecursiveCell(nn.Module):
         marks the nodes that have a child j (None: all do); the others keep z as it
         is, so a node's result does not depend on the nodes it is batched with."""
         after_child = []  # z after reading each child: the running answer over a prefix
+        xy = x + y
+        if z.shape[1] == 1:  # one position: what lies below is always carry_in
+            xy = xy + self.carry(self.carry_in)
         for child, has in zip(children, present):
-            step = self.latent_step(x + child, y, z)
+            step = self.latent_step(xy + child, z)
             z = step if has is None else torch.where(has, step, z)
             after_child.append(z)
         for _ in range(inner_steps):
-            z = self.latent_step(x, y, z)
+            z = self.latent_step(xy, z)
         return self.answer_step(y, z), z, after_child
