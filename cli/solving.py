@@ -32,11 +32,27 @@ def detect_domain(text: str) -> str:
     raise max(errors, key=lambda e: (e.line, e.column))
 
 
+def pick_task(domain, text: str) -> str | None:
+    """The domain's first task whose shipped model was trained on every node kind
+    of the input (arith: `exact` for + and -, `mod10` once there is a `*`)."""
+    from hybrid_trm import checkpoints, pretrained
+    from hybrid_trm.grammar import kind, postorder
+
+    kinds = {kind(n) for n in postorder(domain.parse(text))}
+    for name in domain.tasks:
+        path = pretrained.path(domain.name, name)
+        if checkpoints.exists(path):
+            trained = checkpoints.load(path)[1].get("trained_node_kinds")
+            if trained is None or kinds <= set(trained):
+                return name
+    return None  # the domain's first task, which will say what it lacks
+
+
 @user_errors
 def solve(
     text: Annotated[str, typer.Argument(help="The input, e.g. \"3 - -2 * (4 + 1)\" or \"[MAX 2 9 [MIN 4 7 ] 0 ]\".")],
     domain: Annotated[Optional[str], typer.Option(help="Domain (default: the one whose grammar accepts the input).")] = None,
-    task: Annotated[Optional[str], typer.Option(help="Task (default: the domain's first).")] = None,
+    task: Annotated[Optional[str], typer.Option(help="Task (default: the domain's first whose model knows every node of the input).")] = None,
     checkpoint: Annotated[Optional[Path], typer.Option(help="Checkpoint to use (default: the shipped one).")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     trace: Annotated[bool, typer.Option(help="Show the tree with every node's predicted answer.")] = False,
@@ -51,7 +67,10 @@ def solve(
         loaded = load(checkpoint, domain, task)  # domain and task default to the checkpoint's
     else:
         domain = domain or detect_domain(text)
-        task_name = registry.get(domain).task(task).name
+        dom = registry.get(domain)
+        if task is None:
+            task = pick_task(dom, text)
+        task_name = dom.task(task).name
         loaded = load(pretrained.require(domain, task_name), domain, task_name)
     domain, task_name = loaded.domain.name, loaded.task.name
     result = solve_text(loaded, text, verify=verify, trace=trace)

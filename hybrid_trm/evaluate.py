@@ -12,8 +12,8 @@ import torch
 from . import checkpoints
 from .domains import registry
 from .domains.base import Domain, Example, Task
-from .errors import CheckpointError
-from .grammar import children, postorder
+from .errors import CheckpointError, HybridTRMError
+from .grammar import children, kind, postorder
 from .model.reasoner import ModelConfig, TreeReasoner
 from .trees import TreeTensors, batch, tensorize
 
@@ -24,6 +24,19 @@ class Loaded:
     domain: Domain
     task: Task
     config: dict  # the checkpoint's JSON
+
+    def check_kinds(self, tree) -> None:
+        """Refuse a tree with node kinds the model never saw in training: its answer
+        there would be a guess, however confident."""
+        trained = self.config.get("trained_node_kinds")
+        if trained is None:
+            return
+        unseen = sorted({kind(n) for n in postorder(tree)} - set(trained))
+        if unseen:
+            raise HybridTRMError(
+                f"the {self.domain.name}/{self.task.name} model was not trained on {', '.join(unseen)} nodes "
+                f"(it knows {', '.join(trained)}); use another --task or --checkpoint"
+            )
 
 
 def load(path: str | Path, domain: str | None = None, task: str | None = None) -> Loaded:
@@ -47,18 +60,18 @@ def load(path: str | Path, domain: str | None = None, task: str | None = None) -
     return Loaded(model, dom, tsk, config)
 
 
-def inference_tensors(domain: Domain, task: Task, tree, trained_width: int | None = None) -> TreeTensors:
-    """A tree as the model reads it. An integer answer's grid is as wide as the
-    input's values need (a sign digit above the domain's bound on their digits),
-    never narrower than the grid the model was trained on, never wider than the
-    task's: the cell's weights are shared across positions, but carries running
-    through many more positions than it trained on are where it errs."""
+def inference_tensors(domain: Domain, task: Task, trees: list, trained_width: int | None = None) -> list[TreeTensors]:
+    """Trees as the model reads them, to be batched together. An integer answer's
+    grid is as wide as the values need (a sign digit above the domain's bound on
+    their digits), never narrower than the grid the model was trained on, never
+    wider than the task's: the cell's weights are shared across positions, but
+    carries running through many more positions than it trained on are where it errs."""
     width = None
     if task.positions > 1:
-        digits = domain.answer_digits(tree, task.name)
-        if digits is not None:
-            width = min(task.positions, max(trained_width or 0, digits + 1))
-    return tensorize(domain, tree, task, width=width)
+        bounds = [domain.answer_digits(tree, task.name) for tree in trees]
+        if None not in bounds:
+            width = min(task.positions, max([trained_width or 0] + [d + 1 for d in bounds]))
+    return [tensorize(domain, tree, task, width=width) for tree in trees]
 
 
 def trained_width(config: dict) -> int | None:
@@ -111,7 +124,7 @@ def predict(
 ) -> list[Prediction]:
     out: list[Prediction] = []
     for i in range(0, len(texts), batch_size):
-        trees = [inference_tensors(domain, task, domain.parse(t), width) for t in texts[i : i + batch_size]]
+        trees = inference_tensors(domain, task, [domain.parse(t) for t in texts[i : i + batch_size]], width)
         out.extend(predict_trees(model, task, trees))
     return out
 
@@ -151,7 +164,7 @@ def evaluate_examples(
     for i in range(0, len(examples), batch_size):
         chunk = examples[i : i + batch_size]
         parsed = [domain.parse(ex.input) for ex in chunk]
-        trees = [inference_tensors(domain, task, tree, width) for tree in parsed]
+        trees = inference_tensors(domain, task, parsed, width)
         for ex, tree, tensors, pred in zip(chunk, parsed, trees, predict_trees(model, task, trees)):
             correct.append(same_answer(task, pred.answer, ex.answer))
             depths.append(int(tensors.height.max()))

@@ -76,7 +76,7 @@ def test_inference_grid_fits_the_values_and_the_training_width():
     exact = arith.task("exact")
 
     def width(text, trained):
-        return inference_tensors(arith, exact, arith.parse(text), trained).literal.shape[1]
+        return inference_tensors(arith, exact, [arith.parse(text)], trained)[0].literal.shape[1]
 
     assert arith.answer_digits(arith.parse("999 + 999"), "exact") >= 4  # 1998
     assert width("3 - 5", 6) == 6  # never narrower than trained
@@ -87,4 +87,7 @@ def test_inference_grid_fits_the_values_and_the_training_width():
     for w in (2, 6, 13):
         assert exact.decode(exact.encode("-2", w)) == "-2"
     mod10 = arith.task("mod10")
-    assert inference_tensors(arith, mod10, arith.parse("123 * 4"), None).literal.shape[1] == 1
+    assert inference_tensors(arith, mod10, [arith.parse("123 * 4")], None)[0].literal.shape[1] == 1
+    # Trees batched together share the widest grid any of them needs.
+    both = inference_tensors(arith, exact, [arith.parse("1 + 1"), arith.parse("123456789 + 1")], 6)
+    assert {t.literal.shape[1] for t in both} == {10}

@@ -19,6 +19,7 @@ import torch
 from .. import checkpoints
 from ..domains import registry
 from ..evaluate import evaluate_examples
+from ..grammar import kind, postorder
 from ..model.reasoner import ModelConfig, TreeReasoner
 from ..trees import batch, encode_texts
 
@@ -83,7 +84,19 @@ def learning_rate(config: TrainConfig, step: int) -> float:
     return config.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
-def checkpoint_config(config: TrainConfig, model: TreeReasoner, step: int, metrics: dict) -> dict:
+def trained_node_kinds(config: TrainConfig, sample: int = 500) -> list[str]:
+    """The node kinds the training data holds (arith with ops "+-" never shows `mul`),
+    read off a sample of the training stream; inference refuses the others."""
+    domain = registry.get(config.domain)
+    difficulty = domain.difficulty(**config.difficulty)
+    seen: set[str] = set()
+    for i in range(sample):
+        tree = domain.parse(domain.example(config.seed, i, difficulty, config.task).input)
+        seen.update(kind(node) for node in postorder(tree))
+    return [k for k in domain.node_kinds if k in seen]
+
+
+def checkpoint_config(config: TrainConfig, model: TreeReasoner, step: int, metrics: dict, kinds: list[str]) -> dict:
     domain = registry.get(config.domain)
     task = domain.task(config.task)
     return {
@@ -91,6 +104,7 @@ def checkpoint_config(config: TrainConfig, model: TreeReasoner, step: int, metri
         "task": config.task,
         "step": step,
         "vocab": {"node_kinds": list(domain.node_kinds), "answers": list(task.answers), "positions": task.positions},
+        "trained_node_kinds": kinds,
         "model": model.config.to_json(),
         "parameters": model.parameter_count(),
         "training": asdict(config),
@@ -116,6 +130,7 @@ def train(config: TrainConfig, out: str | Path, resume: bool = True, on_step: Pr
         domain.example(config.seed + 1, i, domain.difficulty(**(config.eval_difficulty or config.difficulty)), config.task)
         for i in range(config.eval_examples)
     ]
+    kinds = trained_node_kinds(config)
     loader = torch.utils.data.DataLoader(GeneratedBatches(config, start), batch_size=None, num_workers=1)
     clock = time.monotonic()
     seconds0 = metrics["train_seconds"]
@@ -140,17 +155,17 @@ def train(config: TrainConfig, out: str | Path, resume: bool = True, on_step: Pr
         if on_step:
             on_step(done, metrics)
         if done % config.save_every == 0 or done == config.steps:
-            _save(out, config, model, ema, optimizer, done, metrics)
+            _save(out, config, model, ema, optimizer, done, metrics, kinds)
     return metrics
 
 
-def _save(out, config, model, ema, optimizer, step, metrics) -> None:
+def _save(out, config, model, ema, optimizer, step, metrics, kinds) -> None:
     tensors = checkpoints.prefixed("model", ema.state_dict())
     tensors.update(checkpoints.prefixed("train.raw", model.state_dict()))
     for index, state in optimizer.state_dict()["state"].items():
         for key, value in state.items():
             tensors[f"train.optim.{index}.{key}"] = torch.as_tensor(value)
-    checkpoints.save(out, tensors, checkpoint_config(config, model, step, dict(metrics)))
+    checkpoints.save(out, tensors, checkpoint_config(config, model, step, dict(metrics), kinds))
 
 
 def _restore(out, config, model, ema, optimizer) -> tuple[int, dict]:
