@@ -14,42 +14,53 @@ from .common import user_errors
 
 app = typer.Typer(help="Benchmarks measured side by side in one run.", no_args_is_help=True)
 
+# The shipped models timed by `solve`, each on a ~100-node input from its own generator.
+SOLVE_INPUTS = {
+    ("listops", "value"): {"depth": 6},
+    ("arith", "mod10"): {"operands": 50, "operands_min": 50, "digits": 3},
+    ("arith", "exact"): {"operands": 50, "operands_min": 50, "digits": 3, "ops": "+-"},
+}
+
 
 @app.command("speed")
 @user_errors
 def speed_command(
-    checkpoint: Annotated[Optional[Path], typer.Option(help="Checkpoint (default: the shipped listops-value).")] = None,
+    checkpoint: Annotated[Optional[Path], typer.Option(help="Model for the batched-vs-naive run (default: shipped listops-value).")] = None,
     trees: Annotated[int, typer.Option(min=1, help="Generated trees in the batch.")] = 256,
-    solve_operands: Annotated[int, typer.Option(min=2, help="Operands of the arith/exact input timed with solve.")] = 50,
+    nodes: Annotated[int, typer.Option(min=2, help="Size of each solve input, in nodes.")] = 100,
     seed: Annotated[int, typer.Option(help="Seed of the generated inputs.")] = 0,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Time the level-batched forward against a per-node recursion of the same
-    model on the same trees, and `solve` on one input after the model is loaded."""
+    model on the same trees, and `solve` per shipped model after it is loaded."""
     from hybrid_trm import bench, pretrained
-    from hybrid_trm.domains import registry
     from hybrid_trm.evaluate import load
 
     loaded = load(checkpoint or pretrained.require("listops", "value"))
-    solve_path = pretrained.require("arith", "exact")
     domain = loaded.domain
     texts = [domain.example(seed, i, domain.difficulty(), loaded.task.name).input for i in range(trees)]
-    arith = registry.get("arith")
-    solve_input = arith.example(
-        seed, 0, arith.difficulty(operands=solve_operands, operands_min=solve_operands, digits=3, ops="+-"), "exact"
-    ).input
-    report = bench.speed(loaded, texts, solve_input, solve_loaded=load(solve_path))
+    comparison = bench.batched_vs_naive(loaded, texts)
+    latencies = []
+    for (dom, task), knobs in SOLVE_INPUTS.items():
+        model = load(pretrained.require(dom, task))
+        latencies.append(bench.solve_latency(model, bench.input_near(model, nodes, seed, knobs)))
     if json_output:
-        typer.echo(json.dumps(report.to_json()))
+        out = comparison.to_json()
+        out["solve"] = [vars(s) for s in latencies]
+        typer.echo(json.dumps(out))
         return
-    out = report.to_json()
-    table = Table(title=f"speed: {loaded.domain.name}/{loaded.task.name}, {out['trees']} trees, {out['nodes']} nodes")
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    table.add_row("level-batched forward", f"{out['level_batched_nodes_per_s']:,.0f} nodes/s")
-    table.add_row("per-node recursion, same model", f"{out['naive_nodes_per_s']:,.0f} nodes/s")
-    table.add_row("level-batched vs per-node", f"{out['level_batched_vs_naive']:.1f}x")
+    out = comparison.to_json()
+    table = Table(title=f"level-batched vs per-node: {domain.name}/{loaded.task.name}, {out['trees']} trees, {out['nodes']} nodes")
+    table.add_column("forward")
+    table.add_column("nodes/s", justify="right")
+    table.add_row("level-batched", f"{out['level_batched_nodes_per_s']:,.0f}")
+    table.add_row("per-node recursion, same model", f"{out['naive_nodes_per_s']:,.0f}")
+    table.add_row("ratio", f"{out['level_batched_vs_naive']:.1f}x")
     table.add_row("largest logit difference", f"{out['max_abs_difference']:.1e}")
-    table.add_row(f"solve, {out['solve_nodes']}-node arith/exact input, median", f"{out['solve_ms_median']:.1f} ms")
-    table.add_row("solve, 90th percentile", f"{out['solve_ms_p90']:.1f} ms")
     Console().print(table)
+    solve_table = Table(title="solve after loading (parse + tensorize + model + verify)")
+    for column in ("model", "nodes", "median ms", "p90 ms"):
+        solve_table.add_column(column, justify="right")
+    for s in latencies:
+        solve_table.add_row(s.model, str(s.nodes), f"{s.ms_median:.1f}", f"{s.ms_p90:.1f}")
+    Console().print(solve_table)
