@@ -61,7 +61,7 @@ def solve(
     """Answer one input with the tiny recursive model and check it symbolically."""
     from hybrid_trm import pretrained
     from hybrid_trm.evaluate import load
-    from hybrid_trm.solver import solve_text
+    from hybrid_trm.solver import solve_text, warm_up
 
     if checkpoint is not None:
         loaded = load(checkpoint, domain, task)  # domain and task default to the checkpoint's
@@ -73,6 +73,7 @@ def solve(
         task_name = dom.task(task).name
         loaded = load(pretrained.require(domain, task_name), domain, task_name)
     domain, task_name = loaded.domain.name, loaded.task.name
+    warm_up(loaded)  # the reported time is the answer's, not the libraries' start-up
     result = solve_text(loaded, text, verify=verify, trace=trace)
     if json_output:
         typer.echo(json.dumps(result.to_json()))

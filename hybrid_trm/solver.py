@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import lark
 
 from .domains.base import Verdict
+from .errors import HybridTRMError
 from .evaluate import Loaded, inference_tensors, predict_trees, trained_width
 from .grammar import Node, children, kind, postorder
 
@@ -76,3 +77,17 @@ def solve_text(loaded: Loaded, text: str, verify: bool = True, trace: bool = Fal
         tree=tree if trace else None, node_answers=prediction.node_answers, node_steps=prediction.node_steps,
         node_expected=expected_nodes,
     )
+
+
+def warm_up(loaded: Loaded) -> None:
+    """Solve one small generated input, so that the first real answer is not charged
+    with the libraries' start-up (torch's first forward, sympy's caches)."""
+    difficulty = loaded.domain.difficulty()
+    for index in range(100):
+        text = loaded.domain.example(0, index, difficulty, loaded.task.name).input
+        try:
+            loaded.check_kinds(loaded.domain.parse(text))
+        except HybridTRMError:
+            continue  # e.g. a `*` for a model trained on + and -
+        solve_text(loaded, text)
+        return
