@@ -43,7 +43,10 @@ def eval_command(
     domain: Annotated[Optional[str], typer.Argument(help="Domain of the file's examples.")] = None,
     file: Annotated[Optional[Path], typer.Argument(help="JSONL: {\"input\": ..., \"answer\": ...} a line.")] = None,
     task: Annotated[Optional[str], typer.Option(help="Task (default: the domain's first).")] = None,
-    benchmark: Annotated[Optional[str], typer.Option(help="A shipped benchmark instead of a file: listops.")] = None,
+    benchmark: Annotated[Optional[str], typer.Option(help=(
+        "A shipped benchmark instead of a file: listops, evans:<split> (validate, test_easy, "
+        "test_hard, test_big, test_massive, test_exam), bowman:<7..12>."
+    ))] = None,
     checkpoint: Annotated[Optional[Path], typer.Option(help="Checkpoint (default: the shipped one).")] = None,
     limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N examples.")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,

@@ -19,13 +19,61 @@ def _listops() -> tuple[str, str, list[Example]]:
     return "listops", "value", examples
 
 
+def _evans(split: str) -> tuple[str, str, list[Example]]:
+    """Lines `A,B,E,H1,H2,H3`: E is 1 when A entails B; H1-H3 are heuristics, not labels."""
+    source = resources.files("hybrid_trm.datasets").joinpath(f"logic-entailment/{split}.txt")
+    examples = []
+    for line in source.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            a, b, entailed = line.split(",")[:3]
+            examples.append(Example(f"{a} |= {b}", "yes" if entailed == "1" else "no", "entails", {"split": split}))
+    return "logic", "entails", examples
+
+
+def _bowman(n: str) -> tuple[str, str, list[Example]]:
+    """Lines `relation<TAB>A<TAB>B`, formulas in binarised word syntax."""
+    source = resources.files("hybrid_trm.datasets").joinpath(f"bowman-logic/test{n}")
+    examples = []
+    for line in source.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            label, a, b = line.split("\t")
+            examples.append(Example(f"{a} ; {b}", label, "relation", {"split": f"test{n}"}))
+    return "logic", "relation", examples
+
+
 BENCHMARKS = {
     "listops": ("ListOps test_d20s (Nangia & Bowman 2018), 10,000 lines", _listops),
 }
 
+# Benchmarks with several test files, named `family:split`.
+FAMILIES = {
+    "evans": (
+        "logical entailment (Evans et al. 2018), `A |= B`, yes/no",
+        ("validate", "test_easy", "test_hard", "test_big", "test_massive", "test_exam"),
+        _evans,
+    ),
+    "bowman": (
+        "propositional relations (Bowman et al. 2015), `A ; B`, 7 classes; n = operators, 7..12",
+        ("7", "8", "9", "10", "11", "12"),
+        _bowman,
+    ),
+}
+
+
+def names() -> list[str]:
+    return list(BENCHMARKS) + [f"{family}:{split}" for family, (_, splits, _) in FAMILIES.items() for split in splits]
+
 
 def load(name: str) -> tuple[str, str, list[Example]]:
-    """(domain, task, examples) of a named benchmark."""
-    if name not in BENCHMARKS:
-        raise HybridTRMError(f"unknown benchmark {name!r}; benchmarks: {', '.join(BENCHMARKS)}")
-    return BENCHMARKS[name][1]()
+    """(domain, task, examples) of a named benchmark: `listops`, `evans:test_easy`, `bowman:7`."""
+    if name in BENCHMARKS:
+        return BENCHMARKS[name][1]()
+    family, _, split = name.partition(":")
+    if family in FAMILIES:
+        _, splits, loader = FAMILIES[family]
+        if split not in splits:
+            given = f"unknown split {split!r} of" if split else "give a split of"
+            raise HybridTRMError(f"{given} benchmark {family}; use {', '.join(f'{family}:{s}' for s in splits)}")
+        return loader(split)
+    families = ", ".join(f"{f}:<split>" for f in FAMILIES)
+    raise HybridTRMError(f"unknown benchmark {name!r}; benchmarks: {', '.join(BENCHMARKS)}, {families}")

@@ -72,7 +72,10 @@ def _parse_error(domain: str, text: str, err: lark.exceptions.UnexpectedInput, p
     return ParseError(domain, line, column, context, expected, found)
 
 
-_TERMINAL_NAMES = {"$END": "end of input", "NUMBER": "a number", "DIGIT": "a digit 0-9"}
+_TERMINAL_NAMES = {
+    "$END": "end of input", "NUMBER": "a number", "DIGIT": "a digit 0-9",
+    "NAME": "a lowercase name", "PRED": "a capitalised predicate name",  # logic
+}
 
 
 def _readable(parser: lark.Lark, terminal: str) -> str:

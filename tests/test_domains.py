@@ -41,9 +41,10 @@ def wrong_answer(domain: Domain, task: str, answer: str) -> str:
 
 
 def test_builtin_domains_are_registered():
-    assert {"arith", "listops"} <= set(registry.names())
+    assert {"arith", "listops", "logic"} <= set(registry.names())
     assert set(registry.get("arith").tasks) == {"exact", "mod10"}
     assert set(registry.get("listops").tasks) == {"value"}
+    assert set(registry.get("logic").tasks) == {"verdict", "entails", "relation"}
 
 
 @pytest.mark.parametrize("name,task,knobs", list(cases()))
@@ -63,7 +64,10 @@ def test_generated_examples_parse_label_and_verify(name, task, knobs):
         verdict = domain.verify(ex.input, ex.answer, task)
         assert verdict.correct is True, (ex.input, ex.answer, verdict)
         assert verdict.expected is not None
-        assert int(verdict.expected) == int(ex.answer)
+        if isinstance(domain.tasks[task], IntegerTask):
+            assert int(verdict.expected) == int(ex.answer)
+        else:
+            assert verdict.expected == ex.answer
         wrong = wrong_answer(domain, task, ex.answer)
         bad = domain.verify(ex.input, wrong, task)
         assert bad.correct is False, (ex.input, wrong, bad)
