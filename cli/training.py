@@ -31,11 +31,14 @@ def train(
     hidden: Annotated[Optional[int], typer.Option(min=4, help="Width of the cell.")] = None,
     inner_steps: Annotated[Optional[int], typer.Option(min=1, help="Latent updates per answer update (n).")] = None,
     outer_cycles: Annotated[Optional[int], typer.Option(min=1, help="Answer updates per node (T).")] = None,
+    expansion: Annotated[Optional[int], typer.Option(min=1, help="MLP width of the cell, as a multiple of --hidden.")] = None,
+    scan: Annotated[Optional[str], typer.Option(help="What the scan carries between children: latent or answer (a fold).")] = None,
+    summary: Annotated[Optional[str], typer.Option(help="Children's answers in x: sum (counts) or share (shares and presence).")] = None,
     eval_every: Annotated[Optional[int], typer.Option(min=1, help="Steps between evaluations.")] = None,
     resume: Annotated[bool, typer.Option(help="Continue from --out if it exists.")] = True,
 ) -> None:
     """Train the recursive cell with deep supervision on every subtree."""
-    from hybrid_trm.training.loop import TrainConfig, train as run_training
+    from hybrid_trm.training.loop import TrainConfig, build_model, train as run_training
     from hybrid_trm.training.presets import PRESETS
 
     if preset is not None:
@@ -53,7 +56,8 @@ def train(
         name: value
         for name, value in dict(
             steps=steps, batch_size=batch_size, lr=lr, seed=seed, hidden=hidden,
-            inner_steps=inner_steps, outer_cycles=outer_cycles, eval_every=eval_every,
+            inner_steps=inner_steps, outer_cycles=outer_cycles, expansion=expansion, scan=scan, summary=summary,
+            eval_every=eval_every,
         ).items()
         if value is not None
     }
@@ -63,6 +67,7 @@ def train(
         changes["eval_difficulty"] = {**config.eval_difficulty, **parse_knobs(eval_knob)}
     config = dataclasses.replace(config, **changes)
     dom = registry.get(config.domain)
+    build_model(config)  # an unknown --scan or --summary fails here, before any work
     dom.difficulty(**config.difficulty)  # unknown knobs fail here, before any work
     dom.difficulty(**config.eval_difficulty)
     out = out or Path("runs") / f"{config.domain}-{config.task}"

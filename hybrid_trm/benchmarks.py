@@ -9,35 +9,35 @@ from .domains.base import Example
 from .errors import HybridTRMError
 
 
+def _lines(path: str) -> list[str]:
+    """The non-blank lines of a shipped dataset file."""
+    text = resources.files("hybrid_trm.datasets").joinpath(path).read_text(encoding="utf-8")
+    return [line for line in text.splitlines() if line.strip()]
+
+
 def _listops() -> tuple[str, str, list[Example]]:
-    source = resources.files("hybrid_trm.datasets").joinpath("listops/test_d20s.tsv")
     examples = []
-    for line in source.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            label, text = line.split("\t", 1)
-            examples.append(Example(text, label, "value"))
+    for line in _lines("listops/test_d20s.tsv"):
+        label, text = line.split("\t", 1)
+        examples.append(Example(text, label, "value"))
     return "listops", "value", examples
 
 
 def _evans(split: str) -> tuple[str, str, list[Example]]:
     """Lines `A,B,E,H1,H2,H3`: E is 1 when A entails B; H1-H3 are heuristics, not labels."""
-    source = resources.files("hybrid_trm.datasets").joinpath(f"logic-entailment/{split}.txt")
     examples = []
-    for line in source.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            a, b, entailed = line.split(",")[:3]
-            examples.append(Example(f"{a} |= {b}", "yes" if entailed == "1" else "no", "entails", {"split": split}))
+    for line in _lines(f"logic-entailment/{split}.txt"):
+        a, b, entailed = line.split(",")[:3]
+        examples.append(Example(f"{a} |= {b}", "yes" if entailed == "1" else "no", "entails", {"split": split}))
     return "logic", "entails", examples
 
 
 def _bowman(n: str) -> tuple[str, str, list[Example]]:
     """Lines `relation<TAB>A<TAB>B`, formulas in binarised word syntax."""
-    source = resources.files("hybrid_trm.datasets").joinpath(f"bowman-logic/test{n}")
     examples = []
-    for line in source.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            label, a, b = line.split("\t")
-            examples.append(Example(f"{a} ; {b}", label, "relation", {"split": f"test{n}"}))
+    for line in _lines(f"bowman-logic/test{n}"):
+        label, a, b = line.split("\t")
+        examples.append(Example(f"{a} ; {b}", label, "relation", {"split": f"test{n}"}))
     return "logic", "relation", examples
 
 

@@ -83,6 +83,16 @@ def test_generate_errors(cli, args, fragments):
 # --- train ---------------------------------------------------------------------------
 
 
+def test_train_listops_with_the_fold_and_shares(cli, tmp_path):
+    result = cli(
+        "train", "listops", "--steps", 2, "--hidden", 8, "--batch-size", 4, "--eval-every", 2,
+        "--scan", "answer", "--summary", "share", "--expansion", 2, "--knob", "depth=3", "--out", tmp_path / "l",
+    )
+    assert result.exit_code == 0, result.output
+    cfg = json.loads((tmp_path / "l.json").read_text())
+    assert (cfg["model"]["scan"], cfg["model"]["summary"], cfg["model"]["expansion"]) == ("answer", "share", 2)
+
+
 def test_train_writes_a_checkpoint_under_runs(cli, tmp_path):
     result = cli(
         "train", "arith", "--task", "mod10", "--steps", 2, "--hidden", 8, "--batch-size", 4,
@@ -103,6 +113,8 @@ def test_train_writes_a_checkpoint_under_runs(cli, tmp_path):
         (["train", "arith", "--task", "nope", "--steps", "1"], ["no task 'nope'"]),
         (["train", "arith", "--steps", "1", "--knob", "zz=1"], ["zz"]),
         (["train", "--preset", "nope"], ["unknown preset"]),
+        (["train", "listops", "--steps", "1", "--scan", "sideways"], ["scan must be", "sideways"]),
+        (["train", "listops", "--steps", "1", "--summary", "mean"], ["summary must be", "mean"]),
         (["train"], ["DOMAIN"]),
     ],
 )

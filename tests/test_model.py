@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from hybrid_trm.domains import registry
+from hybrid_trm.errors import HybridTRMError
 from hybrid_trm.evaluate import evaluate_examples, predict, predict_trees
 from hybrid_trm.model.reasoner import ModelConfig, TreeReasoner
 from hybrid_trm.trees import IGNORE, batch, encode_texts, tensorize
@@ -153,3 +154,94 @@ def test_listops_prefix_labels_train_the_prefix_head():
     model = TreeReasoner(ModelConfig(kinds=len(listops.node_kinds), hidden=16))
     model(tb).loss.backward()
     assert model.prefix_head.weight.grad is not None and model.prefix_head.weight.grad.abs().sum() > 0
+
+
+LISTOPS = registry.get("listops")
+
+
+def _listops_model(seed: int, **config) -> TreeReasoner:
+    torch.manual_seed(seed)
+    return TreeReasoner(ModelConfig(kinds=len(LISTOPS.node_kinds), hidden=16, **config)).eval()
+
+
+def test_model_config_refuses_unknown_variants():
+    with pytest.raises(HybridTRMError, match="scan"):
+        ModelConfig(kinds=5, scan="sideways")
+    with pytest.raises(HybridTRMError, match="summary"):
+        ModelConfig(kinds=5, summary="mean")
+
+
+@pytest.mark.parametrize("scan,summary", [("latent", "sum"), ("answer", "share")])
+def test_listops_predictions_do_not_depend_on_the_batch(scan, summary):
+    """Lists of 2..9 arguments batched together: nodes missing child j keep their
+    state through scan step j, whichever scan runs."""
+    spec = LISTOPS.task("value")
+    items = texts(LISTOPS, "value", 12, depth=4, arity=9)
+    model = _listops_model(3, scan=scan, summary=summary)
+    trees = [tensorize(LISTOPS, LISTOPS.parse(t), spec) for t in items]
+    together = predict_trees(model, spec, trees, node_answers=True)
+    for tree, pred in zip(trees, together):
+        alone = predict_trees(model, spec, [tree], node_answers=True)[0]
+        assert pred.node_answers == alone.node_answers
+        assert pred.confidence == pytest.approx(alone.confidence, rel=1e-4)
+
+
+def test_share_summary_does_not_grow_with_the_number_of_children():
+    """[MAX 1 2] and [MAX 1 1 2 2] have the same shares, the same answers present and
+    the same first child: the same x. Counts (summary = "sum") tell them apart."""
+    spec = LISTOPS.task("value")
+    texts_ = ["[MAX 1 2 ]", "[MAX 1 1 2 2 ]"]
+
+    def root_x(model):
+        tb = batch(encode_texts(LISTOPS, spec, texts_))
+        answers = torch.zeros(tb.nodes, 1, spec.classes)
+        answers[: tb.levels[0][1], 0] = torch.nn.functional.one_hot(tb.literal[: tb.levels[0][1], 0].clamp(max=9), 10).float()
+        start, end = tb.levels[1]
+        return model.node_input(tb, start, end, answers)[0]
+
+    with torch.no_grad():
+        x = root_x(_listops_model(4, summary="share"))
+        assert torch.allclose(x[0], x[1], atol=1e-6)
+        x = root_x(_listops_model(4, summary="sum"))
+        assert not torch.allclose(x[0], x[1], atol=1e-3)
+
+
+def test_answer_scan_state_depends_only_on_the_children_read():
+    """With the answer scan, the state after reading [3, 4] is the same whether a
+    5 follows or not: the fold does not see the rest of the list. The latent scan
+    reads the whole list's summary at every step."""
+    spec = LISTOPS.task("value")
+    tb = batch(encode_texts(LISTOPS, spec, ["[SM 3 4 5 ]", "[SM 3 4 ]"], label_subtrees=True))
+
+    def after_two(model, method):
+        captured = []
+        original = getattr(model.cell, method)
+
+        def spy(*args, **kwargs):
+            out = original(*args, **kwargs)
+            after_child = out if method == "fold" else out[2]
+            if after_child:
+                captured.append(after_child[1])
+            return out
+
+        setattr(model.cell, method, spy)
+        with torch.no_grad():
+            model(tb, with_loss=False)
+        return captured[0]
+
+    z = after_two(_listops_model(5, scan="answer", summary="share"), "fold")
+    assert torch.allclose(z[0], z[1], atol=1e-6)
+    z = after_two(_listops_model(5, scan="latent", summary="share"), "cycle")
+    assert not torch.allclose(z[0], z[1], atol=1e-4)
+
+
+def test_answer_scan_reads_each_child_once():
+    """The fold runs once per node; the latent scan once per outer cycle."""
+    spec = LISTOPS.task("value")
+    tb = batch(encode_texts(LISTOPS, spec, ["[SM 3 4 5 ]"]))
+    with torch.no_grad():
+        folded = _listops_model(6, scan="answer", outer_cycles=2, inner_steps=1)(tb, with_loss=False)
+        latent = _listops_model(6, scan="latent", outer_cycles=2, inner_steps=1)(tb, with_loss=False)
+    root = tb.roots[0]
+    assert int(folded.steps[root]) == 3 + 2 * 1
+    assert int(latent.steps[root]) == 2 * (3 + 1)

@@ -44,6 +44,8 @@ class TrainConfig:
     expansion: int = 4
     inner_steps: int = 3
     outer_cycles: int = 2
+    scan: str = "latent"  # see ModelConfig
+    summary: str = "sum"
     width: int | None = None  # answer grid positions in training (None: the task's); see trees.tensorize
 
 
@@ -73,6 +75,7 @@ def build_model(config: TrainConfig) -> TreeReasoner:
             kinds=len(domain.node_kinds), classes=task.classes,
             hidden=config.hidden, expansion=config.expansion,
             inner_steps=config.inner_steps, outer_cycles=config.outer_cycles,
+            scan=config.scan, summary=config.summary,
         )
     )
 

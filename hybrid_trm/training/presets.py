@@ -15,17 +15,23 @@ PRESETS: dict[str, TrainConfig] = {
     ),
     # + and - over 1-3 digit literals, 2..6 operands; evaluated on 7..18. Trained on a
     # 6-digit grid (values up to 99,999, ample for 6 operands), run on the task's 13.
+    # One outer cycle of 2 + 6 latent steps (a carry climbs 8 digits) and a 2x-wide
+    # MLP: a 100-node input solves in ~16 ms, against ~30 with T = 2 and 4x, at the
+    # same accuracy on 7..18 operands (T = 2, n = 3: ~19 ms; T = 1, n = 4: ~13 ms
+    # but 99.75% there and 94% with 5-digit literals).
     "arith-exact": TrainConfig(
         domain="arith", task="exact",
         difficulty={"operands": 6, "digits": 3, "ops": "+-"},
         eval_difficulty={"operands": 18, "operands_min": 7, "digits": 3, "ops": "+-"},
-        steps=3000, lr=3e-3, inner_steps=6, outer_cycles=2, width=6,
+        steps=3000, lr=3e-3, inner_steps=6, outer_cycles=1, width=6, expansion=2,
     ),
     # The benchmark's own shape (2..5 arguments, a quarter of them lists), depth <= 10.
+    # The scan folds the running answer and x sees shares of children, so lists of
+    # 15..30 arguments read as lists of 5 do.
     "listops-value": TrainConfig(
         domain="listops", task="value",
         difficulty={"depth": 10},
         eval_difficulty={"depth": 20, "depth_min": 11},
-        steps=5000, lr=3e-3, inner_steps=1,
+        steps=5000, lr=3e-3, inner_steps=1, scan="answer", summary="share",
     ),
 }
