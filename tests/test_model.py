@@ -92,12 +92,10 @@ def test_overfits_a_fixed_batch():
     assert predicted.tolist() == tb.labels[tb.roots, 0].tolist()
 
 
-def test_predictions_do_not_depend_on_the_batch():
-    spec = ARITH.task("mod10")
-    items = texts(ARITH, "mod10", 9, depth=5, digits=3)
-    torch.manual_seed(1)
-    model = TreeReasoner(ModelConfig(kinds=5, hidden=16)).eval()
-    trees = [tensorize(ARITH, ARITH.parse(t), spec) for t in items]
+def _batched_equals_alone(model, domain, spec, items):
+    """Each tree's answers, confidences and node answers are the same batched with the
+    others as alone; returns the batched predictions."""
+    trees = [tensorize(domain, domain.parse(t), spec) for t in items]
     together = predict_trees(model, spec, trees, node_answers=True)
     for tree, pred in zip(trees, together):
         alone = predict_trees(model, spec, [tree], node_answers=True)[0]
@@ -106,6 +104,15 @@ def test_predictions_do_not_depend_on_the_batch():
         assert pred.node_answers == alone.node_answers
         assert len(pred.node_answers) == tree.nodes
         assert pred.node_answers[-1] == pred.answer  # postorder: the root is last
+    return together
+
+
+def test_predictions_do_not_depend_on_the_batch():
+    spec = ARITH.task("mod10")
+    items = texts(ARITH, "mod10", 9, depth=5, digits=3)
+    torch.manual_seed(1)
+    model = TreeReasoner(ModelConfig(kinds=5, hidden=16)).eval()
+    together = _batched_equals_alone(model, ARITH, spec, items)
     assert [p.answer for p in predict(model, ARITH, spec, items, batch_size=4)] == [p.answer for p in together]
 
 
@@ -177,13 +184,7 @@ def test_listops_predictions_do_not_depend_on_the_batch(scan, summary):
     state through scan step j, whichever scan runs."""
     spec = LISTOPS.task("value")
     items = texts(LISTOPS, "value", 12, depth=4, arity=9)
-    model = _listops_model(3, scan=scan, summary=summary)
-    trees = [tensorize(LISTOPS, LISTOPS.parse(t), spec) for t in items]
-    together = predict_trees(model, spec, trees, node_answers=True)
-    for tree, pred in zip(trees, together):
-        alone = predict_trees(model, spec, [tree], node_answers=True)[0]
-        assert pred.node_answers == alone.node_answers
-        assert pred.confidence == pytest.approx(alone.confidence, rel=1e-4)
+    _batched_equals_alone(_listops_model(3, scan=scan, summary=summary), LISTOPS, spec, items)
 
 
 def test_share_summary_does_not_grow_with_the_number_of_children():
