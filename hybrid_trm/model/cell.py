@@ -61,7 +61,8 @@ class RecursiveCell(nn.Module):
         # call, not the arithmetic: functional calls on the modules' weights skip
         # nn.Module dispatch (a third of a small step's time).
         h = F.gelu(F.linear(u, self.up.weight, self.up.bias))
-        return F.rms_norm(u + F.linear(h, self.down.weight, self.down.bias), self.norm.weight.shape, self.norm.weight, self.norm.eps)
+        out = u + F.linear(h, self.down.weight, self.down.bias)
+        return F.rms_norm(out, self.norm.weight.shape, self.norm.weight, self.norm.eps)
 
     def below(self, z: torch.Tensor) -> torch.Tensor:
         """z shifted one position up the grid: position i sees position i-1."""  # (N, P, H)

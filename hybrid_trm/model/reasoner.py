@@ -60,7 +60,9 @@ class ModelConfig:
 class Output:
     logits: list[torch.Tensor]  # (N, P, C) per outer cycle (only the last without loss): the answer is the last
     loss: torch.Tensor | None
-    steps: torch.Tensor  # (N,) latent updates each node ran: cycles x (children read + n)
+    # (N,) latent updates each node ran: T x (children + n), or children + T x n with
+    # the answer fold, which reads the children once.
+    steps: torch.Tensor
 
     @property
     def final(self) -> torch.Tensor:
@@ -175,7 +177,7 @@ class TreeReasoner(nn.Module):
         else:
             arity = torch.zeros(end - start).index_add(0, rows, torch.ones(len(rows)))
             index = rows[:, None, None].expand_as(child_answers)
-            presence = torch.zeros(end - start, *answers.shape[1:]).scatter_reduce(0, index, child_answers, "amax", include_self=False)
+            presence = torch.zeros_like(counts).scatter_reduce(0, index, child_answers, "amax", include_self=False)
             # In units of an even spread (1 = a 1/classes share): a share of 0.2 on a
             # raw scale is too faint a signal for the median's thresholds to be learnt.
             share = counts * (self.config.classes / arity.clamp(min=1)[:, None, None])
