@@ -15,9 +15,10 @@ or, with the answer scan (ModelConfig.scan = "answer"), the children are folded:
 
 where own is the node's kind (and literal) and answer(z) embeds the answer z holds
 (a learnt start state before the first child); the fold runs once per node, and
-every outer cycle starts its n steps from the state after the last child. Between children the state is then
-an answer, one of finitely many, not a free latent, and the step does not see how
-many children there are: a fold that reads 30 children as it reads 5.
+every outer cycle starts its n steps from the state after the last child. Between
+children the state is then an answer, one of finitely many, not a free latent,
+and the step does not see how many children there are: a fold that reads 30
+children as it reads 5.
 
 A node thus takes one inner step per argument (a list of 30 needs 30 steps, a
 binary operator 2) plus n steps to think.
