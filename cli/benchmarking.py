@@ -1,4 +1,5 @@
-"""`hybrid-trm bench speed`: level-batched vs per-node recursion, and solve latency."""
+"""`hybrid-trm bench speed`: level-batched vs per-node recursion, and solve latency;
+`hybrid-trm bench logic`: the logic models against the symbolic verifier."""
 
 from __future__ import annotations
 
@@ -64,3 +65,46 @@ def speed_command(
     for s in latencies:
         solve_table.add_row(s.model, str(s.nodes), f"{s.ms_median:.1f}", f"{s.ms_p90:.1f}")
     Console().print(solve_table)
+
+
+# First-order formulas at quantifier nesting 4 with four variables: every structure
+# of two predicates, with every element for each variable (680 positions).
+NESTING_4 = {"first_order": 1, "variables": 4, "predicates": 2, "depth": 8, "quantifier_depth": 4, "quantifier_depth_min": 4}
+
+
+@app.command("logic")
+@user_errors
+def logic_command(
+    n: Annotated[int, typer.Option("-n", min=1, help="Inputs of each kind.")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed of the generated formulas.")] = 0,
+    budget: Annotated[float, typer.Option(min=0.1, help="The verifier's time budget per input, seconds.")] = 10.0,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Median time per input of the shipped logic models and of the symbolic
+    verifier on the same inputs: first-order verdicts at quantifier nesting 4
+    (generated) and the entailment pairs of test_massive."""
+    from hybrid_trm import bench, benchmarks, pretrained
+    from hybrid_trm.domains import registry
+    from hybrid_trm.evaluate import load
+
+    logic = registry.get("logic")
+    difficulty = logic.difficulty(**NESTING_4)
+    nested = [logic.example(seed, i, difficulty, "verdict").input for i in range(n)]
+    massive = [e.input for e in benchmarks.load("evans:test_massive")[2][:n]]
+    rows = [
+        bench.model_vs_verifier(load(pretrained.require("logic", "verdict")), nested, "first-order verdict, nesting 4", budget),
+        bench.model_vs_verifier(load(pretrained.require("logic", "entails")), massive, "entails, evans test_massive", budget),
+    ]
+    if json_output:
+        typer.echo(json.dumps([r.to_json() for r in rows]))
+        return
+    table = Table(title="model vs symbolic verifier, one input at a time (median ms, parse included)")
+    for column in ("inputs", "n", "model ms", "verifier ms", "verifier / model", "agreement", "verifier timeouts"):
+        table.add_column(column, justify="right")
+    for r in rows:
+        out = r.to_json()
+        table.add_row(
+            r.inputs, str(r.n), f"{r.model_ms_median:.2f}", f"{r.verifier_ms_median:.2f}",
+            f"{out['model_vs_verifier']:.1f}x", f"{r.agreement:.1%}", str(r.verifier_timeouts),
+        )
+    Console().print(table)

@@ -49,6 +49,9 @@ def eval_command(
     ))] = None,
     checkpoint: Annotated[Optional[Path], typer.Option(help="Checkpoint (default: the shipped one).")] = None,
     limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N examples.")] = None,
+    worlds: Annotated[Optional[int], typer.Option(min=1, help=(
+        "Logic: worlds each formula is evaluated in (default 1024; all of them when fewer exist)."
+    ))] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Score a checkpoint: accuracy overall, by depth and by arity."""
@@ -86,6 +89,7 @@ def eval_command(
         report = evaluate_examples(
             loaded.model, loaded.domain, loaded.task, examples,
             progress=lambda done: progress.update(bar, completed=done), width=trained_width(loaded.config),
+            worlds=worlds,
         )
     if json_output:
         out = report.to_json()

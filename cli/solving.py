@@ -57,6 +57,9 @@ def solve(
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     trace: Annotated[bool, typer.Option(help="Show the tree with every node's predicted answer.")] = False,
     verify: Annotated[bool, typer.Option(help="Check the answer with the domain's symbolic verifier.")] = True,
+    worlds: Annotated[Optional[int], typer.Option(min=1, help=(
+        "Logic: worlds the formula is evaluated in (default 1024; all of them when fewer exist)."
+    ))] = None,
 ) -> None:
     """Answer one input with the tiny recursive model and check it symbolically."""
     from hybrid_trm import pretrained
@@ -74,7 +77,7 @@ def solve(
         loaded = load(pretrained.require(domain, task_name), domain, task_name)
     domain, task_name = loaded.domain.name, loaded.task.name
     warm_up(loaded)  # the reported time is the answer's, not the libraries' start-up
-    result = solve_text(loaded, text, verify=verify, trace=trace)
+    result = solve_text(loaded, text, verify=verify, trace=trace, worlds=worlds)
     if json_output:
         typer.echo(json.dumps(result.to_json()))
         return

@@ -1,6 +1,7 @@
 """Speed, measured side by side in one run: the level-batched forward against a
-per-node recursion of the same model on the same trees, and `solve` latency per
-model on an input of about 100 nodes, after the model is loaded.
+per-node recursion of the same model on the same trees, `solve` latency per
+model on an input of about 100 nodes, after the model is loaded, and a model's
+answer against the symbolic verifier's on the same inputs, one at a time.
 
 Every figure is a ratio or a time from this run; nothing is compared against
 numbers measured elsewhere."""
@@ -13,7 +14,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from .evaluate import Loaded
+from .evaluate import Loaded, inference_tensors, predict_trees, same_answer
 from .solver import solve_text
 from .trees import batch, encode_texts
 
@@ -87,3 +88,43 @@ def input_near(loaded: Loaded, nodes: int, seed: int, knobs: dict, tries: int = 
     texts = [domain.example(seed, i, difficulty, task.name).input for i in range(tries)]
     sizes = [t.nodes for t in encode_texts(domain, task, texts)]
     return min(zip(texts, sizes), key=lambda pair: abs(pair[1] - nodes))[0]
+
+
+@dataclass
+class ModelVsVerifier:
+    inputs: str  # what was timed
+    n: int
+    model_ms_median: float  # parse + tensorize + forward, one input at a time
+    verifier_ms_median: float  # parse + the symbolic decision procedure
+    agreement: float  # share of inputs where the model gives the verifier's answer
+    verifier_timeouts: int  # inputs the verifier did not decide within its budget (timed at the budget)
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "model_vs_verifier": self.verifier_ms_median / self.model_ms_median}
+
+
+def model_vs_verifier(loaded: Loaded, texts: list[str], inputs: str, budget_s: float = 10.0) -> ModelVsVerifier:
+    """Median time per input of the model's answer and of the verifier's, on the
+    same inputs, alternating so that both see the same machine load."""
+    domain, task = loaded.domain, loaded.task
+    width = loaded.config.get("training", {}).get("width")
+
+    def model_answer(text: str) -> str:
+        trees = inference_tensors(domain, task, [domain.parse(text)], width)
+        return predict_trees(loaded.model, task, trees)[0].answer
+
+    domain.verify(texts[0], model_answer(texts[0]), task.name, budget_s)  # warm-up
+    model_ms, verifier_ms, agree, timeouts = [], [], 0, 0
+    for text in texts:
+        start = time.perf_counter()
+        answer = model_answer(text)
+        model_ms.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        verdict = domain.verify(text, answer, task.name, budget_s)
+        verifier_ms.append((time.perf_counter() - start) * 1000)
+        agree += verdict.expected is not None and same_answer(task, answer, verdict.expected)
+        timeouts += verdict.expected is None
+    return ModelVsVerifier(
+        inputs=inputs, n=len(texts), model_ms_median=statistics.median(model_ms),
+        verifier_ms_median=statistics.median(verifier_ms), agreement=agree / len(texts), verifier_timeouts=timeouts,
+    )

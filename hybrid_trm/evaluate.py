@@ -11,11 +11,11 @@ import torch
 
 from . import checkpoints
 from .domains import registry
-from .domains.base import Domain, Example, Task
+from .domains.base import Domain, Example, Task, WorldTask
 from .errors import CheckpointError, HybridTRMError
 from .grammar import children, kind, postorder
 from .model.reasoner import ModelConfig, TreeReasoner
-from .trees import TreeTensors, batch, tensorize
+from .trees import TreeTensors, batch, tensorize, tensorize_worlds
 
 
 @dataclass
@@ -60,12 +60,19 @@ def load(path: str | Path, domain: str | None = None, task: str | None = None) -
     return Loaded(model, dom, tsk, config)
 
 
-def inference_tensors(domain: Domain, task: Task, trees: list, trained_width: int | None = None) -> list[TreeTensors]:
+def inference_tensors(
+    domain: Domain, task: Task, trees: list, trained_width: int | None = None, worlds: int | None = None
+) -> list[TreeTensors]:
     """Trees as the model reads them, to be batched together. An integer answer's
     grid is as wide as the values need (a sign digit above the domain's bound on
     their digits), never narrower than the grid the model was trained on, never
     wider than the task's: the cell's weights are shared across positions, but
-    carries running through many more positions than it trained on are where it errs."""
+    carries running through many more positions than it trained on are where it errs.
+    A WorldTask's grid has `worlds` positions (default: the task's)."""
+    if isinstance(task, WorldTask):
+        if worlds is not None and worlds < 1:
+            raise HybridTRMError(f"worlds must be at least 1, not {worlds}")
+        return tensorize_worlds(domain, trees, task, worlds or task.positions, labelled=False)
     width = None
     if task.positions > 1:
         bounds = [domain.answer_digits(tree, task.name) for tree in trees]
@@ -77,6 +84,14 @@ def inference_tensors(domain: Domain, task: Task, trees: list, trained_width: in
 def trained_width(config: dict) -> int | None:
     """The answer grid width a checkpoint was trained on (None: the task's)."""
     return config.get("training", {}).get("width")
+
+
+def grid_batch_size(task: Task, trees: int, worlds: int | None = None) -> int:
+    """Trees per inference batch: fewer on a wide grid of worlds, whose every node
+    holds a state per world (256 trees of 300 nodes on 1024 worlds need gigabytes)."""
+    if not isinstance(task, WorldTask):
+        return trees
+    return max(1, trees * 8 // (worlds or task.positions))
 
 
 @dataclass
@@ -94,7 +109,8 @@ def predict_trees(model: TreeReasoner, task: Task, trees: list[TreeTensors], nod
     output = model(tree_batch, with_loss=False)
     probs = torch.softmax(output.final, dim=-1)  # (N, P, C)
     best, grid = probs.max(dim=-1)  # (N, P)
-    confidence = best.prod(dim=-1)
+    # A grid of worlds is as sure as its least sure world; digits must all be right.
+    confidence = best.amin(dim=-1) if isinstance(task, WorldTask) else best.prod(dim=-1)
     roots = tree_batch.roots.tolist()
     steps_mean = torch.zeros(len(trees)).index_add(0, tree_batch.tree, output.steps.float())
     steps_mean /= torch.tensor([t.nodes for t in trees], dtype=torch.float)
@@ -120,11 +136,13 @@ def _postorder_rank(trees: list[TreeTensors], tree_batch) -> torch.Tensor:
 
 
 def predict(
-    model: TreeReasoner, domain: Domain, task: Task, texts: list[str], batch_size: int = 256, width: int | None = None
+    model: TreeReasoner, domain: Domain, task: Task, texts: list[str], batch_size: int = 256, width: int | None = None,
+    worlds: int | None = None,
 ) -> list[Prediction]:
     out: list[Prediction] = []
+    batch_size = grid_batch_size(task, batch_size, worlds)
     for i in range(0, len(texts), batch_size):
-        trees = inference_tensors(domain, task, [domain.parse(t) for t in texts[i : i + batch_size]], width)
+        trees = inference_tensors(domain, task, [domain.parse(t) for t in texts[i : i + batch_size]], width, worlds)
         out.extend(predict_trees(model, task, trees))
     return out
 
@@ -153,18 +171,20 @@ def same_answer(task: Task, predicted: str, expected: str) -> bool:
 
 def evaluate_examples(
     model: TreeReasoner, domain: Domain, task: Task, examples: list[Example], batch_size: int = 256,
-    progress=None, width: int | None = None,
+    progress=None, width: int | None = None, worlds: int | None = None,
 ) -> Report:
-    """Accuracy on examples; `width` is the answer grid the model trained on (see inference_tensors)."""
+    """Accuracy on examples; `width` is the answer grid the model trained on, `worlds`
+    the grid of a WorldTask (see inference_tensors)."""
     was_training = model.training
     model.eval()
+    batch_size = grid_batch_size(task, batch_size, worlds)
     correct: list[bool] = []
     depths: list[int] = []
     arities: list[int] = []
     for i in range(0, len(examples), batch_size):
         chunk = examples[i : i + batch_size]
         parsed = [domain.parse(ex.input) for ex in chunk]
-        trees = inference_tensors(domain, task, parsed, width)
+        trees = inference_tensors(domain, task, parsed, width, worlds)
         for ex, tree, tensors, pred in zip(chunk, parsed, trees, predict_trees(model, task, trees)):
             correct.append(same_answer(task, pred.answer, ex.answer))
             depths.append(int(tensors.height.max()))

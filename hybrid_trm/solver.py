@@ -60,12 +60,12 @@ class Solution:
         return lines
 
 
-def solve_text(loaded: Loaded, text: str, verify: bool = True, trace: bool = False) -> Solution:
+def solve_text(loaded: Loaded, text: str, verify: bool = True, trace: bool = False, worlds: int | None = None) -> Solution:
     start = time.perf_counter()
     domain, task, model = loaded.domain, loaded.task, loaded.model
     tree = domain.parse(text)
     loaded.check_kinds(tree)
-    tensors = inference_tensors(domain, task, [tree], trained_width(loaded.config))[0]
+    tensors = inference_tensors(domain, task, [tree], trained_width(loaded.config), worlds)[0]
     prediction = predict_trees(model, task, [tensors], node_answers=trace)[0]
     verdict = domain.verify(text, prediction.answer, task.name) if verify else Verdict(None, None, "")
     ms = (time.perf_counter() - start) * 1000

@@ -16,7 +16,7 @@ import lark
 import numpy as np
 import torch
 
-from .domains.base import Domain, Task
+from .domains.base import Domain, Task, WorldTask
 from .errors import HybridTRMError
 from .grammar import Node, children, kind, postorder
 
@@ -35,6 +35,9 @@ class TreeTensors:
     height: np.ndarray  # (N,) 0 at leaves
     labels: np.ndarray  # (N, P) class ids, IGNORE where unlabelled
     prefix_labels: np.ndarray  # (N, P) as a child: its parent's answer over the children up to it
+    # (N, P, K) positions at which a node reads its children (see domains.base.Worlds);
+    # None: where it stands.
+    reads: np.ndarray | None = None
 
     @property
     def nodes(self) -> int:
@@ -51,18 +54,9 @@ def tensorize(
     task's 13. A label that does not fit the narrower grid is left out."""
     order = postorder(tree)
     n, p = len(order), width or task.positions
-    index = {id(node): i for i, node in enumerate(order)}
-    kind_ids = {k: i for i, k in enumerate(domain.node_kinds)}
-    kinds = np.empty(n, dtype=np.int64)
+    kinds, parent, rank, height = _shape(domain, order)
     literal = np.full((n, p), NO_LITERAL, dtype=np.int64)
-    parent = np.full(n, -1, dtype=np.int64)
-    rank = np.zeros(n, dtype=np.int64)
-    height = np.zeros(n, dtype=np.int64)
     for i, node in enumerate(order):
-        k = kind(node)
-        if k not in kind_ids:
-            raise HybridTRMError(f"{domain.name}: node kind {k!r} is not among the domain's node_kinds")
-        kinds[i] = kind_ids[k]
         if isinstance(node, lark.Token) and node.value.isdigit():
             digits = node.value[::-1]
             if p > 1 and len(digits) > p - 1:  # the top position is the sign
@@ -70,10 +64,6 @@ def tensorize(
             digits = digits[:p]  # one position: the last digit, which is all mod 10 needs
             literal[i, :] = 0
             literal[i, : len(digits)] = [int(c) for c in digits]
-        for r, child in enumerate(children(node)):
-            c = index[id(child)]
-            parent[c], rank[c] = i, r
-            height[i] = max(height[i], height[c] + 1)
     grid = np.full((n, p), IGNORE, dtype=np.int64)
     prefix_grid = np.full((n, p), IGNORE, dtype=np.int64)
     if labels is not None:
@@ -86,6 +76,49 @@ def tensorize(
                         if p == task.positions:
                             raise  # at the task's own width every label must fit
     return TreeTensors(kinds, literal, parent, rank, height, grid, prefix_grid)
+
+
+def _shape(domain: Domain, order: list[Node]) -> tuple[np.ndarray, ...]:
+    """Kind ids, parent, rank among siblings and height of nodes in postorder."""
+    n = len(order)
+    index = {id(node): i for i, node in enumerate(order)}
+    kind_ids = {k: i for i, k in enumerate(domain.node_kinds)}
+    kinds = np.empty(n, dtype=np.int64)
+    parent = np.full(n, -1, dtype=np.int64)
+    rank = np.zeros(n, dtype=np.int64)
+    height = np.zeros(n, dtype=np.int64)
+    for i, node in enumerate(order):
+        k = kind(node)
+        if k not in kind_ids:
+            raise HybridTRMError(f"{domain.name}: node kind {k!r} is not among the domain's node_kinds")
+        kinds[i] = kind_ids[k]
+        for r, child in enumerate(children(node)):
+            c = index[id(child)]
+            parent[c], rank[c] = i, r
+            height[i] = max(height[i], height[c] + 1)
+    return kinds, parent, rank, height
+
+
+def tensorize_worlds(domain: Domain, trees: list[Node], task: WorldTask, positions: int, labelled: bool) -> list[TreeTensors]:
+    """Trees over grids of worlds, to be batched together: an atom's literal is its
+    truth at each position (0 / 1), every node is labelled with its cell there
+    (labelled: for training). A tree with fewer worlds than the others repeats its
+    grid to their width (the reads stay within its first copy)."""
+    out = []
+    for tree in trees:
+        kinds, parent, rank, height = _shape(domain, postorder(tree))
+        worlds = domain.worlds(tree, task.name, positions)
+        literal = np.where(worlds.atoms >= 0, worlds.atoms, NO_LITERAL)
+        labels = np.where(worlds.labels >= 0, worlds.labels, IGNORE) if labelled else np.full_like(literal, IGNORE)
+        out.append(TreeTensors(kinds, literal, parent, rank, height, labels, np.full_like(literal, IGNORE), worlds.reads))
+    width = max(t.literal.shape[1] for t in out)
+    for t in out:
+        own = t.literal.shape[1]
+        if own < width:
+            tile = np.arange(width) % own
+            t.literal, t.labels, t.prefix_labels = t.literal[:, tile], t.labels[:, tile], t.prefix_labels[:, tile]
+            t.reads = None if t.reads is None else t.reads[:, tile]
+    return out
 
 
 @dataclass
@@ -103,6 +136,7 @@ class TreeBatch:
     child_rank: torch.Tensor  # (E,) ... and its place among its siblings (0 = first)
     roots: torch.Tensor  # (B,) root of each tree
     tree: torch.Tensor  # (N,) which tree a node belongs to
+    reads: torch.Tensor | None = None  # (N, P, K) see TreeTensors
 
     @property
     def nodes(self) -> int:
@@ -134,6 +168,7 @@ def batch(trees: list[TreeTensors]) -> TreeBatch:
     rank = np.concatenate([t.child_rank for t in trees])
     roots = offsets + sizes - 1
 
+    reads = _reads(trees)
     order = np.argsort(height, kind="stable")
     new_pos = np.empty_like(order)
     new_pos[order] = np.arange(len(order))
@@ -155,8 +190,22 @@ def batch(trees: list[TreeTensors]) -> TreeBatch:
     return TreeBatch(
         as_tensor(kind), as_tensor(literal), as_tensor(labels), as_tensor(prefix_labels), as_tensor(height), levels,
         as_tensor(child), as_tensor(parent[child]), as_tensor(rank[child]),
-        as_tensor(roots), as_tensor(tree_id),
+        as_tensor(roots), as_tensor(tree_id), None if reads is None else as_tensor(reads[order]),
     )
+
+
+def _reads(trees: list[TreeTensors]) -> np.ndarray | None:
+    """The trees' reads in one array, K padded by repeating a node's first column;
+    a tree without reads reads where it stands."""
+    if all(t.reads is None for t in trees):
+        return None
+    k = max(t.reads.shape[2] for t in trees if t.reads is not None)
+    p = trees[0].literal.shape[1]
+    out = []
+    for t in trees:
+        r = t.reads if t.reads is not None else np.broadcast_to(np.arange(p)[None, :, None], (t.nodes, p, 1))
+        out.append(np.concatenate([r, np.repeat(r[:, :, :1], k - r.shape[2], axis=2)], axis=2))
+    return np.concatenate(out)
 
 
 def to_pyg(trees: list[TreeTensors]):
@@ -183,6 +232,8 @@ def encode_texts(
     domain: Domain, task: Task, texts: list[str], label_subtrees: bool = False, width: int | None = None
 ) -> list[TreeTensors]:
     """Parse and tensorize texts; with label_subtrees, every node carries its exact answer."""
+    if isinstance(task, WorldTask):
+        return tensorize_worlds(domain, [domain.parse(t) for t in texts], task, width or task.positions, label_subtrees)
     out = []
     for text in texts:
         tree = domain.parse(text)

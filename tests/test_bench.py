@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from hybrid_trm import bench
+import pytest
+
+from hybrid_trm import bench, checkpoints, pretrained
 from hybrid_trm.domains import registry
 from hybrid_trm.evaluate import load
 
@@ -22,3 +24,16 @@ def test_solve_latency_on_an_input_of_the_asked_size(arith_mod10_checkpoint):
     text = bench.input_near(loaded, 21, seed=0, knobs={"operands": 11, "operands_min": 11}, tries=20)
     latency = bench.solve_latency(loaded, text, repeats=3)
     assert latency.nodes >= 21 and latency.model == "arith/mod10" and latency.ms_median > 0
+
+
+def test_model_and_verifier_timed_on_the_same_formulas():
+    path = pretrained.path("logic", "verdict")
+    if not checkpoints.exists(path):
+        pytest.skip("no shipped logic-verdict checkpoint yet")
+    logic = registry.get("logic")
+    difficulty = logic.difficulty(first_order=1, variables=2, predicates=2, quantifier_depth=2)
+    texts = [logic.example(3, i, difficulty, "verdict").input for i in range(5)]
+    report = bench.model_vs_verifier(load(path), texts, "nesting 2", budget_s=5.0)
+    assert report.n == 5 and report.model_ms_median > 0 and report.verifier_ms_median > 0
+    assert 0.0 <= report.agreement <= 1.0 and report.verifier_timeouts == 0
+    assert report.to_json()["model_vs_verifier"] > 0

@@ -16,6 +16,13 @@ from hybrid_trm.cli.main import app
     [
         ("arith", "exact", "3 - -2", "5"),
         ("listops", "value", "[MAX 2 9 [MIN 4 7 ] 0 ]", "9"),
+        ("logic", "verdict", "(forall x. P(x) -> Q(x)) -> (forall x. P(x)) -> forall x. Q(x)", "valid"),
+        ("logic", "verdict", "forall x. (P(x) -> Q(x)) -> (forall x. P(x)) -> forall x. Q(x)", "contingent"),
+        ("logic", "verdict", "(a -> b) & a & ~b", "unsatisfiable"),
+        ("logic", "entails", "(a > b) |= (~b > ~a)", "yes"),
+        ("logic", "entails", "a | b |= a", "no"),
+        ("logic", "relation", "( not a ) ; a", "^"),
+        ("logic", "relation", "( a ( and b ) ) ; a", "<"),
     ],
 )
 def test_shipped_checkpoint_solves(domain, task, text, answer):
@@ -30,3 +37,14 @@ def test_shipped_checkpoint_solves(domain, task, text, answer):
         assert (out["domain"], out["task"]) == (domain, task)
         assert out["answer"] == answer
         assert out["verified"] is True
+
+
+def test_solve_shows_the_countermodel_of_a_contingent_formula():
+    path = pretrained.path("logic", "verdict")
+    if not checkpoints.exists(path):
+        pytest.skip("no shipped logic-verdict checkpoint yet")
+    text = "forall x. (P(x) -> Q(x)) -> (forall x. P(x)) -> forall x. Q(x)"
+    result = CliRunner().invoke(app, ["solve", text])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("contingent")
+    assert "countermodel" in result.stdout and "verified ✓" in result.stdout

@@ -47,6 +47,47 @@ class Task:
 
 
 @dataclass(frozen=True)
+class WorldTask(Task):
+    """A question answered over worlds (interpretations, sampled or all of them).
+
+    The model's grid holds one cell per world; a cell is one of `cell_classes` (a
+    formula: false / true in that world). The answer is read off which classes occur
+    anywhere in the root's grid (valid: true in every world), so a task trained on
+    64 worlds runs on 1024: the cell's weights do not depend on the world."""
+
+    cell_classes: tuple[str, ...] = ("false", "true")
+    worlds: int = 1024  # grid positions at inference (training may use fewer)
+
+    @property
+    def positions(self) -> int:
+        return self.worlds
+
+    @property
+    def classes(self) -> int:
+        return len(self.cell_classes)
+
+    def decode(self, grid: list[int]) -> str:
+        return self.read(frozenset(grid))
+
+    def read(self, present: frozenset[int]) -> str:
+        """The answer, from the set of cell classes that occur in the grid."""
+        raise NotImplementedError
+
+
+@dataclass
+class Worlds:
+    """One tree over P positions (worlds, or a world and values of its variables),
+    nodes in postorder: what tensorize reads for a WorldTask."""
+
+    atoms: Any  # (N, P) int: an atom's truth (0/1) at each position, -1 at other nodes
+    labels: Any  # (N, P) int: each node's cell class at each position, -1 unlabelled
+    # (N, P, K) int or None: the positions at which a node reads its children at each
+    # of its own positions (a quantifier reads its body at every value of its
+    # variable); None: every node reads its children where it stands.
+    reads: Any = None
+
+
+@dataclass(frozen=True)
 class IntegerTask(Task):
     """An integer answer as a grid of decimal digits in ten's complement, least
     significant first: addition, subtraction and negation then only carry upwards,
@@ -156,6 +197,12 @@ class Domain:
         """An upper bound on the digits of any subtree's answer, for integer tasks
         (None: no bound known). Inference sizes the answer grid by it."""
         return None
+
+    def worlds(self, tree: Node, task: str, positions: int) -> Worlds:
+        """For a WorldTask: the tree's atoms and labels at up to `positions` grid
+        positions (fewer when fewer worlds exist; trees of one batch are then
+        repeated to one width, so position j of a grid of P stands for j mod P)."""
+        raise NotImplementedError
 
     def verify(self, text: str, answer: str, task: str, budget_s: float = 2.0) -> Verdict:
         raise NotImplementedError

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import product
 
@@ -30,7 +31,7 @@ from ..errors import HybridTRMError, VerifierTimeout
 from ..grammar import Node, children, kind, parse, postorder
 from ..verifiers import logic as symbolic
 from ..verifiers.logic import RELATIONAL_BOUND, RELATIONS, Signature, bowman_relation, signature
-from .base import Domain, Example, Task, Verdict
+from .base import Domain, Example, Task, Verdict, Worlds, WorldTask
 
 VERDICTS = ("valid", "contingent", "unsatisfiable")
 ENTAILS = ("yes", "no")
@@ -208,14 +209,7 @@ class _Structures:
             if k == "forall":
                 return np.all(body | ~present, axis=axis, keepdims=True)
             return np.any(body & present, axis=axis, keepdims=True)
-        a, b = args
-        if k == "and":
-            return a & b
-        if k == "or":
-            return a | b
-        if k == "implies":
-            return ~a | b
-        return a == b  # iff
+        return _connective(k, *args)
 
     def _assignments(self, value: np.ndarray) -> np.ndarray:
         """Which cells of `value` assign its free variables to elements that exist."""
@@ -235,6 +229,16 @@ class _Structures:
         """A closed formula's value as a bitmask over the W worlds."""
         row = np.broadcast_to(value, (self.W,) + value.shape[1:]).reshape(self.W, -1)[:, 0]
         return int.from_bytes(np.packbits(row, bitorder="little").tobytes(), "little")
+
+
+def _connective(k: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if k == "and":
+        return a & b
+    if k == "or":
+        return a | b
+    if k == "implies":
+        return ~a | b
+    return a == b  # iff
 
 
 def _enumerate_structures(sig: Signature):
@@ -339,6 +343,112 @@ def _pair_answer(k: str, a: int, b: int, full: int) -> str:
     return bowman_relation(a_in_b, b_in_a, a & b == 0, a | b == full)
 
 
+# --- the world grid: what the model computes ---------------------------------------
+
+ATOMS = ("PROP", "pred", "eq", "true", "false")
+# A formula's cell: its truth in the world. A pair node's cell: which of A and B hold.
+PAIR_CELLS = ("false", "true", "neither", "B only", "A only", "both")
+
+
+@dataclass(frozen=True)
+class LogicTask(WorldTask):
+    """A logic question read off the model's truth grid: a formula is valid where it
+    holds in every world checked; A entails B where no world has A without B; the
+    relation from which of A-and-B, A-only, B-only, neither occur."""
+
+    cell_classes: tuple[str, ...] = ("false", "true")
+
+    def read(self, present: frozenset[int]) -> str:
+        pair = {c - 2 for c in present if c >= 2}  # 2a + b
+        if not pair:
+            return "valid" if present == {1} else "unsatisfiable" if present == {0} else "contingent"
+        a_only, b_only, both, neither = 2 in pair, 1 in pair, 3 in pair, 0 in pair
+        if self.name == "entails":
+            return "no" if a_only else "yes"
+        return bowman_relation(not a_only, not b_only, not both, not neither)
+
+
+class _Positions:
+    """The grid positions the model evaluates a formula at, with the semantics of
+    every node kind there (the interface of _TruthTables, on arrays of positions).
+
+    A position is a world and, first-order, an element for every variable name a
+    quantifier binds: a world is one of the labeller's structures (with an
+    assignment of the propositions), and a quantifier over x reads its body at the
+    positions that differ from its own only in x's element (`partners`). All
+    positions when they fit in `count`; else a seeded sample of worlds (a
+    propositional world: a random assignment), first-order each with all its
+    assignments, as many as fit."""
+
+    def __init__(self, sig: Signature, count: int, seed: int):
+        rng = np.random.default_rng(seed)
+        self.vars = {v: i for i, v in enumerate(sig.variables)}
+        if not sig.first_order:
+            self.sem = None
+            v = len(sig.props)
+            if 2**v <= count:
+                bits = (np.arange(2**v)[:, None] >> np.arange(v)) & 1  # world w: variable i is bit i
+            else:
+                bits = rng.random((count, v)) < 0.5
+            self.world = np.zeros(len(bits), dtype=np.int64)
+            self.props = {name: bits[:, i].astype(bool) for i, name in enumerate(sig.props)}
+            self.sigma = np.zeros((len(bits), 0), dtype=np.int64)
+            self.size = np.ones(len(bits), dtype=np.int64)
+        else:
+            self.sem = _semantics(sig)
+            sizes = self.sem.present.sum(1)
+            per_world = sizes ** len(self.vars)
+            chosen, total = [], 0
+            for w in (range(self.sem.W) if per_world.sum() <= count else rng.permutation(self.sem.W)):
+                if total + per_world[w] <= count:
+                    chosen.append(w)
+                    total += per_world[w]
+            if not chosen:
+                raise HybridTRMError(
+                    f"logic: one world needs {per_world.min()} grid positions (elements ^ variables); "
+                    f"the grid has {count}: use fewer variables or a larger grid"
+                )
+            self.world = np.concatenate([np.full(per_world[w], w) for w in chosen])
+            self.size = sizes[self.world]
+            self.sigma = np.concatenate(
+                [np.array(list(product(range(sizes[w]), repeat=len(self.vars))), dtype=np.int64).reshape(-1, len(self.vars)) for w in chosen]
+            )
+            self.props = {p: self.sem.props[p].reshape(-1)[self.world] for p in sig.props}
+        self.count = self.unique = len(self.world)
+
+    def partners(self, var: str) -> np.ndarray:
+        """(positions, K): for each position, the positions that differ from it only in
+        var's element, one per element of its world (repeated to K columns)."""
+        i, r = self.vars[var], len(self.vars)
+        stride = self.size ** (r - 1 - i)  # positions of a world are in product order
+        base = np.arange(self.count) - self.sigma[:, i] * stride
+        elements = np.arange(int(self.size.max()))
+        elements = np.where(elements[None, :] < self.size[:, None], elements[None, :], 0)
+        return base[:, None] + elements * stride[:, None]
+
+    def _term(self, token: Node) -> np.ndarray:
+        if kind(token) == "VAR":
+            return self.sigma[:, self.vars[str(token)]]
+        return self.sem.consts[str(token)].reshape(-1)[self.world]
+
+    def value(self, k: str, node: Node, args: list) -> np.ndarray:
+        if k == "PROP":
+            return self.props[str(node)]
+        if k in ("true", "false"):
+            return np.full(self.count, k == "true")
+        if k == "pred":
+            table = self.sem.preds[str(node.children[0])]
+            return table[(self.world, *(self._term(t) for t in node.children[1:]))]
+        if k == "eq":
+            return self._term(node.children[0]) == self._term(node.children[1])
+        if k == "not":
+            return ~args[0]
+        if k in QUANTIFIERS:
+            body = args[1][self.partners(str(node.children[0]))]
+            return body.all(axis=1) if k == "forall" else body.any(axis=1)
+        return _connective(k, *args)
+
+
 # --- surface syntaxes ----------------------------------------------------------------
 
 SYNTAXES = ("ascii", "words", "unicode", "evans", "bowman")
@@ -426,7 +536,9 @@ _ROUNDS = 8
 
 @dataclass(frozen=True)
 class LogicDifficulty:
-    first_order: bool = False  # False: propositional letters; True: monadic predicates over x, y, ...
+    # False (0): propositional letters; True (1): monadic predicates over x, y, ...;
+    # a number between: the chance that an example is first-order.
+    first_order: float = False
     variables: int = 3  # propositional letters (drawn from a..z), or first-order variables x, y, z, u, v, w
     predicates: int = 2  # first-order: unary predicates P, Q, R, ... (monadic: verdicts are exact)
     constants: int = 0  # first-order: constants a, b, ... (terms no quantifier binds)
@@ -452,13 +564,15 @@ class LogicDomain(Domain):
     name = "logic"
     grammar = "logic"
     tasks = {
-        "verdict": Task("verdict", VERDICTS, "a formula is valid, contingent or unsatisfiable"),
-        "entails": Task(
-            "entails", ENTAILS + VERDICTS, "does A entail B, for `A |= B`: yes / no (subformulas: their verdicts)"
+        "verdict": LogicTask("verdict", VERDICTS, "a formula is valid, contingent or unsatisfiable"),
+        "entails": LogicTask(
+            "entails", ENTAILS + VERDICTS, "does A entail B, for `A |= B`: yes / no (subformulas: their verdicts)",
+            PAIR_CELLS,
         ),
-        "relation": Task(
+        "relation": LogicTask(
             "relation", RELATIONS + VERDICTS,
             "Bowman's relation of A and B, for `A ; B`: = < > ^ | v # (subformulas: their verdicts)",
+            PAIR_CELLS,
         ),
     }
     Difficulty = LogicDifficulty
@@ -473,6 +587,37 @@ class LogicDomain(Domain):
     def label_subtrees(self, tree: Node, task: str) -> list[str | None]:
         _check_shape(tree, task)
         return node_answers(tree)
+
+    def worlds(self, tree: Node, task: str, positions: int) -> Worlds:
+        """Every node's truth at up to `positions` grid positions (see _Positions); a
+        pair node's cell is which of A, B hold there."""
+        _check_shape(tree, task)
+        sig = signature(tree)
+        grid = _Positions(sig, positions, zlib.crc32(repr(sig).encode()))
+        positions = grid.count
+        order = postorder(tree)
+        index = {id(node): i for i, node in enumerate(order)}
+        values = _node_values(grid, tree)
+        atoms = np.full((len(order), positions), -1, dtype=np.int64)
+        labels = np.full((len(order), positions), -1, dtype=np.int64)
+        reads = None
+        for i, (node, value) in enumerate(zip(order, values)):
+            k = kind(node)
+            if k in PAIRS:
+                a, b = (values[index[id(c)]] for c in children(node))
+                labels[i] = 2 + 2 * a.astype(np.int64) + b
+                continue
+            if value is None:
+                continue
+            labels[i] = value
+            if k in ATOMS:
+                atoms[i] = value
+            if k in QUANTIFIERS:
+                partners = grid.partners(str(node.children[0]))
+                if reads is None:
+                    reads = np.broadcast_to(np.arange(positions)[None, :, None], (len(order), positions, partners.shape[1])).copy()
+                reads[i] = partners
+        return Worlds(atoms, labels, reads)
 
     def verify(self, text: str, answer: str, task: str, budget_s: float = 2.0) -> Verdict:
         tree = self.parse(text)
@@ -491,6 +636,9 @@ class LogicDomain(Domain):
         d = difficulty
         ops, syntaxes = _check_knobs(d)
         syntax = rng.choice(syntaxes) if d.syntax == "mixed" else d.syntax
+        if 0 < d.first_order < 1:  # a mixture: this example is first-order or not
+            d = replace(d, first_order=rng.random() < d.first_order)
+            syntax = syntax if syntax in _able(d, ops) else "ascii"
         if d.first_order:
             sig = Signature((), tuple((p, 1) for p in PREDICATES[: d.predicates]), tuple(CONSTANTS[: d.constants]),
                             tuple(sorted(VARIABLES[: d.variables])), d.equality > 0)
@@ -546,8 +694,9 @@ def _check_knobs(d: LogicDifficulty) -> tuple[list[str], list[str]]:
             raise HybridTRMError("logic: need 0 <= quantifier_depth_min <= quantifier_depth")
     elif not 1 <= d.variables <= len(LETTERS):
         raise HybridTRMError(f"logic: 1..{len(LETTERS)} propositional variables")
-    kinds = set(ops) | {"PROP"} | ({"pred", "forall", "exists"} if d.first_order else set())
-    able = [s for s in SYNTAXES if s not in _WRITES or kinds <= _WRITES[s]]
+    if not 0 <= d.first_order <= 1:
+        raise HybridTRMError(f"logic: first_order is a chance in [0, 1], not {d.first_order}")
+    able = _able(d, ops)
     if d.syntax == "mixed":
         return ops, able
     if d.syntax not in SYNTAXES:
@@ -556,6 +705,12 @@ def _check_knobs(d: LogicDifficulty) -> tuple[list[str], list[str]]:
         what = f"ops {d.ops!r}" + (" or quantifiers" if d.first_order else "")
         raise HybridTRMError(f"logic: the {d.syntax} syntax cannot write {what}")
     return ops, [d.syntax]
+
+
+def _able(d: LogicDifficulty, ops: list[str]) -> list[str]:
+    """The syntaxes that can write every kind these knobs generate."""
+    kinds = set(ops) | {"PROP"} | ({"pred", "forall", "exists"} if d.first_order else set())
+    return [s for s in SYNTAXES if s not in _WRITES or kinds <= _WRITES[s]]
 
 
 def _weights(balance, answers: tuple[str, ...]) -> list[float]:
@@ -572,15 +727,23 @@ def _weights(balance, answers: tuple[str, ...]) -> list[float]:
 
 
 def _value(sem, tree: Node):
-    """The root value of a generated (resolved) tree under the labeller's semantics."""
+    """The root value of a generated (resolved) formula under the labeller's semantics."""
+    return _node_values(sem, tree)[-1]
+
+
+def _node_values(sem, tree: Node) -> list:
+    """Every formula node's value under `sem`, in postorder (None at terms and pairs)."""
     values: dict[int, object] = {}
+    out = []
     for node in postorder(tree):
         k = kind(node)
-        if k in TERMS:
+        if k in TERMS or k in PAIRS:
+            out.append(None)
             continue
-        args = [values.pop(id(c)) for c in children(node) if kind(c) not in TERMS]
+        args = [values[id(c)] for c in children(node) if kind(c) not in TERMS]
         values[id(node)] = sem.value(k, node, [None, *args] if k in QUANTIFIERS else args)
-    return values[id(tree)]
+        out.append(values[id(node)])
+    return out
 
 
 def _search(rng, task, target, ops, pool, worlds, full, d) -> Node | None:

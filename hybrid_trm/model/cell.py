@@ -23,7 +23,7 @@ children as it reads 5.
 A node thus takes one inner step per argument (a list of 30 needs 30 steps, a
 binary operator 2) plus n steps to think.
 One two-layer network serves both updates, as in TRM. The carry term lets
-position i read position i-1, so a carry climbs one digit per inner step; its
+position i read position i-1 (a grid of worlds has none), so a carry climbs one digit per inner step; its
 weights are shared across positions, so the cell does not care how many digits
 a number has.
 """
@@ -48,14 +48,17 @@ class RMSNorm(nn.Module):
 
 
 class RecursiveCell(nn.Module):
-    def __init__(self, hidden: int, expansion: int):
+    def __init__(self, hidden: int, expansion: int, carry: bool = True):
         super().__init__()
         self.up = nn.Linear(hidden, hidden * expansion)
         self.down = nn.Linear(hidden * expansion, hidden)
         # Post-norm keeps z and y at one scale however many times the cell runs.
         self.norm = RMSNorm(hidden)
-        self.carry = nn.Linear(hidden, hidden, bias=False)
-        self.carry_in = nn.Parameter(torch.zeros(hidden))  # what position 0 reads below itself
+        # Without a carry (a grid of worlds, which have no order) positions never meet.
+        self.has_carry = carry
+        if carry:
+            self.carry = nn.Linear(hidden, hidden, bias=False)
+            self.carry_in = nn.Parameter(torch.zeros(hidden))  # what position 0 reads below itself
 
     def net(self, u: torch.Tensor) -> torch.Tensor:
         # The cell runs ~10 times per tree level on a few rows, where the cost is the
@@ -73,7 +76,7 @@ class RecursiveCell(nn.Module):
     def latent_step(self, xy: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """z = net(x + y + z + carry(z below)); `xy` is x + y, fixed within a cycle
         (and, on a one-position grid, the constant carry from carry_in as well)."""
-        if z.shape[1] == 1:
+        if z.shape[1] == 1 or not self.has_carry:
             return self.net(xy + z)
         return self.net(xy + z + F.linear(self.below(z), self.carry.weight))
 
@@ -91,7 +94,7 @@ class RecursiveCell(nn.Module):
         With the answer scan, `children` is empty: the fold ran once, before."""
         after_child = []  # z after reading each child: the running answer over a prefix
         xy = x + y
-        if z.shape[1] == 1:  # one position: what lies below is always carry_in
+        if z.shape[1] == 1 and self.has_carry:  # one position: what lies below is always carry_in
             xy = xy + self.carry(self.carry_in)
         for child, has in zip(children, present):
             z = _keep_absent(has, self.latent_step(xy + child, z), z)

@@ -45,6 +45,10 @@ class ModelConfig:
     # "share" (the share of children per answer, and whether any child has it:
     # both the same for 5 children as for 30).
     summary: str = "sum"
+    # Whether grid position i reads position i-1 (a digit's carry); off for a grid of
+    # worlds, where a position is one interpretation and a quantifier reads its body
+    # at other positions through the batch's `reads`.
+    carry: bool = True
 
     def __post_init__(self):
         if self.scan not in ("latent", "answer"):
@@ -85,7 +89,7 @@ class TreeReasoner(nn.Module):
         self.child_answer = nn.Linear(config.classes, h, bias=False)
         self.z_init = nn.Parameter(torch.zeros(h))
         self.y_init = nn.Parameter(torch.zeros(h))
-        self.cell = RecursiveCell(h, config.expansion)
+        self.cell = RecursiveCell(h, config.expansion, config.carry)
         self.head = nn.Linear(h, config.classes)
         # Reads the latent after each child of the scan: the answer over the children so
         # far (a running sum, a running max), where the domain labels such prefixes.
@@ -171,6 +175,11 @@ class TreeReasoner(nn.Module):
             return x, x, [], [], (lo, hi)
         rows, ranks = batch.child_parent[lo:hi] - start, batch.child_rank[lo:hi]
         child_answers = answers[batch.child[lo:hi]]  # (E, P, C)
+        if batch.reads is not None:  # each class's presence among the positions a node reads
+            reads = batch.reads[batch.child_parent[lo:hi]]  # (E, P, K)
+            e, p, k = reads.shape
+            gathered = child_answers.gather(1, reads.reshape(e, p * k, 1).expand(-1, -1, child_answers.shape[2]))
+            child_answers = gathered.view(e, p, k, -1).amax(2)
         counts = torch.zeros(end - start, *answers.shape[1:]).index_add(0, rows, child_answers)
         if self.config.summary == "sum":
             summary = self.child_counts(counts)

@@ -18,6 +18,7 @@ import torch
 
 from .. import checkpoints
 from ..domains import registry
+from ..domains.base import WorldTask
 from ..evaluate import evaluate_examples
 from ..grammar import kind, postorder
 from ..model.reasoner import ModelConfig, TreeReasoner
@@ -75,7 +76,7 @@ def build_model(config: TrainConfig) -> TreeReasoner:
             kinds=len(domain.node_kinds), classes=task.classes,
             hidden=config.hidden, expansion=config.expansion,
             inner_steps=config.inner_steps, outer_cycles=config.outer_cycles,
-            scan=config.scan, summary=config.summary,
+            scan=config.scan, summary=config.summary, carry=not isinstance(task, WorldTask),
         )
     )
 

@@ -34,4 +34,33 @@ PRESETS: dict[str, TrainConfig] = {
         eval_difficulty={"depth": 20, "depth_min": 11},
         steps=5000, lr=3e-3, inner_steps=1, scan="answer", summary="share",
     ),
+    # Logic, over a grid of worlds: the cell computes every subformula's truth in each
+    # of 64 worlds (all of them for <= 6 letters); the answer is read off the grid,
+    # run on 1024 worlds (`--worlds`). The relation model trains on the project's
+    # generator with Bowman's connectives and <= 4 levels per side (his train0-6).
+    "logic-relation": TrainConfig(
+        domain="logic", task="relation",
+        difficulty={"variables": 6, "depth": 4, "ops": "not,and,or"},
+        steps=600, batch_size=32, lr=3e-3, hidden=32, expansion=2, inner_steps=1, outer_cycles=2,
+        width=64, eval_every=200, eval_examples=200,
+    ),
+    # Every connective, <= 6 levels per side (Evans et al.'s test sets reach 16).
+    "logic-entails": TrainConfig(
+        domain="logic", task="entails",
+        difficulty={"variables": 6, "depth": 6},
+        eval_difficulty={"variables": 10, "depth": 8, "depth_min": 7},
+        steps=1500, batch_size=32, lr=3e-3, hidden=32, expansion=2, inner_steps=1, outer_cycles=2,
+        width=64, eval_every=500, eval_examples=200,
+    ),
+    # Half propositional, half first-order: monadic, two predicates, three variables,
+    # quantifiers nested at most twice (evaluated at 3 and 4). A first-order world is
+    # a structure with an element for each variable; a quantifier reads its body at
+    # every element of its variable.
+    "logic-verdict": TrainConfig(
+        domain="logic", task="verdict",
+        difficulty={"first_order": 0.5, "variables": 3, "predicates": 2, "depth": 5, "quantifier_depth": 2},
+        eval_difficulty={"first_order": 1, "variables": 3, "predicates": 2, "depth": 6, "quantifier_depth": 3, "quantifier_depth_min": 3},
+        steps=1500, batch_size=32, lr=3e-3, hidden=32, expansion=2, inner_steps=1, outer_cycles=2,
+        width=64, eval_every=500, eval_examples=200,
+    ),
 }
