@@ -53,12 +53,12 @@ PRESETS: dict[str, TrainConfig] = {
         width=64, eval_every=500, eval_examples=200,
     ),
     # Half propositional, half first-order: monadic, two predicates, three variables,
-    # quantifiers nested at most twice (evaluated at 3 and 4). A first-order world is
-    # a structure with an element for each variable; a quantifier reads its body at
-    # every element of its variable.
+    # one constant, quantifiers nested at most twice (evaluated at 3 and 4). A
+    # first-order world is a structure with an element for each variable; a
+    # quantifier reads its body at every element of its variable.
     "logic-verdict": TrainConfig(
         domain="logic", task="verdict",
-        difficulty={"first_order": 0.5, "variables": 3, "predicates": 2, "depth": 5, "quantifier_depth": 2},
+        difficulty={"first_order": 0.5, "variables": 3, "predicates": 2, "constants": 1, "depth": 5, "quantifier_depth": 2},
         eval_difficulty={"first_order": 1, "variables": 3, "predicates": 2, "depth": 6, "quantifier_depth": 3, "quantifier_depth_min": 3},
         steps=1500, batch_size=32, lr=3e-3, hidden=32, expansion=2, inner_steps=1, outer_cycles=2,
         width=64, eval_every=500, eval_examples=200,
