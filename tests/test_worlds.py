@@ -88,3 +88,14 @@ def test_training_batches_are_labelled_at_every_world():
     labelled = batch(trees).labels
     assert labelled.shape[1] == 4  # two letters: four worlds, the whole grid
     assert isinstance(task, LogicTask) and task.classes == 6
+
+
+def test_sampled_worlds_lean_toward_the_deciding_case():
+    """A |= B fails only where all of A's 14 letters are true and B is false: one
+    world in 2^15, which 1024 uniform worlds miss, and worlds leaning toward A true
+    and B false find."""
+    letters = "abcdefghijklmn"
+    text = " & ".join(letters) + " |= z"
+    worlds = LOGIC.worlds(LOGIC.parse(text), "entails", 1024)
+    assert worlds.labels.shape[1] == 1024
+    assert LOGIC.task("entails").read(frozenset(worlds.labels[-1].tolist())) == "no"

@@ -368,6 +368,39 @@ class LogicTask(WorldTask):
         return bowman_relation(not a_only, not b_only, not both, not neither)
 
 
+LEAN = 0.4  # the largest shift of a letter's chance of being true in a leaning world
+
+
+def _leanings(tree: Node, sig: Signature) -> list[np.ndarray]:
+    """Where the answer's deciding worlds likely lie, one direction per case that
+    decides it: a letter that occurs only positively in A is more often true where
+    A is (and false where A is not). A formula: toward it true, and toward it false;
+    `A |= B`: toward A true and B false; `A ; B`: toward each of the four cases.
+    Each direction is +1 / -1 / 0 per letter (sig.props order)."""
+    def toward(formula: Node) -> np.ndarray:
+        score = dict.fromkeys(sig.props, 0)
+        stack = [(formula, 1)]
+        while stack:
+            node, sign = stack.pop()
+            k = kind(node)
+            if k == "PROP":
+                score[str(node)] += sign
+            elif k == "iff":
+                stack.extend((c, 0) for c in children(node))
+            else:
+                flip = {"not": [-1], "implies": [-1, 1]}.get(k, [1] * len(children(node)))
+                stack.extend((c, sign * f) for c, f in zip(children(node), flip) if kind(c) not in TERMS)
+        return np.sign(np.array([score[p] for p in sig.props]))
+
+    k = kind(tree)
+    if k not in PAIRS:
+        return [toward(tree), -toward(tree)]
+    a, b = (toward(c) for c in children(tree))
+    if k == "entails":
+        return [np.sign(a - b)]
+    return [np.sign(sa * a + sb * b) for sa in (1, -1) for sb in (1, -1)]
+
+
 class _Positions:
     """The grid positions the model evaluates a formula at, with the semantics of
     every node kind there (the interface of _TruthTables, on arrays of positions).
@@ -376,11 +409,13 @@ class _Positions:
     quantifier binds: a world is one of the labeller's structures (with an
     assignment of the propositions), and a quantifier over x reads its body at the
     positions that differ from its own only in x's element (`partners`). All
-    positions when they fit in `count`; else a seeded sample of worlds (a
-    propositional world: a random assignment), first-order each with all its
-    assignments, as many as fit."""
+    positions when they fit in `count`; else a seeded sample of worlds, first-order
+    each with all its assignments, as many as fit. A sampled propositional world is
+    a random assignment: half of them uniform, the rest leaning each letter, by a
+    random strength up to LEAN, toward one of `leanings` (+1 true, -1 false, 0
+    neither; see _leanings), in equal shares."""
 
-    def __init__(self, sig: Signature, count: int, seed: int):
+    def __init__(self, sig: Signature, count: int, seed: int, leanings: list[np.ndarray] = ()):
         rng = np.random.default_rng(seed)
         self.vars = {v: i for i, v in enumerate(sig.variables)}
         if not sig.first_order:
@@ -389,7 +424,10 @@ class _Positions:
             if 2**v <= count:
                 bits = (np.arange(2**v)[:, None] >> np.arange(v)) & 1  # world w: variable i is bit i
             else:
-                bits = rng.random((count, v)) < 0.5
+                chance = np.full((count, v), 0.5)
+                for rows, lean in zip(np.array_split(np.arange(count // 2, count), max(1, len(leanings))), leanings):
+                    chance[rows] += lean * rng.random((len(rows), 1)) * LEAN
+                bits = rng.random((count, v)) < chance
             self.world = np.zeros(len(bits), dtype=np.int64)
             self.props = {name: bits[:, i].astype(bool) for i, name in enumerate(sig.props)}
             self.sigma = np.zeros((len(bits), 0), dtype=np.int64)
@@ -593,7 +631,7 @@ class LogicDomain(Domain):
         pair node's cell is which of A, B hold there."""
         _check_shape(tree, task)
         sig = signature(tree)
-        grid = _Positions(sig, positions, zlib.crc32(repr(sig).encode()))
+        grid = _Positions(sig, positions, zlib.crc32(repr(sig).encode()), _leanings(tree, sig))
         positions = grid.count
         order = postorder(tree)
         index = {id(node): i for i, node in enumerate(order)}
