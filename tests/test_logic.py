@@ -466,3 +466,16 @@ def test_bad_input_exits_2_with_the_caret():
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith("error: logic: cannot parse at line 1, column 18")
     assert "^" in result.stderr and "Traceback" not in result.output
+
+
+def test_the_operators_knob_caps_each_formula():
+    from hybrid_trm.domains.logic import _connectives
+
+    pairs = LOGIC.difficulty(variables=6, depth=4, ops="not,and,or", operators=6)
+    for i in range(60):
+        tree = LOGIC.parse(LOGIC.example(0, i, pairs, "relation").input)
+        assert max(_connectives(side) for side in tree.children) <= 6
+    single = LOGIC.difficulty(variables=3, depth=5, operators=5)
+    assert all(_connectives(LOGIC.parse(LOGIC.example(1, i, single, "verdict").input)) <= 5 for i in range(60))
+    with pytest.raises(HybridTRMError, match="at most 1 operators"):
+        LOGIC.example(0, 0, LOGIC.difficulty(depth=6, depth_min=6, operators=1), "entails")

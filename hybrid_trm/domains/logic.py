@@ -569,6 +569,7 @@ PREDICATES = "PQRSTUVW"
 VARIABLES = "xyzuvw"
 CONSTANTS = "abcdefgh"
 _POOL = 12  # formulas drawn per round; answers are searched among their combinations
+_REDRAWS = 200  # tries at a formula within the operators cap
 _ROUNDS = 8
 
 
@@ -596,6 +597,9 @@ class LogicDifficulty:
     # empty: uniform. Drawn answers are found by search, so rare ones cost time.
     balance: str = ""
     syntax: str = "ascii"  # ascii, words, unicode, evans, bowman, or mixed (one per example)
+    # Most operators (negations, connectives, quantifiers) in each formula of a pair,
+    # or in a verdict's formula; 0: no cap. Bowman's train0-6 hold pairs of <= 6.
+    operators: int = 0
 
 
 class LogicDomain(Domain):
@@ -845,13 +849,28 @@ def _copy(tree: Node) -> Node:
 
 
 def _formula(rng: random.Random, d: LogicDifficulty, ops: list[str], letters: tuple[str, ...], task: str) -> Node:
-    """One random formula; a verdict's formula gets one level less (a root joins two)."""
+    """One random formula; a verdict's formula gets one level less (a root joins two).
+    With an `operators` cap, drawn again until it leaves room for what _search may
+    add: a negation (where `not` is an op) and, for a verdict, a root and a second
+    formula."""
     low, high = (d.depth_min - 1, d.depth - 1) if task == "verdict" else (d.depth_min, d.depth)
-    height = rng.randint(max(0, low), max(0, high))
-    if not d.first_order:
-        return _grow(rng, d, ops, letters, height, (), 0, 0)
-    nesting = rng.randint(d.quantifier_depth_min, d.quantifier_depth)
-    return _grow(rng, d, ops, letters, max(height, nesting), (), d.quantifier_depth, nesting)
+    flip = "not" in ops
+    room = d.operators - flip if task in PAIRS else (d.operators - 1 - flip) // 2
+    for _ in range(_REDRAWS):
+        height = rng.randint(max(0, low), max(0, high))
+        if not d.first_order:
+            formula = _grow(rng, d, ops, letters, height, (), 0, 0)
+        else:
+            nesting = rng.randint(d.quantifier_depth_min, d.quantifier_depth)
+            formula = _grow(rng, d, ops, letters, max(height, nesting), (), d.quantifier_depth, nesting)
+        if not d.operators or _connectives(formula) <= room:
+            return formula
+    raise HybridTRMError(f"logic: no formula of depth >= {d.depth_min} turned up with at most {d.operators} operators")
+
+
+def _connectives(tree: Node) -> int:
+    """Negations, binary connectives and quantifiers: Bowman's count of operators."""
+    return sum(kind(node) in ("not", *BINARY, *QUANTIFIERS) for node in postorder(tree))
 
 
 def _grow(rng, d, ops, letters, height: int, bound: tuple[str, ...], quantifiers: int, need: int) -> Node:
