@@ -56,7 +56,8 @@ class WorldTask(Task):
     64 worlds runs on 1024: the cell's weights do not depend on the world."""
 
     cell_classes: tuple[str, ...] = ("false", "true")
-    worlds: int = 1024  # grid positions at inference (training may use fewer)
+    worlds: int = 1024  # grid positions at inference
+    training_worlds: int = 64  # in training, unless the run sets its width
 
     @property
     def positions(self) -> int:

@@ -47,7 +47,9 @@ class TrainConfig:
     outer_cycles: int = 2
     scan: str = "latent"  # see ModelConfig
     summary: str = "sum"
-    width: int | None = None  # answer grid positions in training (None: the task's); see trees.tensorize
+    # Answer grid positions in training (None: the task's; a grid of worlds: its
+    # training_worlds); see trees.tensorize.
+    width: int | None = None
 
 
 class GeneratedBatches(torch.utils.data.IterableDataset):
@@ -61,10 +63,11 @@ class GeneratedBatches(torch.utils.data.IterableDataset):
         domain = registry.get(cfg.domain)
         task = domain.task(cfg.task)
         difficulty = domain.difficulty(**cfg.difficulty)
+        width = cfg.width or (task.training_worlds if isinstance(task, WorldTask) else None)
         step = self.start
         while True:
             texts = [domain.example(cfg.seed, step * cfg.batch_size + i, difficulty, task.name).input for i in range(cfg.batch_size)]
-            yield batch(encode_texts(domain, task, texts, label_subtrees=True, width=cfg.width))
+            yield batch(encode_texts(domain, task, texts, label_subtrees=True, width=width))
             step += 1
 
 
