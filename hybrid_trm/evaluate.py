@@ -73,6 +73,8 @@ def inference_tensors(
         if worlds is not None and worlds < 1:
             raise HybridTRMError(f"worlds must be at least 1, not {worlds}")
         return tensorize_worlds(domain, trees, task, worlds or task.positions, labelled=False)
+    if worlds is not None:
+        raise HybridTRMError(f"{domain.name}/{task.name} is not answered over worlds; a number of worlds applies to logic tasks")
     width = None
     if task.positions > 1:
         bounds = [domain.answer_digits(tree, task.name) for tree in trees]

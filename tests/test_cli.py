@@ -237,6 +237,7 @@ def test_solve_trace(cli, arith_mod10_checkpoint):
         (["1 + 2", "--domain", "listops"], ["arith/mod10"]),
         (["1 + 2", "--task", "exact"], ["arith/mod10", "exact"]),
         (["1 + 2", "--task", "nope"], ["nope"]),
+        (["1 + 2", "--worlds", "8"], ["not answered over worlds"]),
     ],
 )
 def test_solve_errors_with_checkpoint(cli, arith_mod10_checkpoint, args, fragments):

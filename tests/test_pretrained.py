@@ -48,3 +48,14 @@ def test_solve_shows_the_countermodel_of_a_contingent_formula():
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("contingent")
     assert "countermodel" in result.stdout and "verified ✓" in result.stdout
+
+
+@pytest.mark.parametrize("benchmark,worlds", [("bowman:12", "64"), ("evans:test_exam", "1024")])
+def test_shipped_logic_models_on_their_benchmarks(benchmark, worlds):
+    task = "relation" if benchmark.startswith("bowman") else "entails"
+    if not checkpoints.exists(pretrained.path("logic", task)):
+        pytest.skip(f"no shipped logic-{task} checkpoint yet")
+    result = CliRunner().invoke(app, ["eval", "--benchmark", benchmark, "--limit", "100", "--worlds", worlds, "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["n"] == 100 and out["accuracy"] >= 0.99
