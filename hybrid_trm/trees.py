@@ -5,7 +5,8 @@ A TreeBatch sorts every node of every tree by height, so the nodes of one height
 across the whole batch are one contiguous slice: the model runs one tensor
 operation per level, and the number of sequential steps is the height of the
 tallest tree, not the number of nodes. Conversion is iterative (any depth) and
-keeps child order; arity is unbounded.
+keeps child order; arity is unbounded. A task answered over worlds (logic)
+gets a grid of worlds instead (`tensorize_worlds`).
 """
 
 from __future__ import annotations

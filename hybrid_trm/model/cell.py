@@ -23,9 +23,9 @@ children as it reads 5.
 A node thus takes one inner step per argument (a list of 30 needs 30 steps, a
 binary operator 2) plus n steps to think.
 One two-layer network serves both updates, as in TRM. The carry term lets
-position i read position i-1 (a grid of worlds has none), so a carry climbs one digit per inner step; its
+position i read position i-1, so a carry climbs one digit per inner step; its
 weights are shared across positions, so the cell does not care how many digits
-a number has.
+a number has. A grid of worlds (logic) has no carry: worlds have no order.
 """
 
 from __future__ import annotations

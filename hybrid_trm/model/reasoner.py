@@ -14,6 +14,10 @@ per answer and whether any child has it, which do not grow with the number of
 children. The cell also reads the children one by one, in order, one inner step
 each (a sum mod 10 is a running total; see cell.py for the two kinds of scan).
 
+On a grid of worlds (logic), a quantifier reads its body's answers at the
+positions the batch's `reads` name (every element of its variable), as the
+presence of each answer among them; every other node reads where it stands.
+
 forward(batch) -> (logits per outer cycle, loss): one call for training and
 inference; the loss is cross-entropy on every labelled node at every outer cycle.
 """
