@@ -34,18 +34,21 @@ def detect_domain(text: str) -> str:
 
 def pick_task(domain, text: str) -> str | None:
     """The domain's first task whose shipped model was trained on every node kind
-    of the input (arith: `exact` for + and -, `mod10` once there is a `*`)."""
+    of the input (arith: `exact` for + and -, `mod10` once there is a `*`); if none
+    was, the one that lacks fewest, which will say what it lacks."""
     from hybrid_trm import checkpoints, pretrained
     from hybrid_trm.grammar import kind, postorder
 
     kinds = {kind(n) for n in postorder(domain.parse(text))}
+    lacking: dict[str, int] = {}
     for name in domain.tasks:
         path = pretrained.path(domain.name, name)
         if checkpoints.exists(path):
             trained = checkpoints.load(path)[1].get("trained_node_kinds")
-            if trained is None or kinds <= set(trained):
+            lacking[name] = 0 if trained is None else len(kinds - set(trained))
+            if lacking[name] == 0:
                 return name
-    return None  # the domain's first task, which will say what it lacks
+    return min(lacking, key=lacking.get) if lacking else None  # None: the domain's first task
 
 
 @user_errors
@@ -87,6 +90,8 @@ def solve(
         f"  {domain}/{task_name}  confidence {result.confidence:.3f}  {verdict}  "
         f"{result.nodes} nodes  {result.ms:.1f} ms"
     )
+    if result.witness:
+        typer.echo(f"  model: {result.witness}")
     if result.verified is not None or result.evidence:
         typer.echo(f"  verifier: {result.evidence}")
     if trace:

@@ -103,6 +103,7 @@ class Prediction:
     steps_mean: float  # latent updates per node of this tree
     node_answers: list[str] = field(default_factory=list)  # every node, in postorder
     node_steps: list[int] = field(default_factory=list)  # latent updates of every node, in postorder
+    cells: list[int] = field(default_factory=list)  # the root's grid: digits, or one cell per world
 
 
 @torch.inference_mode()
@@ -117,7 +118,7 @@ def predict_trees(model: TreeReasoner, task: Task, trees: list[TreeTensors], nod
     steps_mean = torch.zeros(len(trees)).index_add(0, tree_batch.tree, output.steps.float())
     steps_mean /= torch.tensor([t.nodes for t in trees], dtype=torch.float)
     out = [
-        Prediction(task.decode(grid[r].tolist()), float(confidence[r]), float(s))
+        Prediction(task.decode(grid[r].tolist()), float(confidence[r]), float(s), cells=grid[r].tolist())
         for r, s in zip(roots, steps_mean.tolist())
     ]
     if node_answers:

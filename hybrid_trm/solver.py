@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import lark
 
-from .domains.base import Verdict
+from .domains.base import Verdict, WorldTask
 from .errors import HybridTRMError
 from .evaluate import Loaded, inference_tensors, predict_trees, trained_width
 from .grammar import Node, children, kind, postorder
@@ -23,6 +23,9 @@ class Solution:
     expected: str | None
     evidence: str
     nodes: int
+    # Where the model's grid of worlds shows its answer ('' if nowhere; None: the
+    # task has no worlds, and --json leaves the key out).
+    witness: str | None
     steps_mean: float  # inner steps per node (latent updates, all outer cycles)
     ms: float  # parse + model + verify, after the model is loaded
     tree: Node | None = None
@@ -36,6 +39,7 @@ class Solution:
             "confidence": round(self.confidence, 6), "verified": self.verified,
             "expected": self.expected, "evidence": self.evidence, "nodes": self.nodes,
             "steps_mean": round(self.steps_mean, 3), "ms": round(self.ms, 3),
+            **({} if self.witness is None else {"witness": self.witness}),
         }
 
     def trace_lines(self) -> list[str]:
@@ -67,13 +71,14 @@ def solve_text(loaded: Loaded, text: str, verify: bool = True, trace: bool = Fal
     loaded.check_kinds(tree)
     tensors = inference_tensors(domain, task, [tree], trained_width(loaded.config), worlds)[0]
     prediction = predict_trees(model, task, [tensors], node_answers=trace)[0]
+    witness = domain.witness(tree, task.name, prediction.cells, worlds or task.positions) if isinstance(task, WorldTask) else None
     verdict = domain.verify(text, prediction.answer, task.name) if verify else Verdict(None, None, "")
     ms = (time.perf_counter() - start) * 1000
     expected_nodes = domain.label_subtrees(tree, task.name) if trace else []
     return Solution(
         domain=domain.name, task=task.name, answer=prediction.answer, confidence=prediction.confidence,
         verified=verdict.correct, expected=verdict.expected, evidence=verdict.evidence,
-        nodes=tensors.nodes, steps_mean=prediction.steps_mean, ms=ms,
+        nodes=tensors.nodes, witness=witness, steps_mean=prediction.steps_mean, ms=ms,
         tree=tree if trace else None, node_answers=prediction.node_answers, node_steps=prediction.node_steps,
         node_expected=expected_nodes,
     )

@@ -48,6 +48,7 @@ def test_solve_shows_the_countermodel_of_a_contingent_formula():
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("contingent")
     assert "countermodel" in result.stdout and "verified ✓" in result.stdout
+    assert "model: false in domain {" in result.stdout  # the world the model found it false in
 
 
 @pytest.mark.parametrize("benchmark,worlds", [("bowman:12", "64"), ("evans:test_exam", "1024")])

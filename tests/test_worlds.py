@@ -99,3 +99,20 @@ def test_sampled_worlds_lean_toward_the_deciding_case():
     worlds = LOGIC.worlds(LOGIC.parse(text), "entails", 1024)
     assert worlds.labels.shape[1] == 1024
     assert LOGIC.task("entails").read(frozenset(worlds.labels[-1].tolist())) == "no"
+
+
+@pytest.mark.parametrize(
+    "text,task,witness",
+    [
+        ("a | b |= a", "entails", "A true, B false in a=F b=T"),
+        ("(a & b) | c", "verdict", "false in a=F b=F c=F"),
+        ("P(a) -> forall x. P(x)", "verdict", "false in domain {0,1}; P = {"),
+        ("a | ~a", "verdict", ""),  # valid: no countermodel to show
+        ("a & ~a", "verdict", ""),
+    ],
+)
+def test_the_witness_is_the_world_that_shows_the_answer(text, task, witness):
+    tree = LOGIC.parse(text)
+    cells = LOGIC.worlds(tree, task, 1024).labels[-1].tolist()  # a perfect model's root grid
+    shown = LOGIC.witness(tree, task, cells, 1024)
+    assert shown.startswith(witness) and (witness or not shown)

@@ -205,5 +205,10 @@ class Domain:
         repeated to one width, so position j of a grid of P stands for j mod P)."""
         raise NotImplementedError
 
+    def witness(self, tree: Node, task: str, cells: list[int], positions: int) -> str:
+        """For a WorldTask: the world in which the model's root grid (`cells`, over
+        `positions` grid positions) shows its answer, readably ('' if none)."""
+        return ""
+
     def verify(self, text: str, answer: str, task: str, budget_s: float = 2.0) -> Verdict:
         raise NotImplementedError

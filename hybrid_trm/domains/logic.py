@@ -401,6 +401,13 @@ def _leanings(tree: Node, sig: Signature) -> list[np.ndarray]:
     return [np.sign(sa * a + sb * b) for sa in (1, -1) for sb in (1, -1)]
 
 
+def _grid(tree: Node, positions: int) -> "_Positions":
+    """The positions a tree is evaluated at: seeded by its signature, so the same
+    tree always gets the same worlds."""
+    sig = signature(tree)
+    return _Positions(sig, positions, zlib.crc32(repr(sig).encode()), _leanings(tree, sig))
+
+
 class _Positions:
     """The grid positions the model evaluates a formula at, with the semantics of
     every node kind there (the interface of _TruthTables, on arrays of positions).
@@ -417,6 +424,7 @@ class _Positions:
 
     def __init__(self, sig: Signature, count: int, seed: int, leanings: list[np.ndarray] = ()):
         rng = np.random.default_rng(seed)
+        self.sig = sig
         self.vars = {v: i for i, v in enumerate(sig.variables)}
         if not sig.first_order:
             self.sem = None
@@ -463,6 +471,16 @@ class _Positions:
         elements = np.arange(int(self.size.max()))
         elements = np.where(elements[None, :] < self.size[:, None], elements[None, :], 0)
         return base[:, None] + elements * stride[:, None]
+
+    def describe(self, j: int) -> str:
+        """The world of position j, as the verifier writes an interpretation."""
+        props = {p: bool(v[j]) for p, v in self.props.items()}
+        if self.sem is None:
+            return symbolic.describe(self.sig, 0, {}, {}, props)
+        w = self.world[j]
+        relations = {name: {tuple(map(int, args)) for args in np.argwhere(self.sem.preds[name][w])} for name, _ in self.sig.predicates}
+        constants = {c: int(self.sem.consts[c].reshape(-1)[w]) for c in self.sig.constants}
+        return symbolic.describe(self.sig, int(self.size[j]), relations, constants, props)
 
     def _term(self, token: Node) -> np.ndarray:
         if kind(token) == "VAR":
@@ -634,8 +652,7 @@ class LogicDomain(Domain):
         """Every node's truth at up to `positions` grid positions (see _Positions); a
         pair node's cell is which of A, B hold there."""
         _check_shape(tree, task)
-        sig = signature(tree)
-        grid = _Positions(sig, positions, zlib.crc32(repr(sig).encode()), _leanings(tree, sig))
+        grid = _grid(tree, positions)
         positions = grid.count
         order = postorder(tree)
         index = {id(node): i for i, node in enumerate(order)}
@@ -660,6 +677,15 @@ class LogicDomain(Domain):
                     reads = np.broadcast_to(np.arange(positions)[None, :, None], (len(order), positions, partners.shape[1])).copy()
                 reads[i] = partners
         return Worlds(atoms, labels, reads)
+
+    def witness(self, tree: Node, task: str, cells: list[int], positions: int) -> str:
+        """The world in which the model's root grid shows its answer: where a
+        contingent formula is false (a countermodel), or where A holds without B."""
+        wanted = {"verdict": 0, "entails": 4}.get(task)
+        if wanted not in cells or (task == "verdict" and 1 not in cells):
+            return ""
+        where = _grid(tree, positions).describe(cells.index(wanted))
+        return f"false in {where}" if task == "verdict" else f"A true, B false in {where}"
 
     def verify(self, text: str, answer: str, task: str, budget_s: float = 2.0) -> Verdict:
         tree = self.parse(text)

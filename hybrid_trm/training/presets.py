@@ -37,12 +37,12 @@ PRESETS: dict[str, TrainConfig] = {
     # Logic, over a grid of worlds: the cell computes every subformula's truth in each
     # of 64 worlds (all of them for <= 6 letters); the answer is read off the grid,
     # run on 1024 worlds (`--worlds`). The relation model trains on the project's
-    # generator with Bowman's connectives, six letters and at most 6 operators per
-    # formula, as in his train0-6 (tested on 7-12).
+    # generator with six letters and at most 6 operators per formula, as in Bowman's
+    # train0-6 (tested on 7-12), and every connective (his data has not, and, or).
     "logic-relation": TrainConfig(
         domain="logic", task="relation",
-        difficulty={"variables": 6, "depth": 4, "ops": "not,and,or", "operators": 6},
-        steps=600, batch_size=32, lr=3e-3, hidden=32, expansion=2, inner_steps=1, outer_cycles=2,
+        difficulty={"variables": 6, "depth": 4, "operators": 6},
+        steps=1000, batch_size=32, lr=3e-3, hidden=32, expansion=2, inner_steps=1, outer_cycles=2,
         width=64, eval_every=200, eval_examples=200,
     ),
     # Every connective, <= 6 levels per side (Evans et al.'s test sets reach 16).

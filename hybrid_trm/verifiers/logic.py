@@ -336,17 +336,27 @@ class _Grounding:
         """`a=T b=F` for a propositional interpretation; `domain {0,1}; P = {0}; a = 1`
         for a first-order one. Symbols the solver left open do not matter; they read F."""
         truth = {str(s): bool(v) for s, v in model.items() if not isinstance(s, sympy.Dummy)}
-        props = [f"{p}={'T' if truth.get(p, False) else 'F'}" for p in self.sig.props]
-        if not self.sig.first_order:
-            return " ".join(props) if props else "any assignment"
-        held = {symbol: truth.get(str(symbol), False) for symbol in self.atoms}
-        parts = [f"domain {{{','.join(map(str, range(self.n)))}}}"]
-        for name, arity in self.sig.predicates:
-            members = sorted(args for symbol, (p, args) in self.atoms.items() if p == name and held[symbol])
-            shown = [str(a[0]) if arity == 1 else f"({','.join(map(str, a))})" for a in members]
-            parts.append(f"{name} = {{{','.join(shown)}}}")
-        parts += [f"{c} = {e}" for c, e in self.constants.items()]
-        return "; ".join(parts + props)
+        relations = {
+            name: {args for symbol, (p, args) in self.atoms.items() if p == name and truth.get(str(symbol), False)}
+            for name, _ in self.sig.predicates
+        }
+        props = {p: truth.get(p, False) for p in self.sig.props}
+        return describe(self.sig, self.n, relations, self.constants, props)
+
+
+def describe(sig: Signature, n: int, relations: dict, constants: dict, props: dict) -> str:
+    """An interpretation, readably: `a=T b=F`, or `domain {0,1}; P = {0}; a = 1`.
+    `relations` maps each predicate to the argument tuples it holds of."""
+    shown_props = [f"{p}={'T' if props[p] else 'F'}" for p in sig.props]
+    if not sig.first_order:
+        return " ".join(shown_props) if shown_props else "any assignment"
+    parts = [f"domain {{{','.join(map(str, range(n)))}}}"]
+    for name, arity in sig.predicates:
+        members = sorted(relations[name])
+        shown = [str(a[0]) if arity == 1 else f"({','.join(map(str, a))})" for a in members]
+        parts.append(f"{name} = {{{','.join(shown)}}}")
+    parts += [f"{c} = {e}" for c, e in constants.items()]
+    return "; ".join(parts + shown_props)
 
 
 def _leaf(expr) -> tuple:
