@@ -97,7 +97,10 @@ def eval_command(
         typer.echo(json.dumps(out))
         return
     name = benchmark or str(file)
-    Console().print(f"[bold]{name}[/]  {domain}/{task}  accuracy {report.accuracy:.2%}  (n={report.n})")
+    Console().print(
+        f"[bold]{name}[/]  {domain}/{task}  accuracy {report.accuracy:.2%}  (n={report.n})  "
+        f"latent updates per node {report.steps_mean:.2f}"
+    )
     for title, rows in (("depth", report.by_depth), ("arity", report.by_arity)):
         table = Table(title=f"by {title}")
         table.add_column(title, justify="right")
@@ -106,3 +109,11 @@ def eval_command(
         for key, (acc, n) in sorted(rows.items()):
             table.add_row(str(key), f"{acc:.2%}", str(n))
         Console().print(table)
+    table = Table(title="latent updates per node")
+    table.add_column("updates", justify="right")
+    table.add_column("nodes", justify="right")
+    table.add_column("share", justify="right")
+    total = sum(report.steps_histogram.values())
+    for steps, count in sorted(report.steps_histogram.items()):
+        table.add_row(str(steps), str(count), f"{count / total:.1%}")
+    Console().print(table)

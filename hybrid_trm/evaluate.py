@@ -3,7 +3,7 @@ score examples with accuracy by depth and by arity."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,12 +121,12 @@ def predict_trees(model: TreeReasoner, task: Task, trees: list[TreeTensors], nod
         Prediction(task.decode(grid[r].tolist()), float(confidence[r]), float(s), cells=grid[r].tolist())
         for r, s in zip(roots, steps_mean.tolist())
     ]
-    if node_answers:
-        # Batch positions back to each tree's postorder: nodes were sorted stably by height.
-        order = torch.argsort(tree_batch.tree * (tree_batch.nodes + 1) + _postorder_rank(trees, tree_batch))
-        for pred, idx in zip(out, torch.split(order, [t.nodes for t in trees])):
+    # Batch positions back to each tree's postorder: nodes were sorted stably by height.
+    order = torch.argsort(tree_batch.tree * (tree_batch.nodes + 1) + _postorder_rank(trees, tree_batch))
+    for pred, idx in zip(out, torch.split(order, [t.nodes for t in trees])):
+        pred.node_steps = output.steps[idx].tolist()
+        if node_answers:
             pred.node_answers = [task.decode(grid[i].tolist()) for i in idx.tolist()]
-            pred.node_steps = output.steps[idx].tolist()
     return out
 
 
@@ -156,12 +156,17 @@ class Report:
     n: int
     by_depth: dict[int, tuple[float, int]]  # depth -> (accuracy, n)
     by_arity: dict[int, tuple[float, int]]  # largest number of children of any node -> (accuracy, n)
+    steps_mean: float = 0.0  # latent updates per node, over every node of every input
+    steps_histogram: dict[int, int] = field(default_factory=dict)  # latent updates -> nodes that ran that many
 
     def to_json(self) -> dict:
         def table(rows):
             return {str(k): {"accuracy": a, "n": n} for k, (a, n) in sorted(rows.items())}
 
-        return {"accuracy": self.accuracy, "n": self.n, "by_depth": table(self.by_depth), "by_arity": table(self.by_arity)}
+        return {
+            "accuracy": self.accuracy, "n": self.n, "by_depth": table(self.by_depth), "by_arity": table(self.by_arity),
+            "steps_mean": self.steps_mean, "steps_histogram": {str(k): v for k, v in sorted(self.steps_histogram.items())},
+        }
 
 
 def same_answer(task: Task, predicted: str, expected: str) -> bool:
@@ -184,12 +189,14 @@ def evaluate_examples(
     correct: list[bool] = []
     depths: list[int] = []
     arities: list[int] = []
+    steps: Counter[int] = Counter()
     for i in range(0, len(examples), batch_size):
         chunk = examples[i : i + batch_size]
         parsed = [domain.parse(ex.input) for ex in chunk]
         trees = inference_tensors(domain, task, parsed, width, worlds)
         for ex, tree, tensors, pred in zip(chunk, parsed, trees, predict_trees(model, task, trees)):
             correct.append(same_answer(task, pred.answer, ex.answer))
+            steps.update(pred.node_steps)
             depths.append(int(tensors.height.max()))
             arities.append(max(len(children(n)) for n in postorder(tree)))
         if progress:
@@ -198,6 +205,7 @@ def evaluate_examples(
     return Report(
         accuracy=sum(correct) / max(1, len(correct)), n=len(correct),
         by_depth=_group(depths, correct), by_arity=_group(arities, correct),
+        steps_mean=sum(k * v for k, v in steps.items()) / max(1, sum(steps.values())), steps_histogram=dict(steps),
     )
 
 

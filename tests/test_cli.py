@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from hybrid_trm.cli.main import app
 from hybrid_trm.domains import registry
+from hybrid_trm.grammar import postorder
 
 
 @pytest.fixture
@@ -141,10 +142,16 @@ def test_eval_json(cli, tmp_path, arith_mod10_checkpoint):
     assert report["n"] == 12 and 0.0 <= report["accuracy"] <= 1.0
     assert sum(row["n"] for row in report["by_depth"].values()) == 12
     assert (report["domain"], report["task"]) == ("arith", "mod10")
+    # Every node of every input is counted once in the histogram of latent updates.
+    arith = registry.get("arith")
+    nodes = sum(len(postorder(arith.parse(json.loads(line)["input"]))) for line in data.read_text().splitlines())
+    histogram = {int(k): v for k, v in report["steps_histogram"].items()}
+    assert sum(histogram.values()) == nodes and min(histogram) > 0
+    assert min(histogram) <= report["steps_mean"] <= max(histogram)
     limited = json.loads(cli("eval", "arith", data, "--task", "mod10", "--checkpoint", arith_mod10_checkpoint, "--limit", 5, "--json").stdout)
     assert limited["n"] == 5
     table = cli("eval", "arith", data, "--task", "mod10", "--checkpoint", arith_mod10_checkpoint)
-    assert table.exit_code == 0 and "accuracy" in table.stdout
+    assert table.exit_code == 0 and "accuracy" in table.stdout and "latent updates per node" in table.stdout
 
 
 def test_eval_benchmark(cli, listops_checkpoint):
