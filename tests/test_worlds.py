@@ -116,3 +116,11 @@ def test_the_witness_is_the_world_that_shows_the_answer(text, task, witness):
     cells = LOGIC.worlds(tree, task, 1024).labels[-1].tolist()  # a perfect model's root grid
     shown = LOGIC.witness(tree, task, cells, 1024)
     assert shown.startswith(witness) and (witness or not shown)
+
+
+def test_a_signature_too_large_for_the_grid_is_a_clear_error():
+    from hybrid_trm.errors import HybridTRMError
+
+    text = "forall x. forall y. forall z. forall u. forall v. P(x) & Q(y) & R(z) & S(u) -> P(v)"
+    with pytest.raises(HybridTRMError, match="grid of worlds cannot hold"):
+        LOGIC.worlds(LOGIC.parse(text), "verdict", 1024)

@@ -441,7 +441,11 @@ class _Positions:
             self.sigma = np.zeros((len(bits), 0), dtype=np.int64)
             self.size = np.ones(len(bits), dtype=np.int64)
         else:
-            self.sem = _semantics(sig)
+            try:
+                self.sem = _semantics(sig)
+            except HybridTRMError as err:
+                why = str(err).removeprefix("logic: ")
+                raise HybridTRMError(f"logic: the model's grid of worlds cannot hold this formula's structures: {why}") from None
             sizes = self.sem.present.sum(1)
             per_world = sizes ** len(self.vars)
             chosen, total = [], 0
@@ -618,6 +622,7 @@ class LogicDifficulty:
     # Most operators (negations, connectives, quantifiers) in each formula of a pair,
     # or in a verdict's formula; 0: no cap. Bowman's train0-6 hold pairs of <= 6.
     operators: int = 0
+    truth_constants: float = 0.0  # chance that an atom is `true` or `false`
 
 
 class LogicDomain(Domain):
@@ -778,6 +783,7 @@ def _check_knobs(d: LogicDifficulty) -> tuple[list[str], list[str]]:
 def _able(d: LogicDifficulty, ops: list[str]) -> list[str]:
     """The syntaxes that can write every kind these knobs generate."""
     kinds = set(ops) | {"PROP"} | ({"pred", "forall", "exists"} if d.first_order else set())
+    kinds |= {"true", "false"} if d.truth_constants else set()
     return [s for s in SYNTAXES if s not in _WRITES or kinds <= _WRITES[s]]
 
 
@@ -926,6 +932,8 @@ def _grow(rng, d, ops, letters, height: int, bound: tuple[str, ...], quantifiers
 
 
 def _atom(rng, d, letters, terms, bound) -> Node:
+    if d.truth_constants and rng.random() < d.truth_constants:
+        return lark.Tree(rng.choice(("true", "false")), [])
     if not d.first_order:
         return lark.Token("PROP", rng.choice(letters))
 

@@ -41,14 +41,14 @@ PRESETS: dict[str, TrainConfig] = {
     # train0-6 (tested on 7-12), and every connective (his data has not, and, or).
     "logic-relation": TrainConfig(
         domain="logic", task="relation",
-        difficulty={"variables": 6, "depth": 4, "operators": 6},
+        difficulty={"variables": 6, "depth": 4, "operators": 6, "truth_constants": 0.05},
         steps=1000, batch_size=32, lr=3e-3, hidden=32, expansion=2, inner_steps=1, outer_cycles=2,
         width=64, eval_every=200, eval_examples=200,
     ),
     # Every connective, <= 6 levels per side (Evans et al.'s test sets reach 16).
     "logic-entails": TrainConfig(
         domain="logic", task="entails",
-        difficulty={"variables": 6, "depth": 6},
+        difficulty={"variables": 6, "depth": 6, "truth_constants": 0.05},
         eval_difficulty={"variables": 10, "depth": 8, "depth_min": 7},
         steps=1500, batch_size=32, lr=3e-3, hidden=32, expansion=2, inner_steps=1, outer_cycles=2,
         width=64, eval_every=500, eval_examples=200,
@@ -59,7 +59,10 @@ PRESETS: dict[str, TrainConfig] = {
     # quantifier reads its body at every element of its variable.
     "logic-verdict": TrainConfig(
         domain="logic", task="verdict",
-        difficulty={"first_order": 0.5, "variables": 3, "predicates": 2, "constants": 1, "depth": 5, "quantifier_depth": 2},
+        difficulty={
+            "first_order": 0.5, "variables": 3, "predicates": 2, "constants": 1, "depth": 5, "quantifier_depth": 2,
+            "truth_constants": 0.05,
+        },
         eval_difficulty={"first_order": 1, "variables": 3, "predicates": 2, "depth": 6, "quantifier_depth": 3, "quantifier_depth_min": 3},
         steps=1500, batch_size=32, lr=3e-3, hidden=32, expansion=2, inner_steps=1, outer_cycles=2,
         width=64, eval_every=500, eval_examples=200,
