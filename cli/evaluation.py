@@ -52,6 +52,9 @@ def eval_command(
     worlds: Annotated[Optional[int], typer.Option(min=1, help=(
         "Logic: worlds each formula is evaluated in (default 1024; all of them when fewer exist)."
     ))] = None,
+    inner_steps: Annotated[Optional[int], typer.Option(min=1, help=(
+        "Latent updates per answer update, instead of the number the model trained with."
+    ))] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Score a checkpoint: accuracy overall, by depth and by arity."""
@@ -82,7 +85,7 @@ def eval_command(
     task = registry.get(domain).task(task).name
     if limit:
         examples = examples[:limit]
-    loaded = load(checkpoint or pretrained.require(domain, task), domain, task)
+    loaded = load(checkpoint or pretrained.require(domain, task), domain, task, inner_steps)
     console = Console(stderr=True)
     with Progress(console=console, transient=True, disable=json_output) as progress:
         bar = progress.add_task(f"eval {domain}/{task}", total=len(examples))

@@ -63,6 +63,9 @@ def solve(
     worlds: Annotated[Optional[int], typer.Option(min=1, help=(
         "Logic: worlds the formula is evaluated in (default 1024; all of them when fewer exist)."
     ))] = None,
+    inner_steps: Annotated[Optional[int], typer.Option(min=1, help=(
+        "Latent updates per answer update, instead of the number the model trained with."
+    ))] = None,
 ) -> None:
     """Answer one input with the tiny recursive model and check it symbolically."""
     from hybrid_trm import pretrained
@@ -70,14 +73,14 @@ def solve(
     from hybrid_trm.solver import solve_text, warm_up
 
     if checkpoint is not None:
-        loaded = load(checkpoint, domain, task)  # domain and task default to the checkpoint's
+        loaded = load(checkpoint, domain, task, inner_steps)  # domain and task default to the checkpoint's
     else:
         domain = domain or detect_domain(text)
         dom = registry.get(domain)
         if task is None:
             task = pick_task(dom, text)
         task_name = dom.task(task).name
-        loaded = load(pretrained.require(domain, task_name), domain, task_name)
+        loaded = load(pretrained.require(domain, task_name), domain, task_name, inner_steps)
     domain, task_name = loaded.domain.name, loaded.task.name
     warm_up(loaded)  # the reported time is the answer's, not the libraries' start-up
     result = solve_text(loaded, text, verify=verify, trace=trace, worlds=worlds)

@@ -39,9 +39,16 @@ class Loaded:
             )
 
 
-def load(path: str | Path, domain: str | None = None, task: str | None = None) -> Loaded:
-    """A checkpoint ready for inference; refuses one made for another domain or task."""
+def load(path: str | Path, domain: str | None = None, task: str | None = None, inner_steps: int | None = None) -> Loaded:
+    """A checkpoint ready for inference; refuses one made for another domain or task.
+    `inner_steps` runs the cell for that many latent updates per answer update
+    instead of the number it trained with (more, for inputs deeper or wider than
+    training's: the weights are the same at every step)."""
     tensors, config = checkpoints.load(path)
+    if inner_steps is not None:
+        if inner_steps < 1:
+            raise HybridTRMError(f"inner steps must be at least 1, not {inner_steps}")
+        config = {**config, "model": {**config["model"], "inner_steps": inner_steps}}
     if domain not in (None, config["domain"]) or task not in (None, config["task"]):
         raise CheckpointError(
             f"checkpoint {checkpoints.stem(path)} is for {config['domain']}/{config['task']}, "

@@ -285,3 +285,18 @@ def test_corrupt_checkpoint_is_a_user_error(cli, tmp_path, arith_mod10_checkpoin
 def test_no_arguments_shows_help(cli):
     result = cli()
     assert "solve" in result.output and "generate" in result.output and "train" in result.output
+
+
+def test_more_inner_steps_at_test_time(cli, arith_mod10_checkpoint):
+    """--inner-steps runs the same weights for more latent updates per node."""
+    base = json.loads(cli("solve", "1 + 2 * 3", "--checkpoint", arith_mod10_checkpoint, "--json").stdout)
+    more = json.loads(cli("solve", "1 + 2 * 3", "--checkpoint", arith_mod10_checkpoint, "--json", "--inner-steps", 9).stdout)
+    assert more["steps_mean"] > base["steps_mean"] and more["answer"] in "0123456789"
+    data = cli("generate", "arith", "--task", "mod10", "-n", 5, "--knob", "depth=3").stdout
+    path = "d.jsonl"
+    with open(path, "w") as f:
+        f.write(data)
+    report = json.loads(cli("eval", "arith", path, "--checkpoint", arith_mod10_checkpoint, "--inner-steps", 9, "--json").stdout)
+    assert report["steps_mean"] > base["steps_mean"]
+    bad = cli("solve", "1 + 2", "--checkpoint", arith_mod10_checkpoint, "--inner-steps", 0)
+    assert bad.exit_code == 2 and "--inner-steps" in bad.output
