@@ -5,11 +5,20 @@ from __future__ import annotations
 
 import functools
 import sys
-from typing import Any, Callable
+from typing import Annotated, Any, Callable, Optional
 
 import typer
 
 from hybrid_trm.errors import HybridTRMError
+
+
+# Options of the commands that run a model (eval, solve).
+Worlds = Annotated[Optional[int], typer.Option(min=1, help=(
+    "Logic: worlds each formula is evaluated in (default 1024; all of them when fewer exist)."
+))]
+InnerSteps = Annotated[Optional[int], typer.Option(min=1, help=(
+    "Latent updates per answer update, instead of the number the model trained with."
+))]
 
 
 def user_errors(command: Callable) -> Callable:

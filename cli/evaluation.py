@@ -16,7 +16,7 @@ from hybrid_trm.domains import registry
 from hybrid_trm.domains.base import Example
 from hybrid_trm.errors import HybridTRMError
 
-from .common import user_errors
+from .common import InnerSteps, Worlds, user_errors
 
 
 def read_jsonl(path: Path, task: str | None) -> list[Example]:
@@ -49,12 +49,8 @@ def eval_command(
     ))] = None,
     checkpoint: Annotated[Optional[Path], typer.Option(help="Checkpoint (default: the shipped one).")] = None,
     limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N examples.")] = None,
-    worlds: Annotated[Optional[int], typer.Option(min=1, help=(
-        "Logic: worlds each formula is evaluated in (default 1024; all of them when fewer exist)."
-    ))] = None,
-    inner_steps: Annotated[Optional[int], typer.Option(min=1, help=(
-        "Latent updates per answer update, instead of the number the model trained with."
-    ))] = None,
+    worlds: Worlds = None,
+    inner_steps: InnerSteps = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Score a checkpoint: accuracy overall, by depth and by arity."""

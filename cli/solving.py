@@ -12,7 +12,7 @@ import typer
 from hybrid_trm.domains import registry
 from hybrid_trm.errors import HybridTRMError, ParseError
 
-from .common import user_errors
+from .common import InnerSteps, Worlds, user_errors
 
 
 def detect_domain(text: str) -> str:
@@ -60,12 +60,8 @@ def solve(
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     trace: Annotated[bool, typer.Option(help="Show the tree with every node's predicted answer.")] = False,
     verify: Annotated[bool, typer.Option(help="Check the answer with the domain's symbolic verifier.")] = True,
-    worlds: Annotated[Optional[int], typer.Option(min=1, help=(
-        "Logic: worlds the formula is evaluated in (default 1024; all of them when fewer exist)."
-    ))] = None,
-    inner_steps: Annotated[Optional[int], typer.Option(min=1, help=(
-        "Latent updates per answer update, instead of the number the model trained with."
-    ))] = None,
+    worlds: Worlds = None,
+    inner_steps: InnerSteps = None,
 ) -> None:
     """Answer one input with the tiny recursive model and check it symbolically."""
     from hybrid_trm import pretrained

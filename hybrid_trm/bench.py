@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from .evaluate import Loaded, inference_tensors, predict_trees, same_answer
+from .evaluate import Loaded, inference_tensors, predict_trees, same_answer, trained_width
 from .solver import solve_text
 from .trees import batch, encode_texts
 
@@ -107,7 +107,7 @@ def model_vs_verifier(loaded: Loaded, texts: list[str], inputs: str, budget_s: f
     """Median time per input of the model's answer and of the verifier's, on the
     same inputs, alternating so that both see the same machine load."""
     domain, task = loaded.domain, loaded.task
-    width = loaded.config.get("training", {}).get("width")
+    width = trained_width(loaded.config)
 
     def model_answer(text: str) -> str:
         trees = inference_tensors(domain, task, [domain.parse(text)], width)

@@ -31,7 +31,7 @@ from ..errors import HybridTRMError, VerifierTimeout
 from ..grammar import Node, children, kind, parse, postorder
 from ..verifiers import logic as symbolic
 from ..verifiers.logic import RELATIONAL_BOUND, RELATIONS, Signature, bowman_relation, signature
-from .base import Domain, Example, Task, Verdict, Worlds, WorldTask
+from .base import Domain, Example, Verdict, Worlds, WorldTask
 
 VERDICTS = ("valid", "contingent", "unsatisfiable")
 ENTAILS = ("yes", "no")
@@ -356,8 +356,6 @@ class LogicTask(WorldTask):
     holds in every world checked; A entails B where no world has A without B; the
     relation from which of A-and-B, A-only, B-only, neither occur."""
 
-    cell_classes: tuple[str, ...] = ("false", "true")
-
     def read(self, present: frozenset[int]) -> str:
         pair = {c - 2 for c in present if c >= 2}  # 2a + b
         if not pair:
@@ -464,11 +462,17 @@ class _Positions:
                 [np.array(list(product(range(sizes[w]), repeat=len(self.vars))), dtype=np.int64).reshape(-1, len(self.vars)) for w in chosen]
             )
             self.props = {p: self.sem.props[p].reshape(-1)[self.world] for p in sig.props}
-        self.count = self.unique = len(self.world)
+        self.count = len(self.world)
+        self._partners: dict[str, np.ndarray] = {}
 
     def partners(self, var: str) -> np.ndarray:
         """(positions, K): for each position, the positions that differ from it only in
         var's element, one per element of its world (repeated to K columns)."""
+        if var not in self._partners:
+            self._partners[var] = self._find_partners(var)
+        return self._partners[var]
+
+    def _find_partners(self, var: str) -> np.ndarray:
         i, r = self.vars[var], len(self.vars)
         stride = self.size ** (r - 1 - i)  # positions of a world are in product order
         base = np.arange(self.count) - self.sigma[:, i] * stride
