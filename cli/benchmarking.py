@@ -1,5 +1,6 @@
 """`hybrid-trm bench speed`: level-batched vs per-node recursion, and solve latency;
-`hybrid-trm bench logic`: the logic models against the symbolic verifier."""
+`hybrid-trm bench logic`: the logic models against the symbolic verifier;
+`hybrid-trm bench halting`: halting models against their fixed maximum depth."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .common import user_errors
+from hybrid_trm.errors import HybridTRMError
+
+from .common import Worlds, correlation_text, user_errors
 
 app = typer.Typer(help="Benchmarks measured side by side in one run.", no_args_is_help=True)
 
@@ -108,3 +111,113 @@ def logic_command(
             f"{out['model_vs_verifier']:.1f}x", f"{r.agreement:.1%}", str(r.verifier_timeouts),
         )
     Console().print(table)
+
+
+@app.command("halting")
+@user_errors
+def halting_command(
+    checkpoint: Annotated[Optional[list[Path]], typer.Option(help="Halting model(s) (default: every shipped one).")] = None,
+    benchmark: Annotated[Optional[str], typer.Option(help="Score on this benchmark instead of generated examples.")] = None,
+    n: Annotated[int, typer.Option("-n", min=1, help="Examples per model.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the generated examples (training used 0, its evaluation 1).")] = 5,
+    worlds: Worlds = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Each halting model on the same examples twice, every node run for all its
+    cycles and each node stopping on its own: accuracy, latent updates per node,
+    and how answer updates track the domain's node difficulty. The examples are
+    the model's held-out set from training (its eval knobs), or --benchmark."""
+    from hybrid_trm import bench, benchmarks, checkpoints, pretrained
+    from hybrid_trm.domains import registry
+
+    paths = checkpoint or [p for p in pretrained.shipped() if checkpoints.load(p)[1]["model"].get("halting")]
+    if not paths:
+        raise HybridTRMError("no shipped model halts yet; pass a halting --checkpoint")
+    if benchmark is not None and len(paths) != 1:
+        raise HybridTRMError("--benchmark scores one model: pass one --checkpoint")
+    rows = []
+    for path in paths:
+        saved = checkpoints.load(path)[1]
+        if benchmark is not None:
+            _, _, examples = benchmarks.load(benchmark)
+            name = benchmark
+        else:
+            domain = registry.get(saved["domain"])
+            training = saved.get("training", {})
+            knobs = training.get("eval_difficulty") or training.get("difficulty", {})
+            difficulty = domain.difficulty(**knobs)
+            examples = [domain.example(seed, i, difficulty, saved["task"]) for i in range(n)]
+            name = "generated " + ", ".join(f"{k}={v}" for k, v in knobs.items())
+        rows.append(bench.halting_vs_fixed(path, examples[:n], name, worlds))
+    if json_output:
+        typer.echo(json.dumps([r.to_json() for r in rows]))
+        return
+    table = Table(title="halting against the same model at its fixed maximum, on the same examples")
+    for column in ("model", "n", "accuracy fixed → halting", "latent updates / node", "cut", "answer updates / node"):
+        table.add_column(column, justify="right")
+    for r in rows:
+        table.add_row(
+            r.model, str(r.n), f"{r.fixed.accuracy:.2%} → {r.halting.accuracy:.2%}",
+            f"{r.fixed.steps_mean:.2f} → {r.halting.steps_mean:.2f}", f"{r.to_json()['steps_cut']:.1%}",
+            f"{r.fixed.cycles_mean:.2f} → {r.halting.cycles_mean:.2f}",
+        )
+    Console(width=max(120, Console().width)).print(table)
+    for r in rows:
+        hard = r.halting.difficulty
+        if hard is None:
+            continue
+        Console().print(
+            f"{r.model}, halting: work by {hard.measure} over {hard.nodes} nodes: Pearson r "
+            f"{correlation_text(hard.steps_correlation)} for latent updates, {correlation_text(hard.cycles_correlation)} for answer updates"
+        )
+        for level, steps in hard.steps_by_difficulty.items():
+            Console().print(f"  {level}: {steps:.2f} latent updates, {hard.cycles_by_difficulty[level]:.2f} answer updates")
+
+
+
+@app.command("curriculum")
+@user_errors
+def curriculum_command(
+    preset: Annotated[str, typer.Option(help="The training recipe both runs follow (see `train --preset`).")] = "arith-mod10",
+    steps: Annotated[Optional[int], typer.Option(min=1, help="Optimizer steps of each run (default: the preset's).")] = None,
+    target: Annotated[float, typer.Option(min=0.0, max=1.0, help="In-distribution accuracy to reach.")] = 0.99,
+    eval_every: Annotated[int, typer.Option(min=1, help="Steps between in-distribution evaluations.")] = 100,
+    n: Annotated[int, typer.Option("-n", min=1, help="Out-of-distribution examples (the preset's eval knobs).")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the out-of-distribution examples.")] = 5,
+    out: Annotated[Path, typer.Option(help="Folder for the two checkpoints.")] = Path("runs/curriculum-vs-uniform"),
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Train one recipe twice from the same seed, sampling its whole training range
+    uniformly and with the curriculum (easiest level first): steps to reach the
+    target in distribution, and accuracy out of distribution at the end."""
+    import dataclasses
+
+    from rich.progress import Progress
+
+    from hybrid_trm import bench
+    from hybrid_trm.training.presets import PRESETS
+
+    if preset not in PRESETS:
+        raise HybridTRMError(f"unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
+    config = dataclasses.replace(PRESETS[preset], eval_every=eval_every, **({"steps": steps} if steps else {}))
+    with Progress(console=Console(stderr=True), transient=True, disable=json_output) as progress:
+        bars = {name: progress.add_task(name, total=config.steps) for name in ("uniform", "curriculum")}
+        runs = bench.curriculum_vs_uniform(
+            config, out, target, n, seed, on_step=lambda name, step, _: progress.update(bars[name], completed=step),
+        )
+    if json_output:
+        typer.echo(json.dumps({"preset": preset, "steps": config.steps, "target": target, "runs": [vars(r) for r in runs]}))
+        return
+    table = Table(title=f"{preset}: curriculum against uniform sampling, {config.steps} steps each, same seed")
+    for column in ("sampling", f"steps to {target:.0%} in distribution", "in distribution at the end", f"out of distribution (n={n})", "training s"):
+        table.add_column(column, justify="right")
+    for r in runs:
+        table.add_row(
+            r.schedule, "never" if r.steps_to_target is None else str(r.steps_to_target),
+            f"{r.final_accuracy:.2%}", f"{r.ood_accuracy:.2%}", f"{r.train_seconds:.0f}",
+        )
+    Console(width=max(120, Console().width)).print(table)
+    ood = ", ".join(f"{k}={v}" for k, v in config.eval_difficulty.items())
+    Console().print(f"out of distribution: {ood}")
+    for step, level, knobs in runs[1].levels:
+        Console().print(f"  curriculum level {level + 1} from step {step}: {knobs}")

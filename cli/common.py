@@ -19,6 +19,12 @@ Worlds = Annotated[Optional[int], typer.Option(min=1, help=(
 InnerSteps = Annotated[Optional[int], typer.Option(min=1, help=(
     "Latent updates per answer update, instead of the number the model trained with."
 ))]
+MaxCycles = Annotated[Optional[int], typer.Option(min=1, help=(
+    "Answer updates a node may run, instead of the most it trained with (a halting model stops each node before)."
+))]
+HaltThreshold = Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help=(
+    "Halting models: a node stops once its halting probability exceeds this (default 0.5; 1: every node runs every cycle)."
+))]
 
 
 def user_errors(command: Callable) -> Callable:
@@ -59,3 +65,8 @@ def _typed(value: str) -> Any:
 
 def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
+
+
+def correlation_text(correlation: float | None) -> str:
+    """Pearson's r as a table shows it (None: one side never varied)."""
+    return "undefined (all equal)" if correlation is None else f"{correlation:+.3f}"

@@ -16,7 +16,7 @@ from hybrid_trm.domains import registry
 from hybrid_trm.domains.base import Example
 from hybrid_trm.errors import HybridTRMError
 
-from .common import InnerSteps, Worlds, user_errors
+from .common import HaltThreshold, InnerSteps, MaxCycles, Worlds, correlation_text, user_errors
 
 
 def read_jsonl(path: Path, task: str | None) -> list[Example]:
@@ -51,11 +51,13 @@ def eval_command(
     limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N examples.")] = None,
     worlds: Worlds = None,
     inner_steps: InnerSteps = None,
+    max_cycles: MaxCycles = None,
+    halt_threshold: HaltThreshold = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Score a checkpoint: accuracy overall, by depth and by arity."""
     from hybrid_trm import benchmarks, checkpoints, pretrained
-    from hybrid_trm.evaluate import evaluate_examples, load, trained_width
+    from hybrid_trm.evaluate import Recursion, evaluate_examples, load, trained_width
 
     if benchmark is not None:
         if file is not None:
@@ -81,7 +83,7 @@ def eval_command(
     task = registry.get(domain).task(task).name
     if limit:
         examples = examples[:limit]
-    loaded = load(checkpoint or pretrained.require(domain, task), domain, task, inner_steps)
+    loaded = load(checkpoint or pretrained.require(domain, task), domain, task, Recursion(inner_steps, max_cycles, halt_threshold))
     console = Console(stderr=True)
     with Progress(console=console, transient=True, disable=json_output) as progress:
         bar = progress.add_task(f"eval {domain}/{task}", total=len(examples))
@@ -98,7 +100,7 @@ def eval_command(
     name = benchmark or str(file)
     Console().print(
         f"[bold]{name}[/]  {domain}/{task}  accuracy {report.accuracy:.2%}  (n={report.n})  "
-        f"latent updates per node {report.steps_mean:.2f}"
+        f"latent updates per node {report.steps_mean:.2f}  answer updates per node {report.cycles_mean:.2f}"
     )
     for title, rows in (("depth", report.by_depth), ("arity", report.by_arity)):
         table = Table(title=f"by {title}")
@@ -116,3 +118,15 @@ def eval_command(
     for steps, count in sorted(report.steps_histogram.items()):
         table.add_row(str(steps), str(count), f"{count / total:.1%}")
     Console().print(table)
+    hard = report.difficulty
+    if hard is not None:
+        table = Table(title=(
+            f"work by {hard.measure} ({hard.nodes} nodes): Pearson r {correlation_text(hard.steps_correlation)} for latent updates, "
+            f"{correlation_text(hard.cycles_correlation)} for answer updates"
+        ))
+        for column in (hard.measure, "mean latent updates", "mean answer updates"):
+            table.add_column(column, justify="right")
+        for level, steps in hard.steps_by_difficulty.items():
+            table.add_row(str(level), f"{steps:.2f}", f"{hard.cycles_by_difficulty[level]:.2f}")
+        Console().print(table)
+

@@ -12,7 +12,7 @@ import typer
 from hybrid_trm.domains import registry
 from hybrid_trm.errors import HybridTRMError, ParseError
 
-from .common import InnerSteps, Worlds, user_errors
+from .common import HaltThreshold, InnerSteps, MaxCycles, Worlds, user_errors
 
 
 def detect_domain(text: str) -> str:
@@ -62,21 +62,23 @@ def solve(
     verify: Annotated[bool, typer.Option(help="Check the answer with the domain's symbolic verifier.")] = True,
     worlds: Worlds = None,
     inner_steps: InnerSteps = None,
+    max_cycles: MaxCycles = None,
+    halt_threshold: HaltThreshold = None,
 ) -> None:
     """Answer one input with the tiny recursive model and check it symbolically."""
     from hybrid_trm import pretrained
-    from hybrid_trm.evaluate import load
+    from hybrid_trm.evaluate import Recursion, load
     from hybrid_trm.solver import solve_text, warm_up
 
     if checkpoint is not None:
-        loaded = load(checkpoint, domain, task, inner_steps)  # domain and task default to the checkpoint's
+        loaded = load(checkpoint, domain, task, Recursion(inner_steps, max_cycles, halt_threshold))  # domain and task default to the checkpoint's
     else:
         domain = domain or detect_domain(text)
         dom = registry.get(domain)
         if task is None:
             task = pick_task(dom, text)
         task_name = dom.task(task).name
-        loaded = load(pretrained.require(domain, task_name), domain, task_name, inner_steps)
+        loaded = load(pretrained.require(domain, task_name), domain, task_name, Recursion(inner_steps, max_cycles, halt_threshold))
     domain, task_name = loaded.domain.name, loaded.task.name
     warm_up(loaded)  # the reported time is the answer's, not the libraries' start-up
     result = solve_text(loaded, text, verify=verify, trace=trace, worlds=worlds)

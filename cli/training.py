@@ -3,9 +3,10 @@ progress bar, periodic eval, atomic checkpoints, and resume after an interrupt."
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Callable, Optional
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -34,13 +35,46 @@ def train(
     expansion: Annotated[Optional[int], typer.Option(min=1, help="MLP width of the cell, as a multiple of --hidden.")] = None,
     scan: Annotated[Optional[str], typer.Option(help="What the scan carries between children: latent or answer (a fold).")] = None,
     summary: Annotated[Optional[str], typer.Option(help="Children's answers in x: sum (counts) or share (shares and presence).")] = None,
+    halting: Annotated[Optional[bool], typer.Option(
+        "--halting/--no-halting", help="A halting head per node: each node stops on its own, within --outer-cycles.",
+    )] = None,
+    halt_explore: Annotated[Optional[float], typer.Option(
+        min=0.0, max=1.0, help="--halting: share of nodes made to run a random 2..T cycles before they may stop (default 0.1).",
+    )] = None,
+    init: Annotated[Optional[Path], typer.Option(help="Start from this checkpoint's weights (those whose name and shape fit).")] = None,
     eval_every: Annotated[Optional[int], typer.Option(min=1, help="Steps between evaluations.")] = None,
+    curriculum: Annotated[Optional[bool], typer.Option(
+        "--curriculum/--no-curriculum",
+        help="Start at the easiest difficulty and move each knob up when held-out accuracy there passes 95%.",
+    )] = None,
     resume: Annotated[bool, typer.Option(help="Continue from --out if it exists.")] = True,
+    depth_rl: Annotated[bool, typer.Option(
+        "--depth-rl", help="Fine-tune the halting head of the --init checkpoint with the depth reward (policy gradient).",
+    )] = False,
+    step_penalty: Annotated[Optional[float], typer.Option(
+        min=0.0, help="--depth-rl: reward lost per answer update beyond the first right one (default 0.1).",
+    )] = None,
 ) -> None:
     """Train the recursive cell with deep supervision on every subtree."""
+    from hybrid_trm.training.curriculum import Curriculum
     from hybrid_trm.training.loop import TrainConfig, build_model, train as run_training
     from hybrid_trm.training.presets import PRESETS
 
+    if depth_rl:
+        shaped = dict(
+            preset=preset, knob=knob, eval_knob=eval_knob, hidden=hidden, inner_steps=inner_steps,
+            outer_cycles=outer_cycles, expansion=expansion, scan=scan, summary=summary, halting=halting,
+            halt_explore=halt_explore, eval_every=eval_every, curriculum=curriculum,
+        )
+        given = [f"--{k.replace('_', '-')}" for k, v in shaped.items() if v]
+        if given:
+            raise HybridTRMError(f"--depth-rl fine-tunes a trained model as it is; drop {', '.join(given)}")
+        if init is None:
+            raise HybridTRMError("--depth-rl fine-tunes a halting checkpoint: pass it as --init")
+        _depth_rl(init, out, domain, task, steps, batch_size, lr, seed, step_penalty)
+        return
+    if step_penalty is not None:
+        raise HybridTRMError("--step-penalty is the depth reward's; it goes with --depth-rl")
     if preset is not None:
         if preset not in PRESETS:
             raise HybridTRMError(f"unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
@@ -57,7 +91,8 @@ def train(
         for name, value in dict(
             steps=steps, batch_size=batch_size, lr=lr, seed=seed, hidden=hidden,
             inner_steps=inner_steps, outer_cycles=outer_cycles, expansion=expansion, scan=scan, summary=summary,
-            eval_every=eval_every,
+            eval_every=eval_every, halting=halting, halt_explore=halt_explore, init=None if init is None else str(init),
+            curriculum=curriculum,
         ).items()
         if value is not None
     }
@@ -72,24 +107,60 @@ def train(
     dom.difficulty(**config.eval_difficulty)
     out = out or Path("runs") / f"{config.domain}-{config.task}"
 
-    with Progress(
-        TextColumn(f"[bold]{config.domain}/{config.task}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[status]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-        transient=False,
-    ) as progress:
-        bar = progress.add_task("train", total=config.steps, status="")
+    levels = len(Curriculum.up_to(dom, config.difficulty).levels) if config.curriculum else 0
 
-        def on_step(step: int, metrics: dict) -> None:
-            status = f"loss {metrics['loss']:.4f}"
-            if "eval_accuracy" in metrics:
-                status += f"  eval {metrics['eval_accuracy']:.2%}"
-            progress.update(bar, completed=step, status=status)
-            if not progress.console.is_terminal and (step % config.eval_every == 0 or step == config.steps):
-                # A log file gets a line per evaluation instead of a live bar.
-                progress.console.print(f"step {step}/{config.steps}  {status}  {metrics['train_seconds']:.0f}s")
+    def status(metrics: dict) -> str:
+        text = f"loss {metrics['loss']:.4f}"
+        if "eval_accuracy" in metrics:
+            text += f"  eval {metrics['eval_accuracy']:.2%}"
+        if levels:
+            text += f"  level {metrics['curriculum_schedule'][-1][1] + 1}/{levels}"
+        return text
 
+    with _progress(f"{config.domain}/{config.task}", config.steps, config.eval_every, status) as on_step:
         metrics = run_training(config, out, resume=resume, on_step=on_step)
+    for step, level, knobs in metrics.get("curriculum_schedule", []):
+        typer.echo(f"curriculum: step {step}, level {level + 1}/{levels}: {knobs}")
     summary = f"checkpoint {out}: loss {metrics.get('loss')}"
     if "eval_accuracy" in metrics:
         summary += f", held-out accuracy {metrics['eval_accuracy']:.2%}"
     typer.echo(summary + f", {metrics['train_seconds']:.0f}s of training")
+
+
+@contextlib.contextmanager
+def _progress(title: str, total: int, log_every: int, status: Callable[[dict], str]):
+    """A progress bar; yields on_step(step, metrics). A log file (no terminal) gets a
+    line every `log_every` steps instead of a live bar."""
+    with Progress(
+        TextColumn(f"[bold]{title}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[status]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+        transient=False,
+    ) as progress:
+        bar = progress.add_task("train", total=total, status="")
+
+        def on_step(step: int, metrics: dict) -> None:
+            progress.update(bar, completed=step, status=status(metrics))
+            if not progress.console.is_terminal and (step % log_every == 0 or step == total):
+                progress.console.print(f"step {step}/{total}  {status(metrics)}  {metrics['train_seconds']:.0f}s")
+
+        yield on_step
+
+
+def _depth_rl(init, out, domain, task, steps, batch_size, lr, seed, step_penalty) -> None:
+    from hybrid_trm import checkpoints
+    from hybrid_trm.training.depth_rl import DepthRLConfig, fine_tune
+
+    saved = checkpoints.load(init)[1]
+    if domain not in (None, saved["domain"]) or task not in (None, saved["task"]):
+        raise HybridTRMError(f"checkpoint {init} is for {saved['domain']}/{saved['task']}, not {domain}/{task or saved['task']}")
+    changes = dict(steps=steps, batch_size=batch_size, lr=lr, seed=seed, step_penalty=step_penalty)
+    config = DepthRLConfig(**{k: v for k, v in changes.items() if v is not None})
+    out = out or Path("runs") / f"{saved['domain']}-{saved['task']}-rl"
+
+    def status(metrics: dict) -> str:
+        return f"reward {metrics['reward']:+.3f}  nodes right {metrics['node_accuracy']:.2%}  cycles {metrics['cycles']:.2f}"
+
+    with _progress(f"depth reward {saved['domain']}/{saved['task']}", config.steps, 25, status) as on_step:
+        metrics = fine_tune(init, out, config, on_step)
+    typer.echo(f"checkpoint {out}: {status(metrics)}, {metrics['verifier_timeouts']} verifier timeouts in the last batch, "
+               f"{metrics['train_seconds']:.0f}s")

@@ -1,21 +1,29 @@
 """Speed, measured side by side in one run: the level-batched forward against a
 per-node recursion of the same model on the same trees, `solve` latency per
 model on an input of about 100 nodes, after the model is loaded, and a model's
-answer against the symbolic verifier's on the same inputs, one at a time.
+answer against the symbolic verifier's on the same inputs, one at a time; and a
+halting model's accuracy and steps at its fixed maximum against halting; and a
+curriculum against uniform sampling, trained from the same seed.
 
 Every figure is a ratio or a time from this run; nothing is compared against
 numbers measured elsewhere."""
 
 from __future__ import annotations
 
+import functools
 import statistics
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Callable
 
 import torch
 
-from .evaluate import Loaded, inference_tensors, predict_trees, same_answer, trained_width
+from .domains import registry
+from .domains.base import Example
+from .evaluate import Loaded, Recursion, Report, evaluate_examples, inference_tensors, load, predict_trees, same_answer, trained_width
 from .solver import solve_text
+from .training.loop import TrainConfig, train
 from .trees import batch, encode_texts
 
 
@@ -128,3 +136,74 @@ def model_vs_verifier(loaded: Loaded, texts: list[str], inputs: str, budget_s: f
         inputs=inputs, n=len(texts), model_ms_median=statistics.median(model_ms),
         verifier_ms_median=statistics.median(verifier_ms), agreement=agree / len(texts), verifier_timeouts=timeouts,
     )
+
+
+@dataclass
+class HaltingVsFixed:
+    """One halting model on the same examples twice: every node for all its cycles
+    (its fixed maximum) and each node stopping on its own."""
+
+    model: str  # domain/task
+    examples: str  # what it was scored on
+    n: int
+    fixed: Report  # halting threshold 1: every node runs every cycle
+    halting: Report  # the model's own threshold
+
+    def to_json(self) -> dict:
+        return {
+            "model": self.model, "examples": self.examples, "n": self.n,
+            "fixed_accuracy": self.fixed.accuracy, "halting_accuracy": self.halting.accuracy,
+            "accuracy_lost_points": 100 * (self.fixed.accuracy - self.halting.accuracy),
+            "fixed_steps_mean": self.fixed.steps_mean, "halting_steps_mean": self.halting.steps_mean,
+            "steps_cut": 1 - self.halting.steps_mean / self.fixed.steps_mean,
+            "fixed_cycles_mean": self.fixed.cycles_mean, "halting_cycles_mean": self.halting.cycles_mean,
+            "difficulty": None if self.halting.difficulty is None else asdict(self.halting.difficulty),
+        }
+
+
+def halting_vs_fixed(path, examples: list[Example], name: str, worlds: int | None = None) -> HaltingVsFixed:
+    """Score checkpoint `path` (a halting model) at its fixed maximum and halting."""
+    reports = []
+    for recursion in (Recursion(halt_threshold=1.0), None):
+        loaded = load(path, recursion=recursion)
+        reports.append(evaluate_examples(
+            loaded.model, loaded.domain, loaded.task, examples, width=trained_width(loaded.config), worlds=worlds,
+        ))
+    return HaltingVsFixed(f"{loaded.domain.name}/{loaded.task.name}", name, len(examples), *reports)
+
+
+@dataclass
+class CurriculumRun:
+    schedule: str  # "uniform" or "curriculum"
+    steps_to_target: int | None  # first evaluation at or above the target (None: never)
+    final_accuracy: float  # in distribution, at the end
+    ood_accuracy: float  # on the held-out knobs (deeper / wider), at the end
+    train_seconds: float
+    levels: list  # the curriculum's [step, level, knobs]; empty for uniform
+
+
+def curriculum_vs_uniform(
+    config: TrainConfig, out: Path, target: float, ood_examples: int, seed: int,
+    on_step: Callable[[str, int, dict], None] | None = None,
+) -> list[CurriculumRun]:
+    """Train the same config twice from the same seed, with uniform sampling over
+    its training range and with the curriculum; each is evaluated in distribution
+    every config.eval_every steps (steps to reach `target`), and at the end on
+    `ood_examples` examples of its eval knobs (seed `seed`)."""
+    domain = registry.get(config.domain)
+    ood = domain.difficulty(**config.eval_difficulty)
+    held_out = [domain.example(seed, i, ood, config.task) for i in range(ood_examples)]
+    runs = []
+    for schedule in ("uniform", "curriculum"):
+        run = replace(config, curriculum=schedule == "curriculum", eval_difficulty={}, save_every=config.steps)
+        path = out / schedule
+        progress = None if on_step is None else functools.partial(on_step, schedule)
+        metrics = train(run, path, resume=False, on_step=progress)
+        loaded = load(path)
+        report = evaluate_examples(loaded.model, loaded.domain, loaded.task, held_out, width=trained_width(loaded.config))
+        reached = [step for step, accuracy in metrics.get("eval_history", []) if accuracy >= target]
+        runs.append(CurriculumRun(
+            schedule, reached[0] if reached else None, metrics["eval_accuracy"], report.accuracy,
+            metrics["train_seconds"], metrics.get("curriculum_schedule", []),
+        ))
+    return runs

@@ -4,7 +4,7 @@ score examples with accuracy by depth and by arity."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
@@ -39,16 +39,37 @@ class Loaded:
             )
 
 
-def load(path: str | Path, domain: str | None = None, task: str | None = None, inner_steps: int | None = None) -> Loaded:
+@dataclass(frozen=True)
+class Recursion:
+    """How deep a loaded model recurses, where not as it trained: the weights are the
+    same at every step, so a model may run longer on inputs deeper or wider than
+    training's, or (halt_threshold 1) run every node for all its cycles."""
+
+    inner_steps: int | None = None  # latent updates per answer update (n)
+    max_cycles: int | None = None  # answer updates a node may run (T); a halting model stops before
+    halt_threshold: float | None = None  # a node stops once its halting probability exceeds this
+
+    def applied(self, model: dict) -> dict:
+        """The checkpoint's model config with these changes."""
+        if self.inner_steps is not None and self.inner_steps < 1:
+            raise HybridTRMError(f"inner steps must be at least 1, not {self.inner_steps}")
+        if self.max_cycles is not None and self.max_cycles < 1:
+            raise HybridTRMError(f"max cycles must be at least 1, not {self.max_cycles}")
+        if self.halt_threshold is not None:
+            if not 0.0 <= self.halt_threshold <= 1.0:
+                raise HybridTRMError(f"the halting threshold is a probability in [0, 1], not {self.halt_threshold}")
+            if not model.get("halting"):
+                raise HybridTRMError("this model has no halting head (it was trained without halting); drop the halting threshold")
+        changes = {"inner_steps": self.inner_steps, "outer_cycles": self.max_cycles, "halt_threshold": self.halt_threshold}
+        return {**model, **{k: v for k, v in changes.items() if v is not None}}
+
+
+def load(path: str | Path, domain: str | None = None, task: str | None = None, recursion: Recursion | None = None) -> Loaded:
     """A checkpoint ready for inference; refuses one made for another domain or task.
-    `inner_steps` runs the cell for that many latent updates per answer update
-    instead of the number it trained with (more, for inputs deeper or wider than
-    training's: the weights are the same at every step)."""
+    `recursion` changes how deep it recurses (see Recursion)."""
     tensors, config = checkpoints.load(path)
-    if inner_steps is not None:
-        if inner_steps < 1:
-            raise HybridTRMError(f"inner steps must be at least 1, not {inner_steps}")
-        config = {**config, "model": {**config["model"], "inner_steps": inner_steps}}
+    if recursion is not None:
+        config = {**config, "model": recursion.applied(config["model"])}
     if domain not in (None, config["domain"]) or task not in (None, config["task"]):
         raise CheckpointError(
             f"checkpoint {checkpoints.stem(path)} is for {config['domain']}/{config['task']}, "
@@ -110,6 +131,7 @@ class Prediction:
     steps_mean: float  # latent updates per node of this tree
     node_answers: list[str] = field(default_factory=list)  # every node, in postorder
     node_steps: list[int] = field(default_factory=list)  # latent updates of every node, in postorder
+    node_cycles: list[int] = field(default_factory=list)  # answer updates of every node, in postorder
     cells: list[int] = field(default_factory=list)  # the root's grid: digits, or one cell per world
 
 
@@ -132,6 +154,7 @@ def predict_trees(model: TreeReasoner, task: Task, trees: list[TreeTensors], nod
     order = torch.argsort(tree_batch.tree * (tree_batch.nodes + 1) + _postorder_rank(trees, tree_batch))
     for pred, idx in zip(out, torch.split(order, [t.nodes for t in trees])):
         pred.node_steps = output.steps[idx].tolist()
+        pred.node_cycles = output.cycles[idx].tolist()
         if node_answers:
             pred.node_answers = [task.decode(grid[i].tolist()) for i in idx.tolist()]
     return out
@@ -165,6 +188,8 @@ class Report:
     by_arity: dict[int, tuple[float, int]]  # largest number of children of any node -> (accuracy, n)
     steps_mean: float = 0.0  # latent updates per node, over every node of every input
     steps_histogram: dict[int, int] = field(default_factory=dict)  # latent updates -> nodes that ran that many
+    cycles_mean: float = 0.0  # answer updates per node (what a halting model decides)
+    difficulty: Difficulty | None = None  # steps against the domain's node difficulty
 
     def to_json(self) -> dict:
         def table(rows):
@@ -173,7 +198,42 @@ class Report:
         return {
             "accuracy": self.accuracy, "n": self.n, "by_depth": table(self.by_depth), "by_arity": table(self.by_arity),
             "steps_mean": self.steps_mean, "steps_histogram": {str(k): v for k, v in sorted(self.steps_histogram.items())},
+            "cycles_mean": self.cycles_mean, "difficulty": None if self.difficulty is None else asdict(self.difficulty),
         }
+
+
+@dataclass
+class Difficulty:
+    """How a node's work tracks its difficulty (Domain.node_difficulty): its latent
+    updates (children read + thinking) and its answer updates (what halting decides)."""
+
+    measure: str  # what the difficulty counts
+    nodes: int  # nodes that have one
+    steps_correlation: float | None  # Pearson's r of latent updates against difficulty (None: either is constant)
+    cycles_correlation: float | None  # Pearson's r of answer updates against difficulty
+    steps_by_difficulty: dict[int, float]  # difficulty -> mean latent updates
+    cycles_by_difficulty: dict[int, float]  # difficulty -> mean answer updates
+
+    @classmethod
+    def of(cls, measure: str, nodes: list[tuple[int, int, int]]) -> Difficulty | None:
+        """From (difficulty, latent updates, answer updates) per node; None without any."""
+        if not nodes:
+            return None
+        hard, steps, cycles = (torch.tensor([float(v) for v in column]) for column in zip(*nodes))
+        return cls(
+            measure, len(nodes), _pearson(hard, steps), _pearson(hard, cycles),
+            _means_by(hard, steps), _means_by(hard, cycles),
+        )
+
+
+def _pearson(a: torch.Tensor, b: torch.Tensor) -> float | None:
+    if len(a) < 2 or float(a.std()) == 0 or float(b.std()) == 0:
+        return None
+    return float(torch.corrcoef(torch.stack([a, b]))[0, 1])
+
+
+def _means_by(keys: torch.Tensor, values: torch.Tensor) -> dict[int, float]:
+    return {int(k): float(values[keys == k].mean()) for k in torch.unique(keys)}
 
 
 def same_answer(task: Task, predicted: str, expected: str) -> bool:
@@ -197,6 +257,9 @@ def evaluate_examples(
     depths: list[int] = []
     arities: list[int] = []
     steps: Counter[int] = Counter()
+    cycles: Counter[int] = Counter()
+    measure = domain.difficulty_measure.get(task.name)
+    difficulty: list[tuple[int, int, int]] = []  # (difficulty, latent, answer updates) of every node that has one
     for i in range(0, len(examples), batch_size):
         chunk = examples[i : i + batch_size]
         parsed = [domain.parse(ex.input) for ex in chunk]
@@ -204,6 +267,12 @@ def evaluate_examples(
         for ex, tree, tensors, pred in zip(chunk, parsed, trees, predict_trees(model, task, trees)):
             correct.append(same_answer(task, pred.answer, ex.answer))
             steps.update(pred.node_steps)
+            cycles.update(pred.node_cycles)
+            if measure:
+                hard = domain.node_difficulty(tree, task.name, tensors.literal.shape[1])
+                difficulty.extend(
+                    (d, s, c) for d, s, c in zip(hard, pred.node_steps, pred.node_cycles) if d is not None
+                )
             depths.append(int(tensors.height.max()))
             arities.append(max(len(children(n)) for n in postorder(tree)))
         if progress:
@@ -212,8 +281,13 @@ def evaluate_examples(
     return Report(
         accuracy=sum(correct) / max(1, len(correct)), n=len(correct),
         by_depth=_group(depths, correct), by_arity=_group(arities, correct),
-        steps_mean=sum(k * v for k, v in steps.items()) / max(1, sum(steps.values())), steps_histogram=dict(steps),
+        steps_mean=_mean(steps), steps_histogram=dict(steps), cycles_mean=_mean(cycles),
+        difficulty=Difficulty.of(measure, difficulty) if measure else None,
     )
+
+
+def _mean(counts: Counter[int]) -> float:
+    return sum(k * v for k, v in counts.items()) / max(1, sum(counts.values()))
 
 
 def _group(keys: list[int], correct: list[bool]) -> dict[int, tuple[float, int]]:

@@ -38,3 +38,19 @@ def listops_checkpoint(tmp_path_factory):
         out,
     )
     return out
+
+
+@pytest.fixture(scope="session")
+def halting_checkpoint(tmp_path_factory):
+    """A 2-step arith/mod10 checkpoint with a halting head and up to 3 cycles."""
+    from hybrid_trm.training.loop import TrainConfig, train
+
+    out = tmp_path_factory.mktemp("ck") / "arith-mod10-halting"
+    train(
+        TrainConfig(
+            domain="arith", task="mod10", steps=2, batch_size=4, hidden=8, outer_cycles=3, halting=True,
+            difficulty={"depth": 3}, eval_every=2, eval_examples=8, save_every=2,
+        ),
+        out,
+    )
+    return out

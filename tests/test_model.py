@@ -24,16 +24,14 @@ def texts(domain, task, n, seed=7, **knobs):
 
 @pytest.mark.parametrize("task,positions", [("mod10", 1), ("exact", 13)])
 @pytest.mark.parametrize("outer", [1, 3])
-def test_logits_per_outer_cycle(task, positions, outer):
+def test_output_shapes_and_gradients(task, positions, outer):
     spec = ARITH.task(task)
     tb = batch(encode_texts(ARITH, spec, texts(ARITH, task, 6, depth=4), label_subtrees=True))
     torch.manual_seed(0)
     model = TreeReasoner(ModelConfig(kinds=5, classes=10, hidden=16, outer_cycles=outer, inner_steps=2))
     out = model(tb)
-    assert len(out.logits) == outer
-    for logits in out.logits:
-        assert logits.shape == (tb.nodes, positions, 10)
-    assert out.final is out.logits[-1]
+    assert out.final.shape == (tb.nodes, positions, 10)
+    assert out.cycles.tolist() == [outer] * tb.nodes
     assert out.loss.dim() == 0 and torch.isfinite(out.loss)
     out.loss.backward()
     # Every weight learns from the loss, but the prefix head: arith labels no prefixes.
@@ -43,18 +41,25 @@ def test_logits_per_outer_cycle(task, positions, outer):
 
 
 def test_loss_scores_only_labelled_nodes_at_every_cycle():
+    """The loss is the mean over outer cycles of the labelled node's cross-entropy.
+    The labelled node is a leaf, so its cycle t answer is the final answer of the same
+    weights run for t cycles (a parent's would read its children's final answers)."""
     spec = ARITH.task("mod10")
-    tb = batch(encode_texts(ARITH, spec, ["1 + 2 * 3", "4 - 5"], label_subtrees=False))
+    tb = batch(encode_texts(ARITH, spec, ["17", "4 - 5"], label_subtrees=False))
     assert (tb.labels == IGNORE).all()
     tb.labels[tb.roots[0]] = 7  # one labelled node in the whole batch
     torch.manual_seed(0)
     model = TreeReasoner(ModelConfig(kinds=5, hidden=8, outer_cycles=3))
     out = model(tb)
     root = int(tb.roots[0])
-    want = sum(
-        torch.nn.functional.cross_entropy(l[root], torch.tensor([7])) for l in out.logits
-    ) / len(out.logits)
-    assert out.loss.item() == pytest.approx(want.item(), rel=1e-5)
+    shorter = TreeReasoner(ModelConfig(kinds=5, hidden=8, outer_cycles=1))
+    shorter.load_state_dict(model.state_dict())
+    want = 0.0
+    for cycles in (1, 2, 3):
+        shorter.config.outer_cycles = cycles
+        final = shorter(tb, with_loss=False).final
+        want += torch.nn.functional.cross_entropy(final[root], torch.tensor([7])).item() / 3
+    assert out.loss.item() == pytest.approx(want, rel=1e-5)
 
 
 def test_parameter_count_is_tiny():

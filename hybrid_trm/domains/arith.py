@@ -42,6 +42,7 @@ class ArithDomain(Domain):
         "mod10": Task("mod10", DIGITS, "the value mod 10 (0..9)"),
     }
     Difficulty = ArithDifficulty
+    curriculum_start = {"depth": 1, "operands": 2, "digits": 1}
     node_kinds = ("NUMBER", "add", "sub", "mul", "neg")
 
     def generate(self, rng: random.Random, difficulty: ArithDifficulty, task: str) -> Example:
@@ -67,6 +68,30 @@ class ArithDomain(Domain):
             else:
                 labels.append(str(value) if abs(value) < limit else None)
         return labels
+
+    difficulty_measure = {"exact": "longest carry or borrow chain"}
+
+    def node_difficulty(self, tree: Node, task: str, positions: int) -> list[int | None]:
+        """exact: for + and - and negation, the longest run of digit positions that
+        pass a carry (or a borrow) on, in ten's complement over `positions` digits:
+        the grid's carry climbs one position per latent step. None elsewhere."""
+        if task != "exact":
+            return super().node_difficulty(tree, task, positions)
+        values: dict[int, int] = {}
+        out: list[int | None] = []
+        for node in postorder(tree):
+            args = [values.pop(id(c)) for c in children(node)]
+            node_kind = kind(node)
+            values[id(node)] = _apply(node_kind, node, args)
+            if node_kind == "add":
+                out.append(_carry_chain(args[0], args[1], positions))
+            elif node_kind == "sub":
+                out.append(_carry_chain(args[0], args[1], positions, subtract=True))
+            elif node_kind == "neg":
+                out.append(_carry_chain(0, args[0], positions, subtract=True))
+            else:
+                out.append(None)
+        return out
 
     def answer_digits(self, tree: Node, task: str) -> int | None:
         """|a ± b| <= |a| + |b|, |a * b| = |a| |b|: a bound on every subtree's magnitude."""
@@ -111,6 +136,26 @@ def _apply(node_kind: str, node: Node, args: list[int]) -> int:
     if node_kind == "neg":
         return -args[0]
     raise HybridTRMError(f"arith: unknown node {node_kind!r}")
+
+
+def _carry_chain(a: int, b: int, positions: int, subtract: bool = False) -> int:
+    """The longest run of consecutive digit positions that pass a carry into the next
+    when a + b (subtract: a - b, passing borrows) is worked digit by digit in ten's
+    complement over `positions` digits."""
+    modulus = 10**positions
+    x, y = a % modulus, b % modulus
+    longest = run = 0
+    passed = 0
+    for _ in range(positions):
+        dx, dy = x % 10, y % 10
+        x, y = x // 10, y // 10
+        if subtract:
+            passed = int(dx - dy - passed < 0)
+        else:
+            passed = int(dx + dy + passed >= 10)
+        run = run + 1 if passed else 0
+        longest = max(longest, run)
+    return longest
 
 
 # Generated trees are tuples: ("num", int) | ("neg", t) | (op, left, right).

@@ -194,6 +194,18 @@ class Domain:
         Lets the cell's scan over a node's children learn from every step."""
         return [None] * len(postorder(tree))
 
+    def node_difficulty(self, tree: Node, task: str, positions: int) -> list[int | None]:
+        """For every node, in postorder, how much work its own answer takes given its
+        children's (None: not measured for this node or task), on an answer grid of
+        `positions`: what a halting model's steps per node should track. The
+        domain's `difficulty_measure` names it."""
+        return [None] * len(postorder(tree))
+
+    difficulty_measure: ClassVar[dict[str, str]] = {}  # task -> what node_difficulty counts
+    # Integer knobs a curriculum advances, each from this, its easiest value, up to
+    # the training difficulty's (see training/curriculum.py).
+    curriculum_start: ClassVar[dict[str, int]] = {}
+
     def answer_digits(self, tree: Node, task: str) -> int | None:
         """An upper bound on the digits of any subtree's answer, for integer tasks
         (None: no bound known). Inference sizes the answer grid by it."""

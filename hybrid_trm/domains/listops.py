@@ -33,6 +33,7 @@ class ListOpsDomain(Domain):
     grammar = "listops"
     tasks = {"value": Task("value", tuple(str(d) for d in range(10)), "the value of the list, 0..9")}
     Difficulty = ListOpsDifficulty
+    curriculum_start = {"depth": 1, "arity": 2}
     node_kinds = ("DIGIT", "max", "min", "med", "sm")
 
     def generate(self, rng: random.Random, difficulty: ListOpsDifficulty, task: str) -> Example:
@@ -50,6 +51,13 @@ class ListOpsDomain(Domain):
             values[id(node)] = value
             labels.append(str(value))
         return labels
+
+    difficulty_measure = {"value": "arguments of SM and MED"}
+
+    def node_difficulty(self, tree: Node, task: str, positions: int) -> list[int | None]:
+        """The number of arguments of an SM or MED node (a sum or a median over more
+        arguments is more work; MAX and MIN are not counted)."""
+        return [len(children(n)) if kind(n) in ("sm", "med") else None for n in postorder(tree)]
 
     def label_prefixes(self, tree: Node, task: str) -> list[str | None]:
         values: dict[int, int] = {}

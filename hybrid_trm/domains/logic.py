@@ -645,6 +645,7 @@ class LogicDomain(Domain):
         ),
     }
     Difficulty = LogicDifficulty
+    curriculum_start = {"depth": 1, "variables": 1, "quantifier_depth": 1, "operators": 2}
     node_kinds = (
         "PROP", "VAR", "CONST", "PRED", "true", "false", "not", "and", "or", "implies", "iff",
         "forall", "exists", "pred", "eq", "entails", "relation",

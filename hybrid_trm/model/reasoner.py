@@ -53,6 +53,11 @@ class ModelConfig:
     # worlds, where a position is one interpretation and a quantifier reads its body
     # at other positions through the batch's `reads`.
     carry: bool = True
+    # Per-node halting: a head on each node's answer state predicts "this answer is
+    # already right", and a node stops after the first outer cycle where it says so
+    # with more than halt_threshold; outer_cycles is then the most a node may run.
+    halting: bool = False
+    halt_threshold: float = 0.5
 
     def __post_init__(self):
         if self.scan not in ("latent", "answer"):
@@ -66,15 +71,20 @@ class ModelConfig:
 
 @dataclass
 class Output:
-    logits: list[torch.Tensor]  # (N, P, C) per outer cycle (only the last without loss): the answer is the last
+    final: torch.Tensor  # (N, P, C) each node's answer logits at the last outer cycle it ran
     loss: torch.Tensor | None
-    # (N,) latent updates each node ran: T x (children + n), or children + T x n with
-    # the answer fold, which reads the children once.
+    # (N,) latent updates each node ran: cycles x (children + n), or children + cycles x n
+    # with the answer fold, which reads the children once.
     steps: torch.Tensor
+    cycles: torch.Tensor  # (N,) outer cycles (answer updates) each node ran
+    # Halting sampled from the policy (halting="sample"): the log-probability of the stop
+    # / go-on decisions each node took, and the first cycle (from 1) at which its answer
+    # matched its label (0: none did, or it has no label).
+    halt_log_prob: torch.Tensor | None = None
+    first_right: torch.Tensor | None = None
 
-    @property
-    def final(self) -> torch.Tensor:
-        return self.logits[-1]
+
+HALTING_MODES = ("off", "threshold", "sample")
 
 
 class TreeReasoner(nn.Module):
@@ -101,54 +111,145 @@ class TreeReasoner(nn.Module):
         if config.scan == "answer":
             self.scan_start = nn.Parameter(torch.zeros(h))
             self.running_answer = nn.Linear(config.classes, h, bias=False)
+        if config.halting:
+            # "This node's answer is already right", read off each grid position of y;
+            # a node is as sure as its least sure position. Starts out saying "go on".
+            self.halt_head = nn.Linear(h, 1)
+            nn.init.constant_(self.halt_head.bias, -3.0)
         nn.init.normal_(self.z_init, std=0.02)
         nn.init.normal_(self.y_init, std=0.02)
 
-    def forward(self, batch: TreeBatch, with_loss: bool = True, groups: list[tuple[int, int]] | None = None) -> Output:
+    def forward(
+        self, batch: TreeBatch, with_loss: bool = True, groups: list[tuple[int, int]] | None = None,
+        halting: str | None = None, explore: float = 0.0,
+    ) -> Output:
         """Run the cell over the batch one group of nodes at a time: by default each
         level is one group. `groups` = one node each gives the per-node recursion
-        (same numbers, one node per step) that benchmarks compare against."""
+        (same numbers, one node per step) that benchmarks compare against.
+
+        `halting`: "off" runs every node for all outer cycles; "threshold" (the default
+        for a model with a halting head) stops a node after the first cycle whose
+        halting probability passes the config's threshold, and the cycles after it
+        compute only the nodes still running; "sample" draws each stop from that
+        probability (the depth reward's policy). With the loss, `explore` is the
+        share of nodes made to run a random 2..T cycles before they may stop (TRM's
+        exploration), so the later cycles keep being trained."""
         cfg = self.config
+        mode = halting or ("threshold" if cfg.halting else "off")
+        if mode not in HALTING_MODES:
+            raise HybridTRMError(f"halting must be one of {', '.join(HALTING_MODES)}, not {mode!r}")
+        if mode != "off" and not cfg.halting:
+            raise HybridTRMError("this model has no halting head; train it with halting to stop nodes early")
         n, p = batch.nodes, batch.literal.shape[1]  # grid width comes with the data
         # Each node's answer distribution, read by its parent; written one group at a time.
         answers = torch.zeros(n, p, cfg.classes)
-        cycles: list[list[torch.Tensor]] = [[] for _ in range(cfg.outer_cycles)]
+        finals: list[torch.Tensor] = []
+        scores: list[list[torch.Tensor]] = [[] for _ in range(cfg.outer_cycles)]  # per cycle, per group
+        targets: list[list[torch.Tensor]] = [[] for _ in range(cfg.outer_cycles)]
+        halt_scores: list[torch.Tensor] = []  # halting logits of labelled nodes, every cycle they ran
+        halt_targets: list[torch.Tensor] = []  # whether their answer was right then
         prefix_scores: list[torch.Tensor] = []  # (E, P, C) per group (and cycle, for the latent scan)
         prefix_targets: list[torch.Tensor] = []
         supervise_prefixes = with_loss and bool((batch.prefix_labels != IGNORE).any())
         steps = torch.zeros(n, dtype=torch.long)
+        cycles = torch.zeros(n, dtype=torch.long)
+        log_probs: list[torch.Tensor] = []
+        first_right = torch.zeros(n, dtype=torch.long) if mode == "sample" else None
         for start, end in groups or batch.levels:
             x, own, scan, present, (lo, hi) = self.node_input(batch, start, end, answers)
             partial = [None if bool(has.all()) else has for has in present]
+            rows = end - start
             y = self.y_init.expand_as(x)
             z = self.z_init.expand_as(x)
             folded = self.cell.fold(own, scan, partial, self.scan_answer) if cfg.scan == "answer" else []
             if supervise_prefixes and folded:
                 prefix_scores.append(self.prefix_logits(batch, start, lo, hi, folded))
                 prefix_targets.append(batch.prefix_labels[batch.child[lo:hi]])
+            labels = batch.labels[start:end]
+            minimum = None  # cycles a node must run before it may stop (exploration)
+            if with_loss and explore > 0 and mode == "threshold" and cfg.outer_cycles > 1:
+                chosen = torch.rand(rows) < explore
+                minimum = torch.where(chosen, torch.randint(2, cfg.outer_cycles + 1, (rows,)), 1)
+            running: torch.Tensor | None = None  # rows still running (None: all of them)
+            level_final = None
+            level_cycles = torch.zeros(rows, dtype=torch.long)
+            level_log_prob = torch.zeros(rows) if mode == "sample" else None
+
+            def part(v):
+                return v if running is None else v[running]
+
             for t in range(cfg.outer_cycles):
                 # TRM's deep supervision: every cycle is scored, and its gradient
                 # reaches back through that cycle only.
                 if t > 0:
                     y, z = y.detach(), z.detach()
                 if folded:
-                    z = folded[-1]
-                y, z, after_child = self.cell.cycle(x, y, z, cfg.inner_steps, [] if folded else scan, partial)
-                if with_loss or t == cfg.outer_cycles - 1:
-                    cycles[t].append(self.head(y))
-                if supervise_prefixes and after_child:
+                    z = part(folded[-1])
+                y, z, after_child = self.cell.cycle(
+                    part(x), y, z, cfg.inner_steps, [] if folded else [part(c) for c in scan],
+                    [h if h is None else part(h) for h in partial],
+                )
+                level_cycles[part(torch.arange(rows))] += 1
+                last = t == cfg.outer_cycles - 1
+                if not (with_loss or mode != "off" or last):
+                    continue
+                logits = self.head(y)
+                level_final = logits if running is None else level_final.index_copy(0, running, logits)
+                if with_loss:
+                    scores[t].append(logits)
+                    targets[t].append(part(labels))
+                if supervise_prefixes and after_child and running is None:
                     prefix_scores.append(self.prefix_logits(batch, start, lo, hi, after_child))
                     prefix_targets.append(batch.prefix_labels[batch.child[lo:hi]])
-            answers[start:end] = torch.softmax(cycles[-1][-1], dim=-1)
+                if mode == "off":
+                    continue
+                halt = self.halt_head(y).squeeze(-1).amin(-1)  # (R,)
+                if with_loss or mode == "sample":
+                    wanted = part(labels)
+                    labelled = (wanted != IGNORE).any(-1)
+                    right = ((logits.argmax(-1) == wanted) | (wanted == IGNORE)).all(-1) & labelled
+                if with_loss:
+                    halt_scores.append(halt[labelled])
+                    halt_targets.append(right[labelled].float())
+                if mode == "sample":
+                    rows_now = part(torch.arange(rows))
+                    unset = first_right[start:end][rows_now] == 0
+                    first_right[start + rows_now[unset & right]] = t + 1
+                if last:
+                    break
+                if mode == "sample":
+                    stop = torch.bernoulli(torch.sigmoid(halt.detach())).bool()
+                    chosen = torch.where(stop, nn.functional.logsigmoid(halt), nn.functional.logsigmoid(-halt))
+                    level_log_prob = level_log_prob.index_add(0, part(torch.arange(rows)), chosen)
+                else:
+                    stop = torch.sigmoid(halt) > cfg.halt_threshold
+                    if minimum is not None:
+                        stop &= part(minimum) <= t + 1
+                if bool(stop.any()):
+                    go_on = ~stop
+                    running = part(torch.arange(rows))[go_on]
+                    y, z = y[go_on], z[go_on]
+                    if not len(running):
+                        break
+            finals.append(level_final)
+            if level_log_prob is not None:
+                log_probs.append(level_log_prob)
+            answers[start:end] = torch.softmax(level_final, dim=-1)
             arity = torch.stack(present, 1).sum(1).flatten() if present else 0
-            steps[start:end] = (1 if folded else cfg.outer_cycles) * arity + cfg.outer_cycles * cfg.inner_steps
-        logits = [torch.cat(c) for c in cycles if c]
+            steps[start:end] = (1 if folded else level_cycles) * arity + level_cycles * cfg.inner_steps
+            cycles[start:end] = level_cycles
         loss = None
         if with_loss:
-            loss = sum(self.scored(l, batch.labels) for l in logits) / len(logits)
+            per_cycle = [self.scored(torch.cat(s), torch.cat(g)) for s, g in zip(scores, targets) if s]
+            loss = sum(per_cycle) / len(per_cycle)
             if prefix_scores:
                 loss = loss + self.scored(torch.cat(prefix_scores), torch.cat(prefix_targets))
-        return Output(logits, loss, steps)
+            if halt_scores and sum(len(s) for s in halt_scores):
+                loss = loss + nn.functional.binary_cross_entropy_with_logits(torch.cat(halt_scores), torch.cat(halt_targets))
+        return Output(
+            torch.cat(finals), loss, steps, cycles,
+            torch.cat(log_probs) if log_probs else None, first_right,
+        )
 
     def prefix_logits(self, batch: TreeBatch, start: int, lo: int, hi: int, after_child: list[torch.Tensor]) -> torch.Tensor:
         """The prefix head on the state after each child, one row per edge [lo, hi)."""

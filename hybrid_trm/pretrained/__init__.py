@@ -20,3 +20,9 @@ def require(domain: str, task: str) -> Path:
     if not checkpoints.exists(found):
         raise CheckpointError(f"no shipped checkpoint for {domain}/{task}; train one and pass --checkpoint")
     return found
+
+
+def shipped() -> list[Path]:
+    """Every shipped checkpoint."""
+    folder = Path(str(resources.files(__name__)))
+    return [p.with_suffix("") for p in sorted(folder.glob("*.json"))]

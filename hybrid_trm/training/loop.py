@@ -23,6 +23,7 @@ from ..evaluate import evaluate_examples
 from ..grammar import kind, postorder
 from ..model.reasoner import ModelConfig, TreeReasoner
 from ..trees import batch, encode_texts
+from .curriculum import Curriculum
 
 
 @dataclass
@@ -50,19 +51,35 @@ class TrainConfig:
     # Answer grid positions in training (None: the task's; a grid of worlds: its
     # training_worlds); see trees.tensorize.
     width: int | None = None
+    # Per-node halting (ModelConfig.halting): outer_cycles is then the most a node may
+    # run, and halt_explore the share of nodes made to run a random 2..T cycles.
+    halting: bool = False
+    halt_explore: float = 0.1
+    # A checkpoint to start from: every weight whose name and shape match is copied
+    # (a halting head or more cycles added to a trained model, say).
+    init: str | None = None
+    # Curriculum (training/curriculum.py): start at the easiest level and move up when
+    # the model scores curriculum_threshold on curriculum_examples held-out examples of
+    # its level, checked every curriculum_every steps.
+    curriculum: bool = False
+    curriculum_threshold: float = 0.95
+    curriculum_every: int = 50
+    curriculum_examples: int = 100
 
 
 class GeneratedBatches(torch.utils.data.IterableDataset):
-    """Step s's batch, for s = start, start+1, ...: built from examples seeded by (seed, s)."""
+    """Step s's batch, for s = start, start+1, ...: built from examples seeded by (seed, s),
+    at the difficulty `knobs` (default: the config's)."""
 
-    def __init__(self, config: TrainConfig, start: int):
+    def __init__(self, config: TrainConfig, start: int, knobs: dict[str, Any] | None = None):
         self.config, self.start = config, start
+        self.knobs = config.difficulty if knobs is None else knobs
 
     def __iter__(self):
         cfg = self.config
         domain = registry.get(cfg.domain)
         task = domain.task(cfg.task)
-        difficulty = domain.difficulty(**cfg.difficulty)
+        difficulty = domain.difficulty(**self.knobs)
         width = cfg.width or (task.training_worlds if isinstance(task, WorldTask) else None)
         step = self.start
         while True:
@@ -80,6 +97,7 @@ def build_model(config: TrainConfig) -> TreeReasoner:
             hidden=config.hidden, expansion=config.expansion,
             inner_steps=config.inner_steps, outer_cycles=config.outer_cycles,
             scan=config.scan, summary=config.summary, carry=not isinstance(task, WorldTask),
+            halting=config.halting,
         )
     )
 
@@ -132,20 +150,33 @@ def train(config: TrainConfig, out: str | Path, resume: bool = True, on_step: Pr
     start, metrics = 0, {"train_seconds": 0.0}
     if resume and checkpoints.exists(out):
         start, metrics = _restore(out, config, model, ema, optimizer)
+    elif config.init:
+        metrics["init_new_weights"] = initialise(model, config.init)
+        ema.load_state_dict(model.state_dict())
     domain = registry.get(config.domain)
     eval_set = [
         domain.example(config.seed + 1, i, domain.difficulty(**(config.eval_difficulty or config.difficulty)), config.task)
         for i in range(config.eval_examples)
     ]
     kinds = trained_node_kinds(config)
-    loader = torch.utils.data.DataLoader(GeneratedBatches(config, start), batch_size=None, num_workers=1)
+    curriculum = Curriculum.up_to(domain, config.difficulty) if config.curriculum else None
+    if curriculum:
+        metrics.setdefault("curriculum_schedule", [[start, 0, curriculum.describe(0)]])
+
+    def batches_from(step: int):
+        """The batch stream from `step` on, at the curriculum's current level."""
+        knobs = curriculum.levels[metrics["curriculum_schedule"][-1][1]] if curriculum else None
+        loader = torch.utils.data.DataLoader(GeneratedBatches(config, step, knobs), batch_size=None, num_workers=1)
+        return iter(loader)
+
+    batches = batches_from(start)
     clock = time.monotonic()
     seconds0 = metrics["train_seconds"]
-    step = start
-    for step, tree_batch in zip(range(start, config.steps), loader):
+    for step in range(start, config.steps):
+        tree_batch = next(batches)
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(config, step)
-        output = model(tree_batch)
+        output = model(tree_batch, explore=config.halt_explore)
         optimizer.zero_grad(set_to_none=True)
         output.loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -159,11 +190,41 @@ def train(config: TrainConfig, out: str | Path, resume: bool = True, on_step: Pr
         if done % config.eval_every == 0 or done == config.steps:
             report = evaluate_examples(ema, domain, domain.task(config.task), eval_set, width=config.width)
             metrics["eval_accuracy"] = report.accuracy
+            metrics.setdefault("eval_history", []).append([done, report.accuracy])
+        if curriculum and done % config.curriculum_every == 0 and _level_passed(config, model, domain, curriculum, metrics):
+            level = metrics["curriculum_schedule"][-1][1] + 1
+            metrics["curriculum_schedule"].append([done, level, curriculum.describe(level)])
+            batches = batches_from(done)
         if on_step:
             on_step(done, metrics)
         if done % config.save_every == 0 or done == config.steps:
             _save(out, config, model, ema, optimizer, done, metrics, kinds)
     return metrics
+
+
+def _level_passed(config: TrainConfig, model: TreeReasoner, domain, curriculum: Curriculum, metrics: dict) -> bool:
+    """Whether the model passes the threshold on held-out examples of its current
+    level (the last level is never passed: it is the training difficulty)."""
+    level = metrics["curriculum_schedule"][-1][1]
+    if level == len(curriculum.levels) - 1:
+        return False
+    difficulty = domain.difficulty(**curriculum.levels[level])
+    held_out = [domain.example(config.seed + 1, i, difficulty, config.task) for i in range(config.curriculum_examples)]
+    accuracy = evaluate_examples(model, domain, domain.task(config.task), held_out, width=config.width).accuracy
+    return accuracy >= config.curriculum_threshold
+
+
+def initialise(model: TreeReasoner, path: str | Path) -> list[str]:
+    """Copy into `model` every weight of checkpoint `path` whose name and shape match;
+    returns the names of the model's weights left as initialised."""
+    tensors, _ = checkpoints.load(path)
+    source = checkpoints.section(tensors, "model")
+    state = model.state_dict()
+    fresh = [name for name, value in state.items() if name not in source or source[name].shape != value.shape]
+    if len(fresh) == len(state):
+        raise checkpoints.CheckpointError(f"checkpoint {checkpoints.stem(path)} has no weight that fits this model")
+    model.load_state_dict({**state, **{k: v for k, v in source.items() if k in state and k not in fresh}})
+    return fresh
 
 
 def _save(out, config, model, ema, optimizer, step, metrics, kinds) -> None:

@@ -1,0 +1,130 @@
+"""The recursive-depth reward: fine-tune a halting model's halting head with a
+policy gradient (REINFORCE), the rest of the model frozen.
+
+Each node's halting head is a policy: after every outer cycle it stops with the
+probability the head gives, else runs another cycle. A node's reward, once it stops:
+
+    right:  1 - step_penalty x (cycles it ran - the first cycle at which it was right)
+    wrong: -1 (it stopped too early, or never got there)
+
+so every answer update beyond what the node needed costs, and stopping before the
+answer is right costs most. A root's "right" is the domain's verifier's verdict on
+the decoded answer (called in batch, each within its time budget; a root whose check
+runs out of time falls back to its label); an inner node's is its exact label from
+the labeller. Advantages are the rewards less the batch's mean, over their standard
+deviation: a baseline and a normalisation, so the step size does not depend on the
+penalty's scale.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from .. import checkpoints
+from ..domains.base import WorldTask
+from ..errors import HybridTRMError
+from ..evaluate import load, trained_width
+from ..trees import IGNORE, batch, encode_texts
+
+
+@dataclass
+class DepthRLConfig:
+    steps: int = 300
+    batch_size: int = 32
+    lr: float = 3e-3
+    step_penalty: float = 0.1  # reward lost per answer update beyond the first right one
+    seed: int = 2  # of the examples' stream (training used the preset's seed, evaluation seed + 1)
+    verify_budget_s: float = 2.0  # per root
+
+
+@dataclass
+class Rollout:
+    reward: float  # mean over labelled nodes
+    node_accuracy: float  # share of labelled nodes right where they stopped
+    cycles: float  # mean answer updates per node
+    verifier_timeouts: int
+
+
+def rewards(output, tree_batch, verified: torch.Tensor, penalty: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per node: (reward, right where it stopped, labelled). `verified` (N,) overrides
+    `right` where it is not -1 (the roots the verifier checked: 1 right, 0 wrong)."""
+    labels = tree_batch.labels
+    labelled = (labels != IGNORE).any(-1)
+    right = ((output.final.argmax(-1) == labels) | (labels == IGNORE)).all(-1) & labelled
+    right = torch.where(verified >= 0, verified.bool(), right)
+    labelled = labelled | (verified >= 0)
+    # Right now but never seen right before stopping cannot happen for a labelled node;
+    # for a verified root with no label, count the cycles it ran as needed.
+    first = torch.where(output.first_right > 0, output.first_right, output.cycles)
+    extra = (output.cycles - first).clamp(min=0).float()
+    reward = torch.where(right, 1.0 - penalty * extra, torch.tensor(-1.0))
+    return reward, right, labelled
+
+
+def fine_tune(
+    init: str | Path, out: str | Path, config: DepthRLConfig, on_step: Callable[[int, dict], None] | None = None,
+) -> dict:
+    """Fine-tune checkpoint `init`'s halting head; write the result to `out`."""
+    loaded = load(init)
+    model, domain, task = loaded.model, loaded.domain, loaded.task
+    if not model.config.halting:
+        raise HybridTRMError(
+            f"checkpoint {checkpoints.stem(init)} has no halting head; train one with --halting first, then --depth-rl"
+        )
+    training = loaded.config.get("training", {})
+    difficulty = domain.difficulty(**training.get("difficulty", {}))
+    width = trained_width(loaded.config) or (task.training_worlds if isinstance(task, WorldTask) else None)
+    head = list(model.halt_head.parameters())
+    for p in model.parameters():
+        p.requires_grad_(False)
+    for p in head:
+        p.requires_grad_(True)
+    optimizer = torch.optim.Adam(head, lr=config.lr)
+    torch.manual_seed(config.seed)
+    clock = time.monotonic()
+    metrics: dict = {}
+    for step in range(config.steps):
+        texts = [
+            domain.example(config.seed, step * config.batch_size + i, difficulty, task.name).input
+            for i in range(config.batch_size)
+        ]
+        tree_batch = batch(encode_texts(domain, task, texts, label_subtrees=True, width=width))
+        output = model(tree_batch, with_loss=False, halting="sample")
+        verified, timeouts = _verify_roots(domain, task, texts, tree_batch, output, config.verify_budget_s)
+        reward, right, labelled = rewards(output, tree_batch, verified, config.step_penalty)
+        r = reward[labelled]
+        advantage = (r - r.mean()) / (r.std() + 1e-6) if len(r) > 1 else r * 0
+        loss = -(advantage.detach() * output.halt_log_prob[labelled]).mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        rollout = Rollout(
+            float(r.mean()), float(right[labelled].float().mean()), float(output.cycles.float().mean()), timeouts,
+        )
+        metrics = {**asdict(rollout), "train_seconds": time.monotonic() - clock}
+        if on_step:
+            on_step(step + 1, metrics)
+    saved = dict(loaded.config)
+    saved["depth_rl"] = {"init": str(init), **asdict(config), "metrics": metrics}
+    checkpoints.save(out, checkpoints.prefixed("model", model.state_dict()), saved)
+    return metrics
+
+
+def _verify_roots(domain, task, texts, tree_batch, output, budget_s: float) -> tuple[torch.Tensor, int]:
+    """The verifier's verdict on each root's decoded answer: (N,) with 1 right, 0 wrong,
+    -1 elsewhere (inner nodes, and roots whose check ran out of time)."""
+    verified = torch.full((tree_batch.nodes,), -1, dtype=torch.long)
+    timeouts = 0
+    grids = output.final.argmax(-1)
+    for text, root in zip(texts, tree_batch.roots.tolist()):
+        verdict = domain.verify(text, task.decode(grids[root].tolist()), task.name, budget_s)
+        if verdict.correct is None:
+            timeouts += 1
+        else:
+            verified[root] = int(verdict.correct)
+    return verified, timeouts
