@@ -1,6 +1,8 @@
 """`hybrid-trm bench speed`: level-batched vs per-node recursion, and solve latency;
 `hybrid-trm bench logic`: the logic models against the symbolic verifier;
-`hybrid-trm bench halting`: halting models against their fixed maximum depth."""
+`hybrid-trm bench halting`: halting models against their fixed maximum depth;
+`hybrid-trm bench curriculum`: a curriculum against uniform sampling;
+`hybrid-trm bench adapt`: a new task from the meta-level's cell against from scratch."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from rich.table import Table
 
 from hybrid_trm.errors import HybridTRMError
 
-from .common import Worlds, correlation_text, user_errors
+from .common import Worlds, correlation_text, parse_knobs, user_errors
 
 app = typer.Typer(help="Benchmarks measured side by side in one run.", no_args_is_help=True)
 
@@ -118,6 +120,7 @@ def logic_command(
 def halting_command(
     checkpoint: Annotated[Optional[list[Path]], typer.Option(help="Halting model(s) (default: every shipped one).")] = None,
     benchmark: Annotated[Optional[str], typer.Option(help="Score on this benchmark instead of generated examples.")] = None,
+    knob: Annotated[Optional[list[str]], typer.Option(help="Generate with these knobs (name=value) instead of the model's eval knobs.")] = None,
     n: Annotated[int, typer.Option("-n", min=1, help="Examples per model.")] = 1000,
     seed: Annotated[int, typer.Option(help="Seed of the generated examples (training used 0, its evaluation 1).")] = 5,
     worlds: Worlds = None,
@@ -133,6 +136,8 @@ def halting_command(
     paths = checkpoint or [p for p in pretrained.shipped() if checkpoints.load(p)[1]["model"].get("halting")]
     if not paths:
         raise HybridTRMError("no shipped model halts yet; pass a halting --checkpoint")
+    if benchmark is not None and knob:
+        raise HybridTRMError("give either --benchmark or --knob, not both")
     if benchmark is not None and len(paths) != 1:
         raise HybridTRMError("--benchmark scores one model: pass one --checkpoint")
     rows = []
@@ -144,7 +149,7 @@ def halting_command(
         else:
             domain = registry.get(saved["domain"])
             training = saved.get("training", {})
-            knobs = training.get("eval_difficulty") or training.get("difficulty", {})
+            knobs = parse_knobs(knob) if knob else training.get("eval_difficulty") or training.get("difficulty", {})
             difficulty = domain.difficulty(**knobs)
             examples = [domain.example(seed, i, difficulty, saved["task"]) for i in range(n)]
             name = "generated " + ", ".join(f"{k}={v}" for k, v in knobs.items())
@@ -221,3 +226,54 @@ def curriculum_command(
     Console().print(f"out of distribution: {ood}")
     for step, level, knobs in runs[1].levels:
         Console().print(f"  curriculum level {level + 1} from step {step}: {knobs}")
+
+
+@app.command("adapt")
+@user_errors
+def adapt_command(
+    meta: Annotated[Path, typer.Option(help="A meta-level checkpoint (train --meta).")],
+    preset: Annotated[str, typer.Option(help="The task to learn: a preset none of the meta-level's tasks is from.")] = "listops-value",
+    steps: Annotated[Optional[int], typer.Option(min=1, help="Optimizer steps of each run (default: the preset's).")] = None,
+    eval_every: Annotated[int, typer.Option(min=1, help="Steps between in-distribution evaluations.")] = 100,
+    share: Annotated[float, typer.Option(min=0.0, max=1.0, help="The goal, as a share of the from-scratch final accuracy.")] = 0.99,
+    out: Annotated[Path, typer.Option(help="Folder for the two checkpoints.")] = Path("runs/adaptation"),
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Learn a preset's task twice, same seed and data: from scratch and from the
+    meta-level's shared cell. Reports the examples each needs to reach `share` of
+    the from-scratch run's final in-distribution accuracy."""
+    import dataclasses
+
+    from rich.progress import Progress
+
+    from hybrid_trm import bench
+    from hybrid_trm.training.presets import PRESETS
+
+    if preset not in PRESETS:
+        raise HybridTRMError(f"unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
+    config = dataclasses.replace(PRESETS[preset], eval_every=eval_every, **({"steps": steps} if steps else {}))
+    with Progress(console=Console(stderr=True), transient=True, disable=json_output) as progress:
+        bars = {name: progress.add_task(f"from {name}", total=config.steps) for name in ("scratch", "meta")}
+        goal, runs = bench.adaptation(
+            meta, config, out, share, on_step=lambda name, step, _: progress.update(bars[name], completed=step),
+        )
+    scratch, adapted = runs
+    ratio = (
+        adapted.examples_to_goal / scratch.examples_to_goal
+        if adapted.examples_to_goal is not None and scratch.examples_to_goal else None
+    )
+    if json_output:
+        typer.echo(json.dumps({"preset": preset, "goal": goal, "examples_ratio": ratio, "runs": [vars(r) for r in runs]}))
+        return
+    table = Table(title=f"{preset} from scratch and from the meta-level's cell: goal {goal:.2%} ({share:.0%} of scratch's final)")
+    for column in ("start", "steps to goal", "examples to goal", "final accuracy", "training s"):
+        table.add_column(column, justify="right")
+    for r in runs:
+        never = r.steps_to_goal is None
+        table.add_row(
+            r.start, "never" if never else str(r.steps_to_goal), "never" if never else f"{r.examples_to_goal:,}",
+            f"{r.final_accuracy:.2%}", f"{r.train_seconds:.0f}",
+        )
+    Console(width=max(120, Console().width)).print(table)
+    if ratio is not None:
+        Console().print(f"examples from the meta-level / from scratch: {ratio:.2f}")

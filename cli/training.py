@@ -51,6 +51,9 @@ def train(
     depth_rl: Annotated[bool, typer.Option(
         "--depth-rl", help="Fine-tune the halting head of the --init checkpoint with the depth reward (policy gradient).",
     )] = False,
+    meta: Annotated[Optional[list[str]], typer.Option(
+        help="Train one shared cell on several presets at once (repeat: --meta arith-mod10 --meta logic-verdict).",
+    )] = None,
     step_penalty: Annotated[Optional[float], typer.Option(
         min=0.0, help="--depth-rl: reward lost per answer update beyond the first right one (default 0.1).",
     )] = None,
@@ -60,6 +63,11 @@ def train(
     from hybrid_trm.training.loop import TrainConfig, build_model, train as run_training
     from hybrid_trm.training.presets import PRESETS
 
+    if meta:
+        if depth_rl or preset or domain or init or knob or eval_knob or scan or summary or curriculum:
+            raise HybridTRMError("--meta trains on its presets' data, from scratch: drop the other data and model options")
+        _meta(meta, out, steps, batch_size, lr, seed, hidden, expansion, inner_steps, outer_cycles, halting)
+        return
     if depth_rl:
         shaped = dict(
             preset=preset, knob=knob, eval_knob=eval_knob, hidden=hidden, inner_steps=inner_steps,
@@ -164,3 +172,22 @@ def _depth_rl(init, out, domain, task, steps, batch_size, lr, seed, step_penalty
         metrics = fine_tune(init, out, config, on_step)
     typer.echo(f"checkpoint {out}: {status(metrics)}, {metrics['verifier_timeouts']} verifier timeouts in the last batch, "
                f"{metrics['train_seconds']:.0f}s")
+
+
+def _meta(presets, out, steps, batch_size, lr, seed, hidden, expansion, inner_steps, outer_cycles, halting) -> None:
+    from hybrid_trm.training.meta import MetaConfig, train_meta
+
+    changes = dict(
+        steps=steps, batch_size=batch_size, lr=lr, seed=seed, hidden=hidden, expansion=expansion,
+        inner_steps=inner_steps, outer_cycles=outer_cycles, halting=halting,
+    )
+    config = MetaConfig(presets=list(presets), **{k: v for k, v in changes.items() if v is not None})
+    out = out or Path("runs") / "meta"
+
+    def status(metrics: dict) -> str:
+        return "loss " + "  ".join(f"{name} {loss:.4f}" for name, loss in metrics["loss"].items())
+
+    with _progress("meta-level " + " + ".join(config.presets), config.steps, 250, status) as on_step:
+        metrics = train_meta(config, out, on_step)
+    accuracy = ", ".join(f"{name} {a:.2%}" for name, a in metrics["eval_accuracy"].items())
+    typer.echo(f"checkpoint {out}: held-out accuracy {accuracy}, {metrics['train_seconds']:.0f}s of training")

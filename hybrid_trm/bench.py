@@ -3,7 +3,8 @@ per-node recursion of the same model on the same trees, `solve` latency per
 model on an input of about 100 nodes, after the model is loaded, and a model's
 answer against the symbolic verifier's on the same inputs, one at a time; and a
 halting model's accuracy and steps at its fixed maximum against halting; and a
-curriculum against uniform sampling, trained from the same seed.
+curriculum against uniform sampling, and a task learnt from scratch against from
+the meta-level's shared cell, each pair trained from the same seed.
 
 Every figure is a ratio or a time from this run; nothing is compared against
 numbers measured elsewhere."""
@@ -19,10 +20,12 @@ from typing import Callable
 
 import torch
 
+from . import checkpoints
 from .domains import registry
 from .domains.base import Example
 from .evaluate import Loaded, Recursion, Report, evaluate_examples, inference_tensors, load, predict_trees, same_answer, trained_width
 from .solver import solve_text
+from .errors import HybridTRMError
 from .training.loop import TrainConfig, train
 from .trees import batch, encode_texts
 
@@ -207,3 +210,41 @@ def curriculum_vs_uniform(
             metrics["train_seconds"], metrics.get("curriculum_schedule", []),
         ))
     return runs
+
+
+@dataclass
+class AdaptationRun:
+    start: str  # "scratch" or "meta"
+    steps_to_goal: int | None  # first evaluation at or above the goal (None: never)
+    examples_to_goal: int | None  # steps_to_goal x trees per step
+    final_accuracy: float  # in distribution, at the end
+    train_seconds: float
+
+
+def adaptation(
+    meta: Path, preset: TrainConfig, out: Path, share: float = 0.99,
+    on_step: Callable[[str, int, dict], None] | None = None,
+) -> tuple[float, list[AdaptationRun]]:
+    """Train `preset` (in the meta checkpoint's cell shape) from scratch and from the
+    meta checkpoint's shared cell, same seed and data: how many examples each needs
+    to reach `share` of the from-scratch run's final in-distribution accuracy.
+    Returns (that goal, the two runs)."""
+    shape = checkpoints.load(meta)[1].get("meta")
+    if shape is None:
+        raise HybridTRMError(f"checkpoint {checkpoints.stem(meta)} is not a meta-level checkpoint (train --meta)")
+    keys = ("hidden", "expansion", "inner_steps", "outer_cycles", "halting")
+    base = replace(preset, **{k: shape[k] for k in keys}, eval_difficulty={}, save_every=preset.steps, init=None)
+    runs, history = [], {}
+    for start in ("scratch", "meta"):
+        config = base if start == "scratch" else replace(base, init=str(meta))
+        progress = None if on_step is None else functools.partial(on_step, start)
+        metrics = train(config, out / start, resume=False, on_step=progress)
+        history[start] = metrics
+    goal = share * history["scratch"]["eval_accuracy"]
+    for start, metrics in history.items():
+        reached = [step for step, accuracy in metrics["eval_history"] if accuracy >= goal]
+        step = reached[0] if reached else None
+        runs.append(AdaptationRun(
+            start, step, None if step is None else step * base.batch_size, metrics["eval_accuracy"], metrics["train_seconds"],
+        ))
+    return goal, runs

@@ -68,6 +68,11 @@ def load(path: str | Path, domain: str | None = None, task: str | None = None, r
     """A checkpoint ready for inference; refuses one made for another domain or task.
     `recursion` changes how deep it recurses (see Recursion)."""
     tensors, config = checkpoints.load(path)
+    if "meta" in config:
+        raise CheckpointError(
+            f"checkpoint {checkpoints.stem(path)} is the meta-level's shared cell over {', '.join(config['tasks'])}; "
+            "start a model from it with `train --init`"
+        )
     if recursion is not None:
         config = {**config, "model": recursion.applied(config["model"])}
     if domain not in (None, config["domain"]) or task not in (None, config["task"]):

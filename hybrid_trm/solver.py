@@ -31,6 +31,7 @@ class Solution:
     tree: Node | None = None
     node_answers: list[str] = field(default_factory=list)
     node_steps: list[int] = field(default_factory=list)
+    node_cycles: list[int] = field(default_factory=list)
     node_expected: list[str | None] = field(default_factory=list)
 
     def to_json(self) -> dict:
@@ -43,7 +44,8 @@ class Solution:
         }
 
     def trace_lines(self) -> list[str]:
-        """The tree, one node a line, indented by depth, with predicted (and true) answers."""
+        """The tree, one node a line, indented by depth, with predicted (and true)
+        answers, and the latent updates (steps) and answer updates (cycles) each ran."""
         if self.tree is None:
             return []
         order = postorder(self.tree)
@@ -58,7 +60,7 @@ class Solution:
             if self.node_expected:
                 truth = self.node_expected[i]
                 note = "" if truth is None or truth == self.node_answers[i] else f"   (expected {truth})"
-            lines.append(f"{'  ' * min(depth, 40)}{label} → {self.node_answers[i]}  [{self.node_steps[i]} steps]{note}")
+            lines.append(f"{'  ' * min(depth, 40)}{label} → {self.node_answers[i]}  [{self.node_steps[i]} steps, {self.node_cycles[i]} cycles]{note}")
             for child in reversed(children(node)):
                 stack.append((child, depth + 1))
         return lines
@@ -80,7 +82,7 @@ def solve_text(loaded: Loaded, text: str, verify: bool = True, trace: bool = Fal
         verified=verdict.correct, expected=verdict.expected, evidence=verdict.evidence,
         nodes=tensors.nodes, witness=witness, steps_mean=prediction.steps_mean, ms=ms,
         tree=tree if trace else None, node_answers=prediction.node_answers, node_steps=prediction.node_steps,
-        node_expected=expected_nodes,
+        node_cycles=prediction.node_cycles, node_expected=expected_nodes,
     )
 
 

@@ -9,6 +9,22 @@ import torch
 torch.set_num_threads(1)
 
 
+@pytest.fixture
+def cli(tmp_path, monkeypatch):
+    """Run the CLI in a fresh folder: cli("solve", "1 + 2") -> click's Result."""
+    from typer.testing import CliRunner
+
+    from hybrid_trm.cli.main import app
+
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(app, [str(a) for a in args])
+
+    return invoke
+
+
 @pytest.fixture(scope="session")
 def arith_mod10_checkpoint(tmp_path_factory):
     """A 2-step arith/mod10 checkpoint (hidden 8): real files, untrained weights."""

@@ -7,22 +7,9 @@ import json
 import shutil
 
 import pytest
-from typer.testing import CliRunner
 
-from hybrid_trm.cli.main import app
 from hybrid_trm.domains import registry
 from hybrid_trm.grammar import postorder
-
-
-@pytest.fixture
-def cli(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    runner = CliRunner()
-
-    def invoke(*args):
-        return runner.invoke(app, [str(a) for a in args])
-
-    return invoke
 
 
 def assert_user_error(result, *fragments):

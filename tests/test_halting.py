@@ -178,7 +178,7 @@ def test_training_moves_up_the_curriculum(tmp_path):
 
 
 @pytest.mark.parametrize("text,positions,chain", [
-    ("999 + 1", 6, 3), ("5 - 7", 6, 6), ("100 - 1", 6, 2), ("12 + 34", 6, 0), ("-3", 4, 4), ("-0", 4, 0),
+    ("999 + 1", 6, 2), ("5 - 7", 6, 5), ("100 - 1", 6, 1), ("12 + 34", 6, 0), ("-3", 4, 3), ("-0", 4, 0), ("123 + 456", 6, 0),
 ])
 def test_carry_chain_of_an_exact_node(text, positions, chain):
     assert ARITH.node_difficulty(ARITH.parse(text), "exact", positions)[-1] == chain
@@ -200,3 +200,73 @@ def test_eval_reports_steps_against_difficulty(listops_checkpoint):
     assert hard.steps_correlation > 0.9
     assert set(hard.steps_by_difficulty) == set(hard.cycles_by_difficulty)
     assert json.loads(json.dumps(report.to_json()))["difficulty"]["nodes"] == hard.nodes
+
+
+def test_cli_halting_options(cli, halting_checkpoint, arith_mod10_checkpoint):
+    fixed = json.loads(cli("solve", "1 + 2 * 3", "--checkpoint", halting_checkpoint, "--halt-threshold", 1, "--json").stdout)
+    longer = json.loads(cli("solve", "1 + 2 * 3", "--checkpoint", halting_checkpoint, "--halt-threshold", 1, "--max-cycles", 6, "--json").stdout)
+    assert longer["steps_mean"] == pytest.approx(2 * fixed["steps_mean"])  # every node runs 6 cycles, not 3
+    traced = cli("solve", "1 + 2", "--checkpoint", halting_checkpoint, "--trace").stdout
+    assert "cycles]" in traced
+    bad = cli("eval", "--benchmark", "listops", "--checkpoint", arith_mod10_checkpoint, "--halt-threshold", 0.5)
+    assert bad.exit_code == 2
+    wrong = cli("solve", "1 + 2", "--checkpoint", arith_mod10_checkpoint, "--halt-threshold", 0.5)
+    assert wrong.exit_code == 2 and "no halting head" in wrong.output
+
+
+def test_cli_depth_rl(cli, halting_checkpoint, arith_mod10_checkpoint):
+    done = cli("train", "--depth-rl", "--init", halting_checkpoint, "--steps", 2, "--batch-size", 4, "--out", "rl")
+    assert done.exit_code == 0, done.output
+    assert "reward" in done.output and checkpoints.exists("rl")
+    for args, message in (
+        (["--depth-rl", "--steps", 1], "--init"),
+        (["--depth-rl", "--init", halting_checkpoint, "--hidden", 8], "--hidden"),
+        (["--depth-rl", "--init", arith_mod10_checkpoint, "--steps", 1], "no halting head"),
+        (["arith", "--step-penalty", 0.2], "--depth-rl"),
+    ):
+        result = cli("train", *args)
+        assert result.exit_code == 2 and message in result.output, (args, result.output)
+
+
+def test_cli_bench_halting(cli, halting_checkpoint):
+    result = cli("bench", "halting", "--checkpoint", halting_checkpoint, "-n", 6, "--json")
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)
+    assert row["model"] == "arith/mod10" and row["n"] == 6
+    assert row["fixed_cycles_mean"] == 3.0 and row["halting_cycles_mean"] <= 3.0
+    assert row["steps_cut"] == pytest.approx(1 - row["halting_steps_mean"] / row["fixed_steps_mean"])
+
+
+def test_meta_level_shares_one_cell_across_tasks(tmp_path):
+    from hybrid_trm.training.meta import MetaConfig, build, train_meta
+
+    config = MetaConfig(presets=["arith-mod10", "logic-verdict"], steps=2, batch_size=4, hidden=8, eval_examples=4)
+    models = build(config)
+    mod10, verdict = models["arith-mod10"], models["logic-verdict"]
+    assert mod10.cell.up is verdict.cell.up and mod10.z_init is verdict.z_init
+    assert mod10.kind_embedding is not verdict.kind_embedding
+    assert mod10.cell.has_carry and not verdict.cell.has_carry  # digits carry; worlds do not
+    metrics = train_meta(config, tmp_path / "meta")
+    assert set(metrics["eval_accuracy"]) == {"arith-mod10", "logic-verdict"}
+    tensors, saved = checkpoints.load(tmp_path / "meta")
+    shared = checkpoints.section(tensors, "model")
+    assert sorted(shared) == ["cell.down.bias", "cell.down.weight", "cell.norm.weight", "cell.up.bias", "cell.up.weight", "y_init", "z_init"]
+    assert checkpoints.section(tensors, "task.logic-verdict")["head.weight"].shape == (2, 8)
+    # A task none of the meta-level's covers starts from the shared cell.
+    from hybrid_trm.training.loop import build_model
+
+    listops = build_model(TrainConfig(domain="listops", task="value", hidden=8, expansion=2))
+    fresh = initialise(listops, tmp_path / "meta")
+    assert "cell.up.weight" not in fresh and "kind_embedding.weight" in fresh
+    assert torch.equal(listops.cell.up.weight, shared["cell.up.weight"])
+    with pytest.raises(checkpoints.CheckpointError, match="train --init"):
+        load(tmp_path / "meta")
+
+
+def test_meta_level_needs_two_known_presets():
+    from hybrid_trm.training.meta import MetaConfig, build
+
+    with pytest.raises(HybridTRMError, match="two or more"):
+        build(MetaConfig(presets=["arith-mod10"]))
+    with pytest.raises(HybridTRMError, match="unknown: nope"):
+        build(MetaConfig(presets=["arith-mod10", "nope"]))

@@ -69,11 +69,11 @@ class ArithDomain(Domain):
                 labels.append(str(value) if abs(value) < limit else None)
         return labels
 
-    difficulty_measure = {"exact": "longest carry or borrow chain"}
+    difficulty_measure = {"exact": "longest carry path"}
 
     def node_difficulty(self, tree: Node, task: str, positions: int) -> list[int | None]:
-        """exact: for + and - and negation, the longest run of digit positions that
-        pass a carry (or a borrow) on, in ten's complement over `positions` digits:
+        """exact: for + and - and negation, the most digit positions one carry (or
+        borrow) crosses, in ten's complement over `positions` digits (_carry_chain):
         the grid's carry climbs one position per latent step. None elsewhere."""
         if task != "exact":
             return super().node_difficulty(tree, task, positions)
@@ -139,22 +139,25 @@ def _apply(node_kind: str, node: Node, args: list[int]) -> int:
 
 
 def _carry_chain(a: int, b: int, positions: int, subtract: bool = False) -> int:
-    """The longest run of consecutive digit positions that pass a carry into the next
-    when a + b (subtract: a - b, passing borrows) is worked digit by digit in ten's
-    complement over `positions` digits."""
+    """The most digit positions one carry crosses when a + b (subtract: a - b, with
+    borrows) is worked digit by digit in ten's complement over `positions` digits:
+    a carry made at one position travels on through each position above whose
+    digits pass it without making or ending one (digit sum 9; equal digits for a
+    borrow). Position i's digit depends on position i - k only across such a run,
+    so this is the longest dependency the cell's carry must climb: 999 + 1 crosses
+    2 (the tens and hundreds), 5 - 7 on a 6-digit grid 5 (the borrow climbs to the
+    sign digit), 123 + 456 none."""
     modulus = 10**positions
     x, y = a % modulus, b % modulus
     longest = run = 0
-    passed = 0
+    carry = 0
     for _ in range(positions):
         dx, dy = x % 10, y % 10
         x, y = x // 10, y // 10
-        if subtract:
-            passed = int(dx - dy - passed < 0)
-        else:
-            passed = int(dx + dy + passed >= 10)
-        run = run + 1 if passed else 0
+        passes = dx == dy if subtract else dx + dy == 9
+        run = run + 1 if carry and passes else 0
         longest = max(longest, run)
+        carry = int(dx - dy - carry < 0) if subtract else int(dx + dy + carry >= 10)
     return longest
 
 

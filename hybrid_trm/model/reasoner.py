@@ -18,8 +18,16 @@ On a grid of worlds (logic), a quantifier reads its body's answers at the
 positions the batch's `reads` name (every element of its variable), as the
 presence of each answer among them; every other node reads where it stands.
 
-forward(batch) -> (logits per outer cycle, loss): one call for training and
-inference; the loss is cross-entropy on every labelled node at every outer cycle.
+With a halting head (ModelConfig.halting), each node stops after the first outer
+cycle at which the head says its answer is already right; the cycles after it
+compute only the nodes still running, and outer_cycles is the most a node may run.
+The head is trained, at every cycle a node runs, on whether its answer was right
+then (TRM's halting target), and in training a share of nodes is made to run on
+past where it would stop (exploration), so that the later cycles keep learning.
+
+forward(batch) -> Output(final answer logits, loss, steps and cycles per node):
+one call for training and inference; the loss is cross-entropy on every labelled
+node at every outer cycle it ran, plus the halting head's binary cross-entropy.
 """
 
 from __future__ import annotations
