@@ -31,7 +31,7 @@ def train(
     seed: Annotated[Optional[int], typer.Option(help="Seed of the model and the data stream.")] = None,
     hidden: Annotated[Optional[int], typer.Option(min=4, help="Width of the cell.")] = None,
     inner_steps: Annotated[Optional[int], typer.Option(min=1, help="Latent updates per answer update (n).")] = None,
-    outer_cycles: Annotated[Optional[int], typer.Option(min=1, help="Answer updates per node (T).")] = None,
+    outer_cycles: Annotated[Optional[int], typer.Option(min=1, help="Answer updates per node (T; with --halting, the most a node may run).")] = None,
     expansion: Annotated[Optional[int], typer.Option(min=1, help="MLP width of the cell, as a multiple of --hidden.")] = None,
     scan: Annotated[Optional[str], typer.Option(help="What the scan carries between children: latent or answer (a fold).")] = None,
     summary: Annotated[Optional[str], typer.Option(help="Children's answers in x: sum (counts) or share (shares and presence).")] = None,
@@ -46,6 +46,9 @@ def train(
     curriculum: Annotated[Optional[bool], typer.Option(
         "--curriculum/--no-curriculum",
         help="Start at the easiest difficulty and move each knob up when held-out accuracy there passes 95%.",
+    )] = None,
+    curriculum_mix: Annotated[Optional[float], typer.Option(
+        min=0.0, max=1.0, help="--curriculum: share of each batch drawn from the whole training range (default 0).",
     )] = None,
     resume: Annotated[bool, typer.Option(help="Continue from --out if it exists.")] = True,
     depth_rl: Annotated[bool, typer.Option(
@@ -72,7 +75,7 @@ def train(
         shaped = dict(
             preset=preset, knob=knob, eval_knob=eval_knob, hidden=hidden, inner_steps=inner_steps,
             outer_cycles=outer_cycles, expansion=expansion, scan=scan, summary=summary, halting=halting,
-            halt_explore=halt_explore, eval_every=eval_every, curriculum=curriculum,
+            halt_explore=halt_explore, eval_every=eval_every, curriculum=curriculum, curriculum_mix=curriculum_mix,
         )
         given = [f"--{k.replace('_', '-')}" for k, v in shaped.items() if v]
         if given:
@@ -100,7 +103,7 @@ def train(
             steps=steps, batch_size=batch_size, lr=lr, seed=seed, hidden=hidden,
             inner_steps=inner_steps, outer_cycles=outer_cycles, expansion=expansion, scan=scan, summary=summary,
             eval_every=eval_every, halting=halting, halt_explore=halt_explore, init=None if init is None else str(init),
-            curriculum=curriculum,
+            curriculum=curriculum, curriculum_mix=curriculum_mix,
         ).items()
         if value is not None
     }

@@ -270,3 +270,15 @@ def test_meta_level_needs_two_known_presets():
         build(MetaConfig(presets=["arith-mod10"]))
     with pytest.raises(HybridTRMError, match="unknown: nope"):
         build(MetaConfig(presets=["arith-mod10", "nope"]))
+
+
+def test_a_curriculum_batch_can_mix_in_the_whole_range():
+    from hybrid_trm.training.loop import GeneratedBatches
+
+    config = TrainConfig(domain="listops", task="value", difficulty={"depth": 6, "depth_min": 6}, batch_size=8)
+    easy = {"depth": 1, "depth_min": 1}
+    pure = next(iter(GeneratedBatches(config, 0, easy)))
+    mixed = next(iter(GeneratedBatches(config, 0, easy, mix=0.5)))
+    assert len(pure.levels) == 2  # digits and one list above them
+    heights = [int(mixed.height[mixed.roots[i]]) for i in range(8)]
+    assert sorted(heights) == [1] * 4 + [6] * 4, heights

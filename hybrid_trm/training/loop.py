@@ -65,25 +65,33 @@ class TrainConfig:
     curriculum_threshold: float = 0.95
     curriculum_every: int = 50
     curriculum_examples: int = 100
+    curriculum_mix: float = 0.0  # share of each batch drawn from the whole training range below the last level
 
 
 class GeneratedBatches(torch.utils.data.IterableDataset):
     """Step s's batch, for s = start, start+1, ...: built from examples seeded by (seed, s),
-    at the difficulty `knobs` (default: the config's)."""
+    at the difficulty `knobs` (default: the config's); with `mix`, that share of each
+    batch (its first trees) comes from the config's whole training range instead."""
 
-    def __init__(self, config: TrainConfig, start: int, knobs: dict[str, Any] | None = None):
+    def __init__(self, config: TrainConfig, start: int, knobs: dict[str, Any] | None = None, mix: float = 0.0):
         self.config, self.start = config, start
         self.knobs = config.difficulty if knobs is None else knobs
+        self.mix = mix
 
     def __iter__(self):
         cfg = self.config
         domain = registry.get(cfg.domain)
         task = domain.task(cfg.task)
         difficulty = domain.difficulty(**self.knobs)
+        whole = domain.difficulty(**cfg.difficulty)
+        mixed = round(self.mix * cfg.batch_size)
         width = cfg.width or (task.training_worlds if isinstance(task, WorldTask) else None)
         step = self.start
         while True:
-            texts = [domain.example(cfg.seed, step * cfg.batch_size + i, difficulty, task.name).input for i in range(cfg.batch_size)]
+            texts = [
+                domain.example(cfg.seed, step * cfg.batch_size + i, whole if i < mixed else difficulty, task.name).input
+                for i in range(cfg.batch_size)
+            ]
             yield batch(encode_texts(domain, task, texts, label_subtrees=True, width=width))
             step += 1
 
@@ -166,7 +174,8 @@ def train(config: TrainConfig, out: str | Path, resume: bool = True, on_step: Pr
     def batches_from(step: int):
         """The batch stream from `step` on, at the curriculum's current level."""
         knobs = curriculum.levels[metrics["curriculum_schedule"][-1][1]] if curriculum else None
-        loader = torch.utils.data.DataLoader(GeneratedBatches(config, step, knobs), batch_size=None, num_workers=1)
+        mix = config.curriculum_mix if curriculum else 0.0
+        loader = torch.utils.data.DataLoader(GeneratedBatches(config, step, knobs, mix), batch_size=None, num_workers=1)
         return iter(loader)
 
     batches = batches_from(start)
