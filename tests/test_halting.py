@@ -282,3 +282,21 @@ def test_a_curriculum_batch_can_mix_in_the_whole_range():
     assert len(pure.levels) == 2  # digits and one list above them
     heights = [int(mixed.height[mixed.roots[i]]) for i in range(8)]
     assert sorted(heights) == [1] * 4 + [6] * 4, heights
+
+
+def test_cli_bench_curriculum_and_adapt(cli, tmp_path):
+    result = cli("bench", "curriculum", "--preset", "logic-relation", "--steps", 2, "--eval-every", 1, "-n", 5, "--json", "--out", "c")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert [r["schedule"] for r in out["runs"]] == ["uniform", "curriculum"]
+    assert out["runs"][1]["levels"][0][:2] == [0, 0] and out["runs"][0]["levels"] == []
+    from hybrid_trm.training.meta import MetaConfig, train_meta
+
+    train_meta(MetaConfig(presets=["arith-mod10", "logic-verdict"], steps=1, batch_size=2, hidden=8, eval_examples=2), tmp_path / "meta")
+    result = cli("bench", "adapt", "--meta", tmp_path / "meta", "--preset", "logic-relation", "--steps", 2, "--eval-every", 1, "--json", "--out", "a")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert [r["start"] for r in out["runs"]] == ["scratch", "meta"]
+    assert 0 <= out["goal"] <= 1
+    bad = cli("bench", "adapt", "--meta", tmp_path / "nope", "--preset", "logic-relation")
+    assert bad.exit_code == 2
