@@ -189,6 +189,10 @@ def curriculum_command(
     eval_every: Annotated[int, typer.Option(min=1, help="Steps between in-distribution evaluations.")] = 100,
     n: Annotated[int, typer.Option("-n", min=1, help="Out-of-distribution examples (the preset's eval knobs).")] = 1000,
     seed: Annotated[int, typer.Option(help="Seed of the out-of-distribution examples.")] = 5,
+    level_threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help=(
+        "The curriculum moves up when held-out accuracy on its level passes this."
+    ))] = 0.95,
+    level_every: Annotated[int, typer.Option(min=1, help="Steps between the curriculum's checks.")] = 50,
     mix: Annotated[float, typer.Option(min=0.0, max=1.0, help=(
         "Share of each curriculum batch drawn from the whole training range (0: only the current level)."
     ))] = 0.0,
@@ -207,7 +211,10 @@ def curriculum_command(
 
     if preset not in PRESETS:
         raise HybridTRMError(f"unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
-    config = dataclasses.replace(PRESETS[preset], eval_every=eval_every, curriculum_mix=mix, **({"steps": steps} if steps else {}))
+    config = dataclasses.replace(
+        PRESETS[preset], eval_every=eval_every, curriculum_mix=mix, curriculum_threshold=level_threshold,
+        curriculum_every=level_every, **({"steps": steps} if steps else {}),
+    )
     with Progress(console=Console(stderr=True), transient=True, disable=json_output) as progress:
         bars = {name: progress.add_task(name, total=config.steps) for name in ("uniform", "curriculum")}
         runs = bench.curriculum_vs_uniform(
