@@ -204,9 +204,8 @@ def curriculum_vs_uniform(
         metrics = train(run, path, resume=False, on_step=progress)
         loaded = load(path)
         report = evaluate_examples(loaded.model, loaded.domain, loaded.task, held_out, width=trained_width(loaded.config))
-        reached = [step for step, accuracy in metrics.get("eval_history", []) if accuracy >= target]
         runs.append(CurriculumRun(
-            schedule, reached[0] if reached else None, metrics["eval_accuracy"], report.accuracy,
+            schedule, _first_reaching(metrics, target), metrics["eval_accuracy"], report.accuracy,
             metrics["train_seconds"], metrics.get("curriculum_schedule", []),
         ))
     return runs
@@ -242,9 +241,13 @@ def adaptation(
         history[start] = metrics
     goal = share * history["scratch"]["eval_accuracy"]
     for start, metrics in history.items():
-        reached = [step for step, accuracy in metrics["eval_history"] if accuracy >= goal]
-        step = reached[0] if reached else None
+        step = _first_reaching(metrics, goal)
         runs.append(AdaptationRun(
             start, step, None if step is None else step * base.batch_size, metrics["eval_accuracy"], metrics["train_seconds"],
         ))
     return goal, runs
+
+
+def _first_reaching(metrics: dict, accuracy: float) -> int | None:
+    """The step of the first periodic evaluation at or above `accuracy` (None: none was)."""
+    return next((step for step, a in metrics.get("eval_history", []) if a >= accuracy), None)

@@ -197,7 +197,8 @@ class TreeReasoner(nn.Module):
                     part(x), y, z, cfg.inner_steps, [] if folded else [part(c) for c in scan],
                     [h if h is None else part(h) for h in partial],
                 )
-                level_cycles[part(torch.arange(rows))] += 1
+                now = part(torch.arange(rows))  # level rows this cycle ran
+                level_cycles[now] += 1
                 last = t == cfg.outer_cycles - 1
                 if not (with_loss or mode != "off" or last):
                     continue
@@ -220,22 +221,21 @@ class TreeReasoner(nn.Module):
                     halt_scores.append(halt[labelled])
                     halt_targets.append(right[labelled].float())
                 if mode == "sample":
-                    rows_now = part(torch.arange(rows))
-                    unset = first_right[start:end][rows_now] == 0
-                    first_right[start + rows_now[unset & right]] = t + 1
+                    unset = first_right[start:end][now] == 0
+                    first_right[start + now[unset & right]] = t + 1
                 if last:
                     break
                 if mode == "sample":
                     stop = torch.bernoulli(torch.sigmoid(halt.detach())).bool()
                     chosen = torch.where(stop, nn.functional.logsigmoid(halt), nn.functional.logsigmoid(-halt))
-                    level_log_prob = level_log_prob.index_add(0, part(torch.arange(rows)), chosen)
+                    level_log_prob = level_log_prob.index_add(0, now, chosen)
                 else:
                     stop = torch.sigmoid(halt) > cfg.halt_threshold
                     if minimum is not None:
                         stop &= part(minimum) <= t + 1
                 if bool(stop.any()):
                     go_on = ~stop
-                    running = part(torch.arange(rows))[go_on]
+                    running = now[go_on]
                     y, z = y[go_on], z[go_on]
                     if not len(running):
                         break

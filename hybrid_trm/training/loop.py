@@ -110,7 +110,9 @@ def build_model(config: TrainConfig) -> TreeReasoner:
     )
 
 
-def learning_rate(config: TrainConfig, step: int) -> float:
+def learning_rate(config, step: int) -> float:
+    """Linear warmup, then cosine decay to a tenth; `config` has lr, warmup and steps
+    (a TrainConfig, or the meta-level's MetaConfig)."""
     if step < config.warmup:
         return config.lr * (step + 1) / config.warmup
     progress = (step - config.warmup) / max(1, config.steps - config.warmup)

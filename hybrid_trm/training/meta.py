@@ -15,7 +15,6 @@ domain none of the tasks covers starts from the shared cell (training/loop.py's
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -28,7 +27,7 @@ from ..domains import registry
 from ..errors import HybridTRMError
 from ..evaluate import evaluate_examples
 from ..model.reasoner import TreeReasoner
-from .loop import GeneratedBatches, build_model, checkpoint_config, trained_node_kinds
+from .loop import GeneratedBatches, build_model, checkpoint_config, learning_rate, trained_node_kinds
 from .presets import PRESETS
 
 SHARED = ("cell.up", "cell.down", "cell.norm", "z_init", "y_init")  # weights every task's model uses
@@ -91,10 +90,8 @@ def train_meta(config: MetaConfig, out: str | Path, on_step: Callable[[int, dict
     clock = time.monotonic()
     metrics: dict = {}
     for step in range(config.steps):
-        lr = config.lr * min(1.0, (step + 1) / config.warmup)
-        progress = max(0.0, (step - config.warmup) / max(1, config.steps - config.warmup))
         for group in optimizer.param_groups:
-            group["lr"] = lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+            group["lr"] = learning_rate(config, step)
         losses = {name: models[name](next(streams[name]), explore=tasks[name].halt_explore).loss for name in tasks}
         optimizer.zero_grad(set_to_none=True)
         (sum(losses.values()) / len(losses)).backward()
