@@ -16,7 +16,7 @@ from rich.table import Table
 
 from hybrid_trm.errors import HybridTRMError
 
-from .common import Worlds, correlation_text, parse_knobs, user_errors
+from .common import Worlds, correlation_text, parse_knobs, strategy_table, user_errors
 
 app = typer.Typer(help="Benchmarks measured side by side in one run.", no_args_is_help=True)
 
@@ -168,6 +168,8 @@ def halting_command(
         )
     Console(width=max(120, Console().width)).print(table)
     for r in rows:
+        if r.strategy:
+            Console().print(f"{r.model}:", strategy_table(r.strategy))
         hard = r.halting.difficulty
         if hard is None:
             continue
@@ -196,6 +198,10 @@ def curriculum_command(
     mix: Annotated[float, typer.Option(min=0.0, max=1.0, help=(
         "Share of each curriculum batch drawn from the whole training range (0: only the current level)."
     ))] = 0.0,
+    supervision: Annotated[str, typer.Option(help=(
+        "What is labelled: subtrees (every node) or root (the whole input's answer only)."
+    ))] = "subtrees",
+    training_seed: Annotated[Optional[int], typer.Option(help="Seed of both runs' model and data (default: the preset's).")] = None,
     out: Annotated[Path, typer.Option(help="Folder for the two checkpoints.")] = Path("runs/curriculum-vs-uniform"),
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
@@ -213,7 +219,8 @@ def curriculum_command(
         raise HybridTRMError(f"unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
     config = dataclasses.replace(
         PRESETS[preset], eval_every=eval_every, curriculum_mix=mix, curriculum_threshold=level_threshold,
-        curriculum_every=level_every, **({"steps": steps} if steps else {}),
+        curriculum_every=level_every, supervision=supervision, **({"steps": steps} if steps else {}),
+        **({"seed": training_seed} if training_seed is not None else {}),
     )
     with Progress(console=Console(stderr=True), transient=True, disable=json_output) as progress:
         bars = {name: progress.add_task(name, total=config.steps) for name in ("uniform", "curriculum")}
@@ -223,7 +230,8 @@ def curriculum_command(
     if json_output:
         typer.echo(json.dumps({"preset": preset, "steps": config.steps, "target": target, "runs": [vars(r) for r in runs]}))
         return
-    table = Table(title=f"{preset}: curriculum against uniform sampling, {config.steps} steps each, same seed")
+    labelled = "every subtree labelled" if supervision == "subtrees" else "root labels only"
+    table = Table(title=f"{preset}: curriculum against uniform sampling, {config.steps} steps each, same seed, {labelled}")
     for column in ("sampling", f"steps to {target:.0%} in distribution", "in distribution at the end", f"out of distribution (n={n})", "training s"):
         table.add_column(column, justify="right")
     for r in runs:

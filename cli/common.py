@@ -8,6 +8,7 @@ import sys
 from typing import Annotated, Any, Callable, Optional
 
 import typer
+from rich.table import Table
 
 from hybrid_trm.errors import HybridTRMError
 
@@ -70,3 +71,13 @@ def stdout_is_terminal() -> bool:
 def correlation_text(correlation: float | None) -> str:
     """Pearson's r as a table shows it (None: one side never varied)."""
     return "undefined (all equal)" if correlation is None else f"{correlation:+.3f}"
+
+
+def strategy_table(strategy) -> Table:
+    """A controller's recursion strategy, one row per node kind."""
+    table = Table(title="recursion strategy (the controller's, per node kind)")
+    for column in ("node kind", "inner steps", "halting threshold"):
+        table.add_column(column, justify="right")
+    for s in strategy:
+        table.add_row(s.kind, str(s.inner_steps), f"{s.halt_threshold:.3f}")
+    return table

@@ -16,7 +16,7 @@ from hybrid_trm.domains import registry
 from hybrid_trm.domains.base import Example
 from hybrid_trm.errors import HybridTRMError
 
-from .common import HaltThreshold, InnerSteps, MaxCycles, Worlds, correlation_text, user_errors
+from .common import HaltThreshold, InnerSteps, MaxCycles, Worlds, correlation_text, strategy_table, user_errors
 
 
 def read_jsonl(path: Path, task: str | None) -> list[Example]:
@@ -57,7 +57,7 @@ def eval_command(
 ) -> None:
     """Score a checkpoint: accuracy overall, by depth and by arity."""
     from hybrid_trm import benchmarks, checkpoints, pretrained
-    from hybrid_trm.evaluate import Recursion, evaluate_examples, load, trained_width
+    from hybrid_trm.evaluate import Recursion, evaluate_examples, load, strategies, trained_width
 
     if benchmark is not None:
         if file is not None:
@@ -95,6 +95,7 @@ def eval_command(
     if json_output:
         out = report.to_json()
         out.update({"domain": domain, "task": task, "benchmark": benchmark})
+        out["strategy"] = [vars(s) for s in strategies(loaded)]
         typer.echo(json.dumps(out))
         return
     name = benchmark or str(file)
@@ -118,6 +119,9 @@ def eval_command(
     for steps, count in sorted(report.steps_histogram.items()):
         table.add_row(str(steps), str(count), f"{count / total:.1%}")
     Console().print(table)
+    strategy = strategies(loaded)
+    if strategy:
+        Console().print(strategy_table(strategy))
     hard = report.difficulty
     if hard is not None:
         table = Table(title=(

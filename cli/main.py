@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import benchmarking, data, evaluation, solving, training
+from . import benchmarking, data, evaluation, grammars, solving, training
 
 app = typer.Typer(
     name="hybrid-trm",
@@ -19,6 +19,7 @@ app.command("generate")(data.generate)
 app.command("train")(training.train)
 app.command("eval")(evaluation.eval_command)
 app.add_typer(benchmarking.app, name="bench")
+app.add_typer(grammars.app, name="grammar")
 
 
 def main() -> None:

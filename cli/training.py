@@ -50,6 +50,9 @@ def train(
     curriculum_mix: Annotated[Optional[float], typer.Option(
         min=0.0, max=1.0, help="--curriculum: share of each batch drawn from the whole training range (default 0).",
     )] = None,
+    supervision: Annotated[Optional[str], typer.Option(help=(
+        "What is labelled: subtrees (every node, the default) or root (the whole input's answer only)."
+    ))] = None,
     resume: Annotated[bool, typer.Option(help="Continue from --out if it exists.")] = True,
     depth_rl: Annotated[bool, typer.Option(
         "--depth-rl", help="Fine-tune the halting head of the --init checkpoint with the depth reward (policy gradient).",
@@ -58,8 +61,11 @@ def train(
         help="Train one shared cell on several presets at once (repeat: --meta arith-mod10 --meta logic-verdict).",
     )] = None,
     step_penalty: Annotated[Optional[float], typer.Option(
-        min=0.0, help="--depth-rl: reward lost per answer update beyond the first right one (default 0.1).",
+        min=0.0, help="--depth-rl: reward lost per answer update beyond the first right one, and per n inner steps with --controller (default 0.02).",
     )] = None,
+    controller: Annotated[bool, typer.Option(
+        "--controller", help="--depth-rl: also learn the recursion strategy, inner steps and halting threshold per node kind.",
+    )] = False,
 ) -> None:
     """Train the recursive cell with deep supervision on every subtree."""
     from hybrid_trm.training.curriculum import Curriculum
@@ -67,25 +73,26 @@ def train(
     from hybrid_trm.training.presets import PRESETS
 
     if meta:
-        if depth_rl or preset or domain or init or knob or eval_knob or scan or summary or curriculum:
+        if depth_rl or preset or domain or init or knob or eval_knob or curriculum or supervision:
             raise HybridTRMError("--meta trains on its presets' data, from scratch: drop the other data and model options")
-        _meta(meta, out, steps, batch_size, lr, seed, hidden, expansion, inner_steps, outer_cycles, halting)
+        _meta(meta, out, steps, batch_size, lr, seed, hidden, expansion, inner_steps, outer_cycles, halting, scan, summary)
         return
     if depth_rl:
         shaped = dict(
             preset=preset, knob=knob, eval_knob=eval_knob, hidden=hidden, inner_steps=inner_steps,
             outer_cycles=outer_cycles, expansion=expansion, scan=scan, summary=summary, halting=halting,
             halt_explore=halt_explore, eval_every=eval_every, curriculum=curriculum, curriculum_mix=curriculum_mix,
+            supervision=supervision,
         )
         given = [f"--{k.replace('_', '-')}" for k, v in shaped.items() if v]
         if given:
             raise HybridTRMError(f"--depth-rl fine-tunes a trained model as it is; drop {', '.join(given)}")
         if init is None:
             raise HybridTRMError("--depth-rl fine-tunes a halting checkpoint: pass it as --init")
-        _depth_rl(init, out, domain, task, steps, batch_size, lr, seed, step_penalty)
+        _depth_rl(init, out, domain, task, steps, batch_size, lr, seed, step_penalty, controller)
         return
-    if step_penalty is not None:
-        raise HybridTRMError("--step-penalty is the depth reward's; it goes with --depth-rl")
+    if step_penalty is not None or controller:
+        raise HybridTRMError("--step-penalty and --controller are the depth reward's; they go with --depth-rl")
     if preset is not None:
         if preset not in PRESETS:
             raise HybridTRMError(f"unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
@@ -103,7 +110,7 @@ def train(
             steps=steps, batch_size=batch_size, lr=lr, seed=seed, hidden=hidden,
             inner_steps=inner_steps, outer_cycles=outer_cycles, expansion=expansion, scan=scan, summary=summary,
             eval_every=eval_every, halting=halting, halt_explore=halt_explore, init=None if init is None else str(init),
-            curriculum=curriculum, curriculum_mix=curriculum_mix,
+            curriculum=curriculum, curriculum_mix=curriculum_mix, supervision=supervision,
         ).items()
         if value is not None
     }
@@ -157,7 +164,7 @@ def _progress(title: str, total: int, log_every: int, status: Callable[[dict], s
         yield on_step
 
 
-def _depth_rl(init, out, domain, task, steps, batch_size, lr, seed, step_penalty) -> None:
+def _depth_rl(init, out, domain, task, steps, batch_size, lr, seed, step_penalty, controller) -> None:
     from hybrid_trm import checkpoints
     from hybrid_trm.training.depth_rl import DepthRLConfig, fine_tune
 
@@ -165,11 +172,14 @@ def _depth_rl(init, out, domain, task, steps, batch_size, lr, seed, step_penalty
     if domain not in (None, saved["domain"]) or task not in (None, saved["task"]):
         raise HybridTRMError(f"checkpoint {init} is for {saved['domain']}/{saved['task']}, not {domain}/{task or saved['task']}")
     changes = dict(steps=steps, batch_size=batch_size, lr=lr, seed=seed, step_penalty=step_penalty)
-    config = DepthRLConfig(**{k: v for k, v in changes.items() if v is not None})
+    config = DepthRLConfig(**{k: v for k, v in changes.items() if v is not None}, controller=controller)
     out = out or Path("runs") / f"{saved['domain']}-{saved['task']}-rl"
 
     def status(metrics: dict) -> str:
-        return f"reward {metrics['reward']:+.3f}  nodes right {metrics['node_accuracy']:.2%}  cycles {metrics['cycles']:.2f}"
+        return (
+            f"reward {metrics['reward']:+.3f}  nodes right {metrics['node_accuracy']:.2%}  cycles {metrics['cycles']:.2f}  "
+            f"inner steps {metrics['inner_steps']:.2f}"
+        )
 
     with _progress(f"depth reward {saved['domain']}/{saved['task']}", config.steps, 25, status) as on_step:
         metrics = fine_tune(init, out, config, on_step)
@@ -177,12 +187,12 @@ def _depth_rl(init, out, domain, task, steps, batch_size, lr, seed, step_penalty
                f"{metrics['train_seconds']:.0f}s")
 
 
-def _meta(presets, out, steps, batch_size, lr, seed, hidden, expansion, inner_steps, outer_cycles, halting) -> None:
+def _meta(presets, out, steps, batch_size, lr, seed, hidden, expansion, inner_steps, outer_cycles, halting, scan, summary) -> None:
     from hybrid_trm.training.meta import MetaConfig, train_meta
 
     changes = dict(
         steps=steps, batch_size=batch_size, lr=lr, seed=seed, hidden=hidden, expansion=expansion,
-        inner_steps=inner_steps, outer_cycles=outer_cycles, halting=halting,
+        inner_steps=inner_steps, outer_cycles=outer_cycles, halting=halting, scan=scan, summary=summary,
     )
     config = MetaConfig(presets=list(presets), **{k: v for k, v in changes.items() if v is not None})
     out = out or Path("runs") / "meta"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import statistics
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -23,7 +23,7 @@ import torch
 from . import checkpoints
 from .domains import registry
 from .domains.base import Example
-from .evaluate import Loaded, Recursion, Report, evaluate_examples, inference_tensors, load, predict_trees, same_answer, trained_width
+from .evaluate import Loaded, Recursion, Report, Strategy, evaluate_examples, inference_tensors, load, predict_trees, same_answer, strategies, trained_width
 from .solver import solve_text
 from .errors import HybridTRMError
 from .training.loop import TrainConfig, train
@@ -149,8 +149,9 @@ class HaltingVsFixed:
     model: str  # domain/task
     examples: str  # what it was scored on
     n: int
-    fixed: Report  # halting threshold 1: every node runs every cycle
-    halting: Report  # the model's own threshold
+    fixed: Report  # every node runs n inner steps and every cycle
+    halting: Report  # the model's own threshold (and its controller's strategy)
+    strategy: list[Strategy] = field(default_factory=list)  # per node kind, where it has a controller
 
     def to_json(self) -> dict:
         return {
@@ -161,18 +162,19 @@ class HaltingVsFixed:
             "steps_cut": 1 - self.halting.steps_mean / self.fixed.steps_mean,
             "fixed_cycles_mean": self.fixed.cycles_mean, "halting_cycles_mean": self.halting.cycles_mean,
             "difficulty": None if self.halting.difficulty is None else asdict(self.halting.difficulty),
+            "strategy": [asdict(s) for s in self.strategy],
         }
 
 
 def halting_vs_fixed(path, examples: list[Example], name: str, worlds: int | None = None) -> HaltingVsFixed:
     """Score checkpoint `path` (a halting model) at its fixed maximum and halting."""
     reports = []
-    for recursion in (Recursion(halt_threshold=1.0), None):
+    for recursion in (Recursion(fixed=True), None):
         loaded = load(path, recursion=recursion)
         reports.append(evaluate_examples(
             loaded.model, loaded.domain, loaded.task, examples, width=trained_width(loaded.config), worlds=worlds,
         ))
-    return HaltingVsFixed(f"{loaded.domain.name}/{loaded.task.name}", name, len(examples), *reports)
+    return HaltingVsFixed(f"{loaded.domain.name}/{loaded.task.name}", name, len(examples), *reports, strategies(loaded))
 
 
 @dataclass
@@ -231,8 +233,9 @@ def adaptation(
     shape = checkpoints.load(meta)[1].get("meta")
     if shape is None:
         raise HybridTRMError(f"checkpoint {checkpoints.stem(meta)} is not a meta-level checkpoint (train --meta)")
-    keys = ("hidden", "expansion", "inner_steps", "outer_cycles", "halting")
-    base = replace(preset, **{k: shape[k] for k in keys}, eval_difficulty={}, save_every=preset.steps, init=None)
+    keys = ("hidden", "expansion", "inner_steps", "outer_cycles", "halting", "scan", "summary")
+    cell = {k: shape[k] for k in keys if shape.get(k) is not None}  # scan, summary: None where each task kept its own
+    base = replace(preset, **cell, eval_difficulty={}, save_every=preset.steps, init=None)
     runs, history = [], {}
     for start in ("scratch", "meta"):
         config = base if start == "scratch" else replace(base, init=str(meta))

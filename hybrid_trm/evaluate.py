@@ -48,6 +48,9 @@ class Recursion:
     inner_steps: int | None = None  # latent updates per answer update (n)
     max_cycles: int | None = None  # answer updates a node may run (T); a halting model stops before
     halt_threshold: float | None = None  # a node stops once its halting probability exceeds this
+    # Every node runs n inner steps and all its cycles, as if the model had no halting
+    # head and no controller (the fixed maximum that halting is measured against).
+    fixed: bool = False
 
     def applied(self, model: dict) -> dict:
         """The checkpoint's model config with these changes."""
@@ -60,7 +63,13 @@ class Recursion:
                 raise HybridTRMError(f"the halting threshold is a probability in [0, 1], not {self.halt_threshold}")
             if not model.get("halting"):
                 raise HybridTRMError("this model has no halting head (it was trained without halting); drop the halting threshold")
+        if self.inner_steps is not None and model.get("controller"):
+            raise HybridTRMError(
+                f"this model's controller picks each node's inner steps (1..{model['inner_steps']}, by node kind); drop the inner steps"
+            )
         changes = {"inner_steps": self.inner_steps, "outer_cycles": self.max_cycles, "halt_threshold": self.halt_threshold}
+        if self.fixed:
+            changes.update(halting=False, controller=False)
         return {**model, **{k: v for k, v in changes.items() if v is not None}}
 
 
@@ -86,11 +95,41 @@ def load(path: str | Path, domain: str | None = None, task: str | None = None, r
         raise CheckpointError(f"checkpoint {checkpoints.stem(path)}: its vocabulary does not match domain {dom.name} as installed")
     model = TreeReasoner(ModelConfig(**config["model"]))
     try:
-        model.load_state_dict(checkpoints.section(tensors, "model"))
+        weights = checkpoints.section(tensors, "model")
+        if recursion is not None and recursion.fixed:  # run without its halting head and controller
+            weights = {k: v for k, v in weights.items() if not k.startswith(("halt_head.", "strategy_"))}
+        model.load_state_dict(weights)
     except RuntimeError as err:
         raise CheckpointError(f"checkpoint {checkpoints.stem(path)}: weights do not fit its config ({err})") from None
     model.eval()
     return Loaded(model, dom, tsk, config)
+
+
+@dataclass
+class Strategy:
+    """The recursion strategy a controller learnt for one node kind."""
+
+    kind: str
+    inner_steps: int  # latent updates per answer update
+    halt_threshold: float  # the head's probability at which a node of this kind stops
+
+
+def strategies(loaded: Loaded) -> list[Strategy]:
+    """Per node kind the model was trained on, its controller's strategy (empty: none)."""
+    model = loaded.model
+    if not model.config.controller:
+        return []
+    kinds = list(loaded.domain.node_kinds)
+    trained = loaded.config.get("trained_node_kinds") or kinds
+    ids = torch.tensor([kinds.index(k) for k in trained])
+    with torch.no_grad():
+        steps, _ = model.strategy(ids, sample=False)
+        theta = torch.tensor(model.config.halt_threshold).clamp(1e-6, 1 - 1e-6)
+        # sigmoid(h + offset) > theta  <=>  sigmoid(h) > sigmoid(logit(theta) - offset)
+        thresholds = torch.sigmoid(torch.logit(theta) - model.strategy_halt[ids])
+    if model.config.halt_threshold >= 1.0:
+        thresholds = torch.ones_like(thresholds)
+    return [Strategy(k, int(n), round(float(t), 3)) for k, n, t in zip(trained, steps, thresholds)]
 
 
 def inference_tensors(

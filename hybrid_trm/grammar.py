@@ -31,23 +31,39 @@ def load_grammar(name_or_path: str) -> lark.Lark:
         if not source.is_file():
             raise HybridTRMError(f"no built-in grammar named {name_or_path!r}")
         text = source.read_text(encoding="utf-8")
+    return build_parser(text)
+
+
+def build_parser(text: str) -> lark.Lark:
+    """The parser every domain uses, from a grammar's text: LALR, from `start`."""
     # propagate_positions is off: it walks the tree recursively and costs time.
     return lark.Lark(text, parser="lalr", start="start", maybe_placeholders=False)
 
 
 def parse(grammar: str, text: str, domain: str | None = None) -> Node:
     """Parse `text` with the named grammar; raise ParseError with a caret on failure."""
+    return parse_with(load_grammar(grammar), text, domain or grammar)
+
+
+def parse_with(parser: lark.Lark, text: str, name: str) -> Node:
+    """Parse `text` with `parser`; errors name the grammar (or domain) `name`."""
     if not text.strip():
-        raise HybridTRMError(f"{domain or grammar}: empty input")
-    parser = load_grammar(grammar)
+        raise HybridTRMError(f"{name}: empty input")
     try:
         tree = parser.parse(text)
     except lark.exceptions.UnexpectedInput as err:
-        raise _parse_error(domain or grammar, text, err, parser) from None
+        raise _parse_error(name, text, err, parser) from None
     # `?start` inlines a single child; a lone token (e.g. "7") stays wrapped in `start`.
     if isinstance(tree, lark.Tree) and tree.data == "start" and len(tree.children) == 1:
         return tree.children[0]
     return tree
+
+
+def pretty(node: Node) -> str:
+    """A tree as indented lines, one node a line (a lone token: its kind and text)."""
+    if isinstance(node, lark.Token):
+        return f"{node.type}\t{node}"
+    return node.pretty().rstrip()
 
 
 def _parse_error(domain: str, text: str, err: lark.exceptions.UnexpectedInput, parser: lark.Lark) -> ParseError:

@@ -11,6 +11,7 @@ gets a grid of worlds instead (`tensorize_worlds`).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import lark
@@ -43,6 +44,12 @@ class TreeTensors:
     @property
     def nodes(self) -> int:
         return len(self.kind)
+
+    def root_labels_only(self) -> TreeTensors:
+        """The same tree with its root's label alone: no subtree or prefix labels,
+        as in a domain that can check only the whole input's answer."""
+        labels = np.where((self.parent == -1)[:, None], self.labels, IGNORE)
+        return dataclasses.replace(self, labels=labels, prefix_labels=np.full_like(self.prefix_labels, IGNORE))
 
 
 def tensorize(

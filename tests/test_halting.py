@@ -257,10 +257,26 @@ def test_meta_level_shares_one_cell_across_tasks(tmp_path):
 
     listops = build_model(TrainConfig(domain="listops", task="value", hidden=8, expansion=2))
     fresh = initialise(listops, tmp_path / "meta")
-    assert "cell.up.weight" not in fresh and "kind_embedding.weight" in fresh
+    assert "cell.up.weight" not in fresh and "kind_embedding.weight" in fresh and "head.weight" in fresh
     assert torch.equal(listops.cell.up.weight, shared["cell.up.weight"])
+    # ListOps answers in digits, as arith-mod10 does: it also starts from how that task
+    # reads and writes them.
+    fresh = initialise(listops, tmp_path / "meta", LISTOPS.task("value").answers)
+    assert "head.weight" not in fresh and "literal_embedding.weight" not in fresh and "kind_embedding.weight" in fresh
+    assert torch.equal(listops.head.weight, checkpoints.section(tensors, "task.arith-mod10")["head.weight"])
     with pytest.raises(checkpoints.CheckpointError, match="train --init"):
         load(tmp_path / "meta")
+
+
+def test_meta_tasks_that_answer_alike_share_their_answer_side():
+    from hybrid_trm.training.meta import MetaConfig, build
+
+    models = build(MetaConfig(presets=["arith-mod10", "arith-exact", "logic-verdict"], hidden=8, scan="answer", summary="share"))
+    mod10, exact, verdict = models["arith-mod10"], models["arith-exact"], models["logic-verdict"]
+    assert mod10.head is exact.head and mod10.literal_embedding is exact.literal_embedding
+    assert mod10.running_answer is exact.running_answer and mod10.scan_start is exact.scan_start
+    assert mod10.kind_embedding is not exact.kind_embedding and mod10.head is not verdict.head
+    assert mod10.config.scan == verdict.config.scan == "answer"
 
 
 def test_meta_level_needs_two_known_presets():
@@ -300,3 +316,17 @@ def test_cli_bench_curriculum_and_adapt(cli, tmp_path):
     assert 0 <= out["goal"] <= 1
     bad = cli("bench", "adapt", "--meta", tmp_path / "nope", "--preset", "logic-relation")
     assert bad.exit_code == 2
+
+
+def test_root_supervision_labels_only_the_root():
+    from hybrid_trm.training.loop import GeneratedBatches
+
+    config = TrainConfig(domain="listops", task="value", difficulty={"depth": 3}, batch_size=4, supervision="root")
+    tb = next(iter(GeneratedBatches(config, 0)))
+    labelled = (tb.labels != -100).any(-1)
+    assert labelled.nonzero().squeeze(1).tolist() == sorted(tb.roots.tolist())
+    assert bool((tb.prefix_labels == -100).all())
+    full = next(iter(GeneratedBatches(TrainConfig(domain="listops", task="value", difficulty={"depth": 3}, batch_size=4), 0)))
+    assert torch.equal(full.labels[tb.roots], tb.labels[tb.roots]) and int((full.labels != -100).any(-1).sum()) > 4
+    with pytest.raises(HybridTRMError, match="supervision must be"):
+        TrainConfig(domain="listops", task="value", supervision="leaves")

@@ -84,11 +84,12 @@ class RecursiveCell(nn.Module):
         return self.net(y + z)
 
     def cycle(
-        self, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor, inner_steps: int,
+        self, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor, inner_steps: int | torch.Tensor,
         children: list[torch.Tensor], present: list[torch.Tensor | None],
     ):
         """One outer cycle: one latent update per child, reading that child (in
-        order), then n latent updates, then one answer update. `present[j]` (L, 1, 1)
+        order), then n latent updates (`inner_steps`: n, or (L,) one n per node, each
+        computing only the nodes with steps left), then one answer update. `present[j]` (L, 1, 1)
         marks the nodes that have a child j (None: all do); the others keep z as it
         is, so a node's result does not depend on the nodes it is batched with.
         With the answer scan, `children` is empty: the fold ran once, before."""
@@ -99,8 +100,13 @@ class RecursiveCell(nn.Module):
         for child, has in zip(children, present):
             z = _keep_absent(has, self.latent_step(xy + child, z), z)
             after_child.append(z)
-        for _ in range(inner_steps):
-            z = self.latent_step(xy, z)
+        if not torch.is_tensor(inner_steps):
+            for _ in range(inner_steps):
+                z = self.latent_step(xy, z)
+        else:
+            for step in range(int(inner_steps.max())):
+                left = (inner_steps > step).nonzero().squeeze(1)
+                z = z.index_copy(0, left, self.latent_step(xy[left], z[left]))
         return self.answer_step(y, z), z, after_child
 
     def fold(

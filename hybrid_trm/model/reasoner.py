@@ -24,6 +24,10 @@ compute only the nodes still running, and outer_cycles is the most a node may ru
 The head is trained, at every cycle a node runs, on whether its answer was right
 then (TRM's halting target), and in training a share of nodes is made to run on
 past where it would stop (exploration), so that the later cycles keep learning.
+With a controller as well (ModelConfig.controller: the recursion strategy), each
+node kind has its own inner steps per cycle and its own halting offset, both
+learnt by the depth reward (training/depth_rl.py): a number leaf may think for one
+step where an addition thinks for six.
 
 forward(batch) -> Output(final answer logits, loss, steps and cycles per node):
 one call for training and inference; the loss is cross-entropy on every labelled
@@ -66,12 +70,18 @@ class ModelConfig:
     # with more than halt_threshold; outer_cycles is then the most a node may run.
     halting: bool = False
     halt_threshold: float = 0.5
+    # The recursion strategy (a halting model's): per node kind, how many inner steps
+    # (1..inner_steps) a node of that kind runs and an offset to its halting logit
+    # (in effect its own threshold); learnt by the depth reward (training/depth_rl.py).
+    controller: bool = False
 
     def __post_init__(self):
         if self.scan not in ("latent", "answer"):
             raise HybridTRMError(f"scan must be 'latent' or 'answer', not {self.scan!r}")
         if self.summary not in ("sum", "share"):
             raise HybridTRMError(f"summary must be 'sum' or 'share', not {self.summary!r}")
+        if self.controller and not self.halting:
+            raise HybridTRMError("the recursion controller steers a halting model; train one with halting first")
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -85,6 +95,7 @@ class Output:
     # with the answer fold, which reads the children once.
     steps: torch.Tensor
     cycles: torch.Tensor  # (N,) outer cycles (answer updates) each node ran
+    inner_steps: torch.Tensor  # (N,) latent updates per cycle each node thought for (n, or its controller's choice)
     # Halting sampled from the policy (halting="sample"): the log-probability of the stop
     # / go-on decisions each node took, and the first cycle (from 1) at which its answer
     # matched its label (0: none did, or it has no label).
@@ -124,6 +135,13 @@ class TreeReasoner(nn.Module):
             # a node is as sure as its least sure position. Starts out saying "go on".
             self.halt_head = nn.Linear(h, 1)
             nn.init.constant_(self.halt_head.bias, -3.0)
+        if config.controller:
+            # Per node kind: logits over inner steps 1..n, starting out at n (what the
+            # model trained with), and the halting logit's offset.
+            self.strategy_steps = nn.Parameter(torch.zeros(config.kinds, config.inner_steps))
+            with torch.no_grad():
+                self.strategy_steps[:, -1] = 2.0
+            self.strategy_halt = nn.Parameter(torch.zeros(config.kinds))
         nn.init.normal_(self.z_init, std=0.02)
         nn.init.normal_(self.y_init, std=0.02)
 
@@ -161,6 +179,7 @@ class TreeReasoner(nn.Module):
         supervise_prefixes = with_loss and bool((batch.prefix_labels != IGNORE).any())
         steps = torch.zeros(n, dtype=torch.long)
         cycles = torch.zeros(n, dtype=torch.long)
+        thought = torch.full((n,), cfg.inner_steps, dtype=torch.long)
         log_probs: list[torch.Tensor] = []
         first_right = torch.zeros(n, dtype=torch.long) if mode == "sample" else None
         for start, end in groups or batch.levels:
@@ -174,6 +193,12 @@ class TreeReasoner(nn.Module):
                 prefix_scores.append(self.prefix_logits(batch, start, lo, hi, folded))
                 prefix_targets.append(batch.prefix_labels[batch.child[lo:hi]])
             labels = batch.labels[start:end]
+            level_log_prob = torch.zeros(rows) if mode == "sample" else None
+            inner: int | torch.Tensor = cfg.inner_steps
+            if cfg.controller and mode != "off":
+                inner, chosen = self.strategy(batch.kind[start:end], sample=mode == "sample")
+                if level_log_prob is not None:
+                    level_log_prob = level_log_prob + chosen
             minimum = None  # cycles a node must run before it may stop (exploration)
             if with_loss and explore > 0 and mode == "threshold" and cfg.outer_cycles > 1:
                 chosen = torch.rand(rows) < explore
@@ -181,7 +206,6 @@ class TreeReasoner(nn.Module):
             running: torch.Tensor | None = None  # rows still running (None: all of them)
             level_final = None
             level_cycles = torch.zeros(rows, dtype=torch.long)
-            level_log_prob = torch.zeros(rows) if mode == "sample" else None
 
             def part(v):
                 return v if running is None else v[running]
@@ -194,7 +218,7 @@ class TreeReasoner(nn.Module):
                 if folded:
                     z = part(folded[-1])
                 y, z, after_child = self.cell.cycle(
-                    part(x), y, z, cfg.inner_steps, [] if folded else [part(c) for c in scan],
+                    part(x), y, z, part(inner) if torch.is_tensor(inner) else inner, [] if folded else [part(c) for c in scan],
                     [h if h is None else part(h) for h in partial],
                 )
                 now = part(torch.arange(rows))  # level rows this cycle ran
@@ -213,6 +237,8 @@ class TreeReasoner(nn.Module):
                 if mode == "off":
                     continue
                 halt = self.halt_head(y).squeeze(-1).amin(-1)  # (R,)
+                if cfg.controller:
+                    halt = halt + self.strategy_halt[part(batch.kind[start:end])]
                 if with_loss or mode == "sample":
                     wanted = part(labels)
                     labelled = (wanted != IGNORE).any(-1)
@@ -244,8 +270,9 @@ class TreeReasoner(nn.Module):
                 log_probs.append(level_log_prob)
             answers[start:end] = torch.softmax(level_final, dim=-1)
             arity = torch.stack(present, 1).sum(1).flatten() if present else 0
-            steps[start:end] = (1 if folded else level_cycles) * arity + level_cycles * cfg.inner_steps
+            steps[start:end] = (1 if folded else level_cycles) * arity + level_cycles * inner
             cycles[start:end] = level_cycles
+            thought[start:end] = inner
         loss = None
         if with_loss:
             per_cycle = [self.scored(torch.cat(s), torch.cat(g)) for s, g in zip(scores, targets) if s]
@@ -255,9 +282,16 @@ class TreeReasoner(nn.Module):
             if halt_scores and sum(len(s) for s in halt_scores):
                 loss = loss + nn.functional.binary_cross_entropy_with_logits(torch.cat(halt_scores), torch.cat(halt_targets))
         return Output(
-            torch.cat(finals), loss, steps, cycles,
+            torch.cat(finals), loss, steps, cycles, thought,
             torch.cat(log_probs) if log_probs else None, first_right,
         )
+
+    def strategy(self, kinds: torch.Tensor, sample: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """The controller's inner steps for nodes of these kinds, (R,) from 1: its most
+        likely choice, or (sample) a draw from it; and the choice's log-probability."""
+        logits = torch.log_softmax(self.strategy_steps[kinds], dim=-1)
+        choice = torch.multinomial(logits.detach().exp(), 1).squeeze(1) if sample else logits.argmax(-1)
+        return choice + 1, logits.gather(1, choice[:, None]).squeeze(1)
 
     def prefix_logits(self, batch: TreeBatch, start: int, lo: int, hi: int, after_child: list[torch.Tensor]) -> torch.Tensor:
         """The prefix head on the state after each child, one row per edge [lo, hi)."""

@@ -20,10 +20,21 @@ from .. import checkpoints
 from ..domains import registry
 from ..domains.base import WorldTask
 from ..evaluate import evaluate_examples
+from ..errors import HybridTRMError
 from ..grammar import kind, postorder
 from ..model.reasoner import ModelConfig, TreeReasoner
 from ..trees import batch, encode_texts
 from .curriculum import Curriculum
+
+
+SUPERVISION = ("subtrees", "root")
+# The weights that read and write a task's answers: what a number leaf's digits
+# mean, the answer head, and how a node sees its children's answers. Tasks that
+# answer in one vocabulary (the digits of arith and ListOps) can share them.
+ANSWER_SIDE = (
+    "literal_embedding", "head", "prefix_head", "child_answer", "first_child",
+    "child_counts", "child_share", "child_presence", "running_answer", "scan_start",
+)
 
 
 @dataclass
@@ -66,6 +77,14 @@ class TrainConfig:
     curriculum_every: int = 50
     curriculum_examples: int = 100
     curriculum_mix: float = 0.0  # share of each batch drawn from the whole training range below the last level
+    # What is labelled: "subtrees" (every node, and scan prefixes where the domain
+    # has them) or "root" (the whole input's answer only, as in a domain that labels
+    # no subtrees).
+    supervision: str = "subtrees"
+
+    def __post_init__(self):
+        if self.supervision not in SUPERVISION:
+            raise HybridTRMError(f"supervision must be one of {', '.join(SUPERVISION)}, not {self.supervision!r}")
 
 
 class GeneratedBatches(torch.utils.data.IterableDataset):
@@ -92,7 +111,10 @@ class GeneratedBatches(torch.utils.data.IterableDataset):
                 domain.example(cfg.seed, step * cfg.batch_size + i, whole if i < mixed else difficulty, task.name).input
                 for i in range(cfg.batch_size)
             ]
-            yield batch(encode_texts(domain, task, texts, label_subtrees=True, width=width))
+            trees = encode_texts(domain, task, texts, label_subtrees=True, width=width)
+            if cfg.supervision == "root":
+                trees = [t.root_labels_only() for t in trees]
+            yield batch(trees)
             step += 1
 
 
@@ -158,12 +180,12 @@ def train(config: TrainConfig, out: str | Path, resume: bool = True, on_step: Pr
     ema.load_state_dict(model.state_dict())
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     start, metrics = 0, {"train_seconds": 0.0}
+    domain = registry.get(config.domain)
     if resume and checkpoints.exists(out):
         start, metrics = _restore(out, config, model, ema, optimizer)
     elif config.init:
-        metrics["init_new_weights"] = initialise(model, config.init)
+        metrics["init_new_weights"] = initialise(model, config.init, domain.task(config.task).answers)
         ema.load_state_dict(model.state_dict())
-    domain = registry.get(config.domain)
     eval_set = [
         domain.example(config.seed + 1, i, domain.difficulty(**(config.eval_difficulty or config.difficulty)), config.task)
         for i in range(config.eval_examples)
@@ -225,11 +247,19 @@ def _level_passed(config: TrainConfig, model: TreeReasoner, domain, curriculum: 
     return accuracy >= config.curriculum_threshold
 
 
-def initialise(model: TreeReasoner, path: str | Path) -> list[str]:
+def initialise(model: TreeReasoner, path: str | Path, answers: list[str] | None = None) -> list[str]:
     """Copy into `model` every weight of checkpoint `path` whose name and shape match;
-    returns the names of the model's weights left as initialised."""
-    tensors, _ = checkpoints.load(path)
+    returns the names of the model's weights left as initialised. From a meta-level
+    checkpoint, that is its shared cell, and, from a task of it that answers in the
+    same vocabulary as `answers` (digits, say), how that task reads and writes answers."""
+    tensors, saved = checkpoints.load(path)
     source = checkpoints.section(tensors, "model")
+    if "meta" in saved and answers is not None:
+        for name, task in saved["tasks"].items():
+            if task["vocab"]["answers"] == list(answers):
+                own = checkpoints.section(tensors, f"task.{name}")
+                source.update({k: v for k, v in own.items() if k.startswith(ANSWER_SIDE)})
+                break
     state = model.state_dict()
     fresh = [name for name, value in state.items() if name not in source or source[name].shape != value.shape]
     if len(fresh) == len(state):
