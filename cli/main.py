@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
 
 from . import benchmarking, data, evaluation, grammars, solving, training
@@ -20,6 +24,22 @@ app.command("train")(training.train)
 app.command("eval")(evaluation.eval_command)
 app.add_typer(benchmarking.app, name="bench")
 app.add_typer(grammars.app, name="grammar")
+
+
+@app.callback()
+def options(
+    domain_path: Annotated[Optional[list[Path]], typer.Option(
+        help="A folder of domain modules (*.py) to use beside the installed domains; repeatable.",
+    )] = None,
+) -> None:
+    """A tiny recursive model that reasons over parse trees, checked by symbolic verifiers."""
+    if domain_path:
+        from hybrid_trm.domains import registry
+
+        # The variable, not a setting in this process: data-loading workers read it too.
+        given = [str(p.resolve()) for p in domain_path]
+        before = os.environ.get(registry.PATH_VARIABLE)
+        os.environ[registry.PATH_VARIABLE] = os.pathsep.join(given + ([before] if before else []))
 
 
 def main() -> None:

@@ -100,6 +100,8 @@ class RecursiveCell(nn.Module):
         for child, has in zip(children, present):
             z = _keep_absent(has, self.latent_step(xy + child, z), z)
             after_child.append(z)
+        if torch.is_tensor(inner_steps) and bool((inner_steps == inner_steps[0]).all()):
+            inner_steps = int(inner_steps[0])  # one n for every node: no row selection
         if not torch.is_tensor(inner_steps):
             for _ in range(inner_steps):
                 z = self.latent_step(xy, z)

@@ -1,0 +1,97 @@
+"""Domains from a folder (`--domain-path`): found without installing, beside the
+installed ones, with clear errors when a module is broken or a name is taken."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hybrid_trm.domains import registry
+from hybrid_trm.errors import HybridTRMError, UnknownDomainError
+
+GRAMMAR = '?start: e\n?e: BIT | "(" e "^" e ")" -> xor\nBIT: "0" | "1"\n%ignore " "\n'
+
+MODULE = '''
+from dataclasses import dataclass
+from pathlib import Path
+
+from hybrid_trm.domains.base import Domain, Example, Task, Verdict
+from hybrid_trm.grammar import children, kind, postorder
+
+
+@dataclass(frozen=True)
+class BitsDifficulty:
+    depth: int = 3
+
+
+class Bits(Domain):
+    name = "NAME"
+    grammar = str(Path(__file__).with_name("bits.lark"))
+    tasks = {"value": Task("value", ("0", "1"))}
+    Difficulty = BitsDifficulty
+    node_kinds = ("BIT", "xor")
+
+    def generate(self, rng, difficulty, task):
+        def make(d):
+            return str(rng.randint(0, 1)) if d == 0 else f"({make(d - 1)} ^ {make(rng.randint(0, d - 1))})"
+        text = make(difficulty.depth)
+        return Example(text, self.label_subtrees(self.parse(text), task)[-1], task)
+
+    def label_subtrees(self, tree, task):
+        values = {}
+        for node in postorder(tree):
+            kids = [values[id(c)] for c in children(node)]
+            values[id(node)] = int(node) if kind(node) == "BIT" else kids[0] ^ kids[1]
+        return [str(values[id(n)]) for n in postorder(tree)]
+
+    def verify(self, text, answer, task, budget_s=2.0):
+        want = self.label_subtrees(self.parse(text), task)[-1]
+        return Verdict(answer == want, want, "xor")
+'''
+
+
+def _folder(tmp_path, name="bits", module=MODULE):
+    folder = tmp_path / "domains"
+    folder.mkdir(exist_ok=True)
+    (folder / "bits.lark").write_text(GRAMMAR)
+    (folder / f"{name}_domain.py").write_text(module.replace("NAME", name))
+    (folder / "test_bits.py").write_text("raise RuntimeError('tests are not domain modules')\n")
+    return folder
+
+
+def test_a_folder_domain_is_found_beside_the_installed_ones(tmp_path, monkeypatch):
+    monkeypatch.setenv(registry.PATH_VARIABLE, str(_folder(tmp_path)))
+    assert {"arith", "bits", "listops", "logic"} <= set(registry.names())
+    bits = registry.get("bits")
+    example = bits.example(0, 0, bits.difficulty(depth=2), "value")
+    assert bits.verify(example.input, example.answer, "value").correct
+    assert registry.get("arith").name == "arith"
+
+
+def test_without_the_folder_the_domain_is_unknown_and_the_error_says_how(monkeypatch):
+    monkeypatch.delenv(registry.PATH_VARIABLE, raising=False)
+    with pytest.raises(UnknownDomainError, match="--domain-path"):
+        registry.get("bits")
+
+
+@pytest.mark.parametrize("module, message", [
+    (MODULE + "\nraise ValueError('oops')\n", "does not import: ValueError: oops"),
+    (MODULE.replace('name = "NAME"', 'name = "arith"'), "'arith' is defined twice"),
+])
+def test_a_broken_folder_says_which_file(tmp_path, monkeypatch, module, message):
+    folder = _folder(tmp_path, module=module)
+    monkeypatch.setenv(registry.PATH_VARIABLE, str(folder))
+    with pytest.raises(HybridTRMError, match=message) as err:
+        registry.names()
+    assert str(folder) in str(err.value)
+
+
+def test_cli_domain_path(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv(registry.PATH_VARIABLE, "")  # the option sets the variable: undone after the test
+    folder = _folder(tmp_path, name="bitsy")
+    result = cli("--domain-path", folder, "generate", "bitsy", "-n", 2, "--knob", "depth=2")
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["task"] for line in result.stdout.splitlines()] == ["value", "value"]
+    missing = cli("--domain-path", tmp_path / "nowhere", "generate", "bitsy")
+    assert missing.exit_code == 2 and "no such folder" in missing.output
