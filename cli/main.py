@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import benchmarking, data, evaluation, grammars, solving, training
+from . import benchmarking, data, domains, evaluation, grammars, solving, training
 
 app = typer.Typer(
     name="hybrid-trm",
@@ -24,6 +24,7 @@ app.command("train")(training.train)
 app.command("eval")(evaluation.eval_command)
 app.add_typer(benchmarking.app, name="bench")
 app.add_typer(grammars.app, name="grammar")
+app.add_typer(domains.app, name="domain")
 
 
 @app.callback()

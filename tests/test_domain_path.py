@@ -95,3 +95,17 @@ def test_cli_domain_path(cli, tmp_path, monkeypatch):
     assert [json.loads(line)["task"] for line in result.stdout.splitlines()] == ["value", "value"]
     missing = cli("--domain-path", tmp_path / "nowhere", "generate", "bitsy")
     assert missing.exit_code == 2 and "no such folder" in missing.output
+
+
+def test_cli_domain_check(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv(registry.PATH_VARIABLE, "")
+    good = cli("--domain-path", _folder(tmp_path, name="bitsa"), "domain", "check", "bitsa", "-n", 20)
+    assert good.exit_code == 0, good.output
+    assert good.stdout.count("  ok   ") == 8 and "FAIL" not in good.stdout
+    lenient = MODULE.replace('return Verdict(answer == want, want, "xor")', 'return Verdict(True, want, "xor")')
+    assert lenient != MODULE
+    other = tmp_path / "other"
+    other.mkdir()
+    folder = _folder(other, name="bitsb", module=lenient)
+    bad = cli("--domain-path", folder, "domain", "check", "bitsb", "-n", 20)
+    assert bad.exit_code == 1 and "FAIL the verifier rejects a wrong answer: verdict True on answer" in bad.stdout, bad.output
