@@ -39,8 +39,8 @@ def options(
 
         # The variable, not a setting in this process: data-loading workers read it too.
         given = [str(p.resolve()) for p in domain_path]
-        before = os.environ.get(registry.PATH_VARIABLE)
-        os.environ[registry.PATH_VARIABLE] = os.pathsep.join(given + ([before] if before else []))
+        before = [f for f in os.environ.get(registry.PATH_VARIABLE, "").split(os.pathsep) if f and f not in given]
+        os.environ[registry.PATH_VARIABLE] = os.pathsep.join(given + before)
 
 
 def main() -> None:

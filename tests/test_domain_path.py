@@ -4,6 +4,8 @@ installed ones, with clear errors when a module is broken or a name is taken."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -109,3 +111,35 @@ def test_cli_domain_check(cli, tmp_path, monkeypatch):
     folder = _folder(other, name="bitsb", module=lenient)
     bad = cli("--domain-path", folder, "domain", "check", "bitsb", "-n", 20)
     assert bad.exit_code == 1 and "FAIL the verifier rejects a wrong answer: verdict True on answer" in bad.stdout, bad.output
+
+
+def test_domain_new_writes_a_domain_that_checks_and_trains(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv(registry.PATH_VARIABLE, "")
+    made = cli("domain", "new", "gates", "--out", tmp_path / "gates")
+    assert made.exit_code == 0, made.output
+    folder = tmp_path / "gates"
+    assert sorted(p.name for p in folder.iterdir()) == ["README.md", "gates.lark", "gates.py", "test_gates.py"]
+    assert "class GatesDomain(Domain):" in (folder / "gates.py").read_text()
+    checked = cli("--domain-path", folder, "domain", "check", "gates", "-n", 50)
+    assert checked.exit_code == 0 and "FAIL" not in checked.stdout, checked.output
+    trained = cli("--domain-path", folder, "train", "gates", "--steps", 2, "--batch-size", 4, "--hidden", 8, "--out", tmp_path / "run")
+    assert trained.exit_code == 0, trained.output
+    solved = cli("--domain-path", folder, "solve", "XOR(1, AND(1, 1), NOT(0))", "--checkpoint", tmp_path / "run", "--json")
+    assert solved.exit_code == 0 and json.loads(solved.stdout)["expected"] == "1", solved.output
+    own_tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(folder)], capture_output=True, text=True)
+    assert own_tests.returncode == 0, own_tests.stdout + own_tests.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["Bad-Name"], "lowercase letters"),
+    (["arith"], "there is a domain 'arith' already"),
+])
+def test_domain_new_refuses(cli, args, message):
+    result = cli("domain", "new", *args)
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_domain_new_never_writes_over_a_folder(cli, tmp_path):
+    (tmp_path / "taken").mkdir()
+    result = cli("domain", "new", "taken", "--out", tmp_path / "taken")
+    assert result.exit_code == 2 and "exists" in result.output and not any((tmp_path / "taken").iterdir())

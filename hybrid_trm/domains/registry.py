@@ -36,7 +36,7 @@ def _folder_domains(folders: str) -> dict[str, type[Domain]]:
     """Every domain the folders' modules define, by name."""
     found: dict[str, type[Domain]] = {}
     where: dict[str, Path] = {}
-    for folder in filter(None, folders.split(os.pathsep)):
+    for folder in dict.fromkeys(filter(None, folders.split(os.pathsep))):  # each once, in order
         path = Path(folder)
         if not path.is_dir():
             raise HybridTRMError(f"domain path {folder}: no such folder")

@@ -28,13 +28,6 @@ from .curriculum import Curriculum
 
 
 SUPERVISION = ("subtrees", "root")
-# The weights that read and write a task's answers: what a number leaf's digits
-# mean, the answer head, and how a node sees its children's answers. Tasks that
-# answer in one vocabulary (the digits of arith and ListOps) can share them.
-ANSWER_SIDE = (
-    "literal_embedding", "head", "prefix_head", "child_answer", "first_child",
-    "child_counts", "child_share", "child_presence", "running_answer", "scan_start",
-)
 
 
 @dataclass
@@ -184,7 +177,7 @@ def train(config: TrainConfig, out: str | Path, resume: bool = True, on_step: Pr
     if resume and checkpoints.exists(out):
         start, metrics = _restore(out, config, model, ema, optimizer)
     elif config.init:
-        metrics["init_new_weights"] = initialise(model, config.init, domain.task(config.task).answers)
+        metrics["init_new_weights"] = initialise(model, config.init)
         ema.load_state_dict(model.state_dict())
     eval_set = [
         domain.example(config.seed + 1, i, domain.difficulty(**(config.eval_difficulty or config.difficulty)), config.task)
@@ -247,19 +240,11 @@ def _level_passed(config: TrainConfig, model: TreeReasoner, domain, curriculum: 
     return accuracy >= config.curriculum_threshold
 
 
-def initialise(model: TreeReasoner, path: str | Path, answers: list[str] | None = None) -> list[str]:
+def initialise(model: TreeReasoner, path: str | Path) -> list[str]:
     """Copy into `model` every weight of checkpoint `path` whose name and shape match;
-    returns the names of the model's weights left as initialised. From a meta-level
-    checkpoint, that is its shared cell, and, from a task of it that answers in the
-    same vocabulary as `answers` (digits, say), how that task reads and writes answers."""
-    tensors, saved = checkpoints.load(path)
+    returns the names of the model's weights left as initialised."""
+    tensors, _ = checkpoints.load(path)
     source = checkpoints.section(tensors, "model")
-    if "meta" in saved and answers is not None:
-        for name, task in saved["tasks"].items():
-            if task["vocab"]["answers"] == list(answers):
-                own = checkpoints.section(tensors, f"task.{name}")
-                source.update({k: v for k, v in own.items() if k.startswith(ANSWER_SIDE)})
-                break
     state = model.state_dict()
     fresh = [name for name, value in state.items() if name not in source or source[name].shape != value.shape]
     if len(fresh) == len(state):

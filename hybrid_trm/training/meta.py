@@ -4,15 +4,13 @@ Each task keeps what is its own: the embeddings of its node kinds and literals,
 the summaries of its children's answers, its heads and its carry (its task
 embedding, in effect: nothing else tells the cell which task a node belongs to);
 the cell's network (up, down, norm) and the latent and answer start states are
-one set of weights, shared by every task. Tasks that answer in one vocabulary (the
-digits of arith and ListOps) also share how answers are read and written: the
-digits of number leaves, the answer heads, and the child summaries. Every step takes one batch of each
+one set of weights, shared by every task. Every step takes one batch of each
 task, from its preset's generator, and descends the sum of their losses.
 
 The checkpoint keeps the shared weights under `model.` (named as in any
 TreeReasoner) and each task's own under `task.<preset>.`, so `train --init` on a
-domain none of the tasks covers starts from the shared cell, and from the answer
-side of a task that answers as it does (training/loop.py's `initialise`).
+domain none of the tasks covers starts from the shared cell (training/loop.py's
+`initialise` copies every weight whose name and shape fit).
 """
 
 from __future__ import annotations
@@ -29,7 +27,7 @@ from ..domains import registry
 from ..errors import HybridTRMError
 from ..evaluate import evaluate_examples
 from ..model.reasoner import TreeReasoner
-from .loop import ANSWER_SIDE, GeneratedBatches, build_model, checkpoint_config, learning_rate, trained_node_kinds
+from .loop import GeneratedBatches, build_model, checkpoint_config, learning_rate, trained_node_kinds
 from .presets import PRESETS
 
 SHARED = ("cell.up", "cell.down", "cell.norm", "z_init", "y_init")  # weights every task's model uses
@@ -50,8 +48,7 @@ class MetaConfig:
     inner_steps: int = 1
     outer_cycles: int = 2
     halting: bool = False
-    # How every task scans and summarises its children (None: each preset's own); one
-    # choice for all lets tasks that answer alike share their answer side (see build).
+    # How every task scans and summarises its children (None: each preset's own).
     scan: str | None = None
     summary: str | None = None
     eval_examples: int = 200  # per task, in distribution, at the end
@@ -74,31 +71,14 @@ def task_configs(config: MetaConfig):
 
 
 def build(config: MetaConfig) -> dict[str, TreeReasoner]:
-    """One model per task, all holding the same shared modules; tasks that answer in
-    the same vocabulary also hold the same answer side (loop.ANSWER_SIDE), where its
-    shapes fit."""
+    """One model per task, all holding the same shared modules."""
     torch.manual_seed(config.seed)
-    tasks = task_configs(config)
-    models = {name: build_model(task) for name, task in tasks.items()}
+    models = {name: build_model(task) for name, task in task_configs(config).items()}
     first = next(iter(models.values()))
-    by_answers: dict[tuple, TreeReasoner] = {}
-    for name, model in models.items():
+    for model in models.values():
         model.cell.up, model.cell.down, model.cell.norm = first.cell.up, first.cell.down, first.cell.norm
         model.z_init, model.y_init = first.z_init, first.y_init
-        task = tasks[name]
-        answers = registry.get(task.domain).task(task.task).answers
-        alike = by_answers.setdefault(tuple(answers), model)
-        for module in ANSWER_SIDE:
-            mine, theirs = getattr(model, module, None), getattr(alike, module, None)
-            if mine is not None and theirs is not None and _same_shapes(mine, theirs):
-                setattr(model, module, theirs)
     return models
-
-
-def _same_shapes(a, b) -> bool:
-    if isinstance(a, torch.nn.Parameter) or isinstance(b, torch.nn.Parameter):
-        return isinstance(a, torch.nn.Parameter) and isinstance(b, torch.nn.Parameter) and a.shape == b.shape
-    return [p.shape for p in a.parameters()] == [p.shape for p in b.parameters()]
 
 
 def train_meta(config: MetaConfig, out: str | Path, on_step: Callable[[int, dict], None] | None = None) -> dict:

@@ -1,0 +1,1 @@
+"""Files `hybrid-trm domain new` writes: a working domain to start from."""
