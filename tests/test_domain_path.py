@@ -122,8 +122,12 @@ def test_domain_new_writes_a_domain_that_checks_and_trains(cli, tmp_path, monkey
     assert "class GatesDomain(Domain):" in (folder / "gates.py").read_text()
     checked = cli("--domain-path", folder, "domain", "check", "gates", "-n", 50)
     assert checked.exit_code == 0 and "FAIL" not in checked.stdout, checked.output
-    trained = cli("--domain-path", folder, "train", "gates", "--steps", 2, "--batch-size", 4, "--hidden", 8, "--out", tmp_path / "run")
+    trained = cli(
+        "--domain-path", folder, "train", "gates", "--steps", 2, "--batch-size", 4, "--hidden", 8, "--out", tmp_path / "run",
+        "--curriculum", "--halting",  # every feature the built-ins have
+    )
     assert trained.exit_code == 0, trained.output
+    assert "curriculum: step 0, level 1/4: depth=1, depth_min=1, arity=2" in trained.output
     solved = cli("--domain-path", folder, "solve", "XOR(1, AND(1, 1), NOT(0))", "--checkpoint", tmp_path / "run", "--json")
     assert solved.exit_code == 0 and json.loads(solved.stdout)["expected"] == "1", solved.output
     own_tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(folder)], capture_output=True, text=True)

@@ -43,4 +43,5 @@ class Curriculum:
         return cls(levels + [dict(target)])
 
     def describe(self, level: int) -> str:
-        return ", ".join(f"{k}={v}" for k, v in self.levels[level].items())
+        knobs = ", ".join(f"{k}={v}" for k, v in self.levels[level].items())
+        return knobs or "the domain's default difficulty"
