@@ -63,9 +63,10 @@ def check_command(
     knob: Annotated[Optional[list[str]], typer.Option(help="Difficulty knob name=value for the examples, repeatable.")] = None,
 ) -> None:
     """Generate examples of each task and check what every domain promises: the text
-    parses, one label per node with the root's the answer, labels fit the task,
-    node kinds are declared, the verifier accepts the answer and rejects a wrong
-    one, and generation is a pure function of (seed, index). Exits 1 if any fails."""
+    parses, one label per node (None where unlabelled) and a labelled root's is the
+    answer, labels fit the task, node kinds are declared, the verifier accepts the
+    answer and rejects a wrong one, and generation is a pure function of (seed,
+    index). Exits 1 if any fails."""
     from hybrid_trm.domains import contract
 
     domain = registry.get(name)

@@ -237,14 +237,19 @@ def to_pyg(trees: list[TreeTensors]):
 
 
 def encode_texts(
-    domain: Domain, task: Task, texts: list[str], label_subtrees: bool = False, width: int | None = None
+    domain: Domain, task: Task, texts: list[str], label_subtrees: bool = False, width: int | None = None,
+    answers: list[str] | None = None,
 ) -> list[TreeTensors]:
-    """Parse and tensorize texts; with label_subtrees, every node carries its exact answer."""
+    """Parse and tensorize texts; with label_subtrees, every node the domain's
+    labeller answers carries its exact answer, and `answers` (each text's) label
+    the roots it leaves unlabelled: a domain may label no subtree at all."""
     if isinstance(task, WorldTask):
         return tensorize_worlds(domain, [domain.parse(t) for t in texts], task, width or task.positions, label_subtrees)
     out = []
-    for text in texts:
+    for i, text in enumerate(texts):
         tree = domain.parse(text)
         labels = domain.label_subtrees(tree, task.name) if label_subtrees else None
+        if label_subtrees and answers is not None and labels[-1] is None:
+            labels = labels[:-1] + [answers[i]]
         out.append(tensorize(domain, tree, task, labels, width))
     return out

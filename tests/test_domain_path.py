@@ -147,3 +147,23 @@ def test_domain_new_never_writes_over_a_folder(cli, tmp_path):
     (tmp_path / "taken").mkdir()
     result = cli("domain", "new", "taken", "--out", tmp_path / "taken")
     assert result.exit_code == 2 and "exists" in result.output and not any((tmp_path / "taken").iterdir())
+
+
+def test_a_domain_that_labels_no_subtree_trains_on_its_answers(tmp_path, monkeypatch):
+    """label_subtrees is optional: the roots are labelled with the examples' answers."""
+    from hybrid_trm.domains import contract
+    from hybrid_trm.training.loop import GeneratedBatches, TrainConfig
+
+    unlabelled = MODULE.replace("    def label_subtrees(self, tree, task):", "    def values(self, tree, task):").replace(
+        "self.label_subtrees(self.parse(text), task)[-1]", "self.values(self.parse(text), task)[-1]",
+    )
+    monkeypatch.setenv(registry.PATH_VARIABLE, str(_folder(tmp_path, name="bitsc", module=unlabelled)))
+    domain = registry.get("bitsc")
+    assert set(domain.label_subtrees(domain.parse("(1 ^ 0)"), "value")) == {None}
+    assert all(c.passed for c in contract.check(domain, "value", n=30))
+    config = TrainConfig(domain="bitsc", task="value", batch_size=6)
+    tb = next(iter(GeneratedBatches(config, 0)))
+    labelled = (tb.labels != -100).any(-1)
+    assert labelled.nonzero().squeeze(1).tolist() == sorted(tb.roots.tolist())
+    answers = [domain.example(config.seed, i, domain.difficulty(), "value").answer for i in range(6)]
+    assert tb.labels[tb.roots, 0].tolist() == [int(a) for a in answers]

@@ -146,7 +146,7 @@ class Verdict:
 
 class Domain:
     """Base class of every domain, built-in or plugin. Subclasses set the class
-    attributes and implement generate / label_subtrees / verify."""
+    attributes and implement generate and verify, and label_subtrees where they can."""
 
     name: ClassVar[str]
     grammar: ClassVar[str]  # a built-in grammar name or a path to a .lark file
@@ -185,8 +185,11 @@ class Domain:
         raise NotImplementedError
 
     def label_subtrees(self, tree: Node, task: str) -> list[str | None]:
-        """The answer of every subtree, in `grammar.postorder` order (None: no label)."""
-        raise NotImplementedError
+        """The answer of every subtree, in `grammar.postorder` order (None: no label).
+        The default labels none: the model then learns from each example's answer
+        at its root alone, which is much harder (README, "curriculum"); label every
+        node you can."""
+        return [None] * len(postorder(tree))
 
     def label_prefixes(self, tree: Node, task: str) -> list[str | None]:
         """For every node, in postorder: as a child, its parent's answer over the

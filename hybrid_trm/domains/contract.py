@@ -1,7 +1,8 @@
 """What every domain promises, checked on its own generated examples: the text
-parses, every subtree is labelled and the root's label is the answer, the labels
-fit the task, the node kinds are declared, the verifier accepts the label and
-rejects a wrong answer, and generation is a pure function of (seed, index).
+parses, the labeller gives one label per node (or None) and a labelled root's is
+the answer, the labels fit the task, the node kinds are declared, the verifier
+accepts the answer and rejects a wrong one, and generation is a pure function of
+(seed, index).
 
 The built-ins' tests run these checks, and `hybrid-trm domain check` runs them on
 a user's domain, saying for each what failed and on which input.
@@ -15,6 +16,9 @@ from typing import Any, Callable
 from ..errors import HybridTRMError
 from ..grammar import kind, postorder
 from .base import Domain, Example, IntegerTask
+
+
+LABELS = "one label per node, None where unlabelled; a labelled root's is the answer"
 
 
 @dataclass
@@ -41,7 +45,7 @@ def check(domain: Domain, task: str, knobs: dict[str, Any] | None = None, n: int
     """Run every check on n examples of `task` at difficulty `knobs` (default: the domain's)."""
     difficulty = domain.difficulty(**(knobs or {}))
     checks = {name: Check(name) for name in (
-        "generates examples of the task", "generated text parses", "one label per node; the root's is the answer",
+        "generates examples of the task", "generated text parses", LABELS,
         "every label is an answer of the task", "every node kind is declared in node_kinds",
         "the verifier accepts the answer", "the verifier rejects a wrong answer",
         "generation is a pure function of (seed, index)",
@@ -80,10 +84,10 @@ def _check_example(domain: Domain, task: str, example: Example, fail: Callable) 
     try:
         labels = domain.label_subtrees(tree, task)
     except Exception as err:  # the user's labeller
-        fail("one label per node; the root's is the answer", example, f"label_subtrees: {type(err).__name__}: {err}")
+        fail(LABELS, example, f"label_subtrees: {type(err).__name__}: {err}")
         return
-    if len(labels) != len(nodes) or labels[-1] != example.answer:
-        fail("one label per node; the root's is the answer", example,
+    if len(labels) != len(nodes) or labels[-1] not in (None, example.answer):
+        fail(LABELS, example,
              f"{len(labels)} labels for {len(nodes)} nodes, root label {labels[-1] if labels else None!r}, answer {example.answer!r}")
     for label in labels:
         if label is not None:

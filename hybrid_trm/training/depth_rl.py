@@ -120,11 +120,9 @@ def fine_tune(
     metrics: dict = {}
     spread = None  # running variance of the rewards
     for step in range(config.steps):
-        texts = [
-            domain.example(config.seed, step * config.batch_size + i, difficulty, task.name).input
-            for i in range(config.batch_size)
-        ]
-        tree_batch = batch(encode_texts(domain, task, texts, label_subtrees=True, width=width))
+        examples = [domain.example(config.seed, step * config.batch_size + i, difficulty, task.name) for i in range(config.batch_size)]
+        texts = [e.input for e in examples]
+        tree_batch = batch(encode_texts(domain, task, texts, label_subtrees=True, width=width, answers=[e.answer for e in examples]))
         output = model(tree_batch, with_loss=False, halting="sample")
         verified, timeouts = _verify_roots(domain, task, texts, tree_batch, output, config.verify_budget_s)
         inner_max = model.config.inner_steps if model.config.controller else None

@@ -100,11 +100,13 @@ class GeneratedBatches(torch.utils.data.IterableDataset):
         width = cfg.width or (task.training_worlds if isinstance(task, WorldTask) else None)
         step = self.start
         while True:
-            texts = [
-                domain.example(cfg.seed, step * cfg.batch_size + i, whole if i < mixed else difficulty, task.name).input
+            examples = [
+                domain.example(cfg.seed, step * cfg.batch_size + i, whole if i < mixed else difficulty, task.name)
                 for i in range(cfg.batch_size)
             ]
-            trees = encode_texts(domain, task, texts, label_subtrees=True, width=width)
+            trees = encode_texts(
+                domain, task, [e.input for e in examples], label_subtrees=True, width=width, answers=[e.answer for e in examples],
+            )
             if cfg.supervision == "root":
                 trees = [t.root_labels_only() for t in trees]
             yield batch(trees)
