@@ -121,7 +121,8 @@ def _grammar_errors(message: str, lines: dict[str, int]) -> list[Finding]:
         return [Finding("error", line, _first_line(message))]
     findings = []
     for terminal, rules in collisions:
-        shown = re.findall(r"<([^>]*)>", rules)
+        # Lark lists the rules of a collision in no fixed order: by their lines, then.
+        shown = sorted(re.findall(r"<([^>]*)>", rules), key=lambda r: (lines.get(_owner(r.split(":")[0].strip()), 0), r))
         origins = [r.split(":")[0].strip() for r in shown]
         findings.append(Finding(
             "error", lines.get(_owner(origins[0])),
