@@ -18,7 +18,7 @@ from hybrid_trm.errors import HybridTRMError
 
 from .common import parse_knobs, user_errors
 
-app = typer.Typer(help="Check the domains a model can be trained on, built-in or your own.", no_args_is_help=True)
+app = typer.Typer(help="Your own domains: `new` writes one to start from, `check` tests what every domain promises.", no_args_is_help=True)
 
 
 # template file -> the name it is written as, for a domain called `name`
