@@ -99,7 +99,7 @@ def eval_command(
         typer.echo(json.dumps(out))
         return
     name = benchmark or str(file)
-    Console().print(
+    Console(soft_wrap=True).print(  # one line however narrow the terminal, for whoever greps it
         f"[bold]{name}[/]  {domain}/{task}  accuracy {report.accuracy:.2%}  (n={report.n})  "
         f"latent updates per node {report.steps_mean:.2f}  answer updates per node {report.cycles_mean:.2f}"
     )
