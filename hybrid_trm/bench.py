@@ -23,7 +23,7 @@ import torch
 from . import checkpoints
 from .domains import registry
 from .domains.base import Example
-from .evaluate import Loaded, Recursion, Report, Strategy, evaluate_examples, inference_tensors, load, predict_trees, same_answer, strategies, trained_width
+from .evaluate import Loaded, Report, Strategy, evaluate_examples, inference_tensors, load, predict_trees, same_answer, strategies, trained_width
 from .solver import solve_text
 from .errors import HybridTRMError
 from .training.loop import TrainConfig, train
@@ -168,12 +168,13 @@ class HaltingVsFixed:
 
 def halting_vs_fixed(path, examples: list[Example], name: str, worlds: int | None = None) -> HaltingVsFixed:
     """Score checkpoint `path` (a halting model) at its fixed maximum and halting."""
-    reports = []
-    for recursion in (Recursion(fixed=True), None):
-        loaded = load(path, recursion=recursion)
-        reports.append(evaluate_examples(
-            loaded.model, loaded.domain, loaded.task, examples, width=trained_width(loaded.config), worlds=worlds,
-        ))
+    loaded = load(path)
+    reports = [
+        evaluate_examples(
+            loaded.model, loaded.domain, loaded.task, examples, width=trained_width(loaded.config), worlds=worlds, halting=mode,
+        )
+        for mode in ("off", None)
+    ]
     return HaltingVsFixed(f"{loaded.domain.name}/{loaded.task.name}", name, len(examples), *reports, strategies(loaded))
 
 

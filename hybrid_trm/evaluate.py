@@ -48,9 +48,6 @@ class Recursion:
     inner_steps: int | None = None  # latent updates per answer update (n)
     max_cycles: int | None = None  # answer updates a node may run (T); a halting model stops before
     halt_threshold: float | None = None  # a node stops once its halting probability exceeds this
-    # Every node runs n inner steps and all its cycles, as if the model had no halting
-    # head and no controller (the fixed maximum that halting is measured against).
-    fixed: bool = False
 
     def applied(self, model: dict) -> dict:
         """The checkpoint's model config with these changes."""
@@ -68,8 +65,6 @@ class Recursion:
                 f"this model's controller picks each node's inner steps (1..{model['inner_steps']}, by node kind); drop the inner steps"
             )
         changes = {"inner_steps": self.inner_steps, "outer_cycles": self.max_cycles, "halt_threshold": self.halt_threshold}
-        if self.fixed:
-            changes.update(halting=False, controller=False)
         return {**model, **{k: v for k, v in changes.items() if v is not None}}
 
 
@@ -95,10 +90,7 @@ def load(path: str | Path, domain: str | None = None, task: str | None = None, r
         raise CheckpointError(f"checkpoint {checkpoints.stem(path)}: its vocabulary does not match domain {dom.name} as installed")
     model = TreeReasoner(ModelConfig(**config["model"]))
     try:
-        weights = checkpoints.section(tensors, "model")
-        if recursion is not None and recursion.fixed:  # run without its halting head and controller
-            weights = {k: v for k, v in weights.items() if not k.startswith(("halt_head.", "strategy_"))}
-        model.load_state_dict(weights)
+        model.load_state_dict(checkpoints.section(tensors, "model"))
     except RuntimeError as err:
         raise CheckpointError(f"checkpoint {checkpoints.stem(path)}: weights do not fit its config ({err})") from None
     model.eval()
@@ -180,9 +172,12 @@ class Prediction:
 
 
 @torch.inference_mode()
-def predict_trees(model: TreeReasoner, task: Task, trees: list[TreeTensors], node_answers: bool = False) -> list[Prediction]:
+def predict_trees(
+    model: TreeReasoner, task: Task, trees: list[TreeTensors], node_answers: bool = False, halting: str | None = None,
+) -> list[Prediction]:
+    """`halting`: as TreeReasoner.forward's ("off": every node at the fixed maximum)."""
     tree_batch = batch(trees)
-    output = model(tree_batch, with_loss=False)
+    output = model(tree_batch, with_loss=False, halting=halting)
     probs = torch.softmax(output.final, dim=-1)  # (N, P, C)
     best, grid = probs.max(dim=-1)  # (N, P)
     # A grid of worlds is as sure as its least sure world; digits must all be right.
@@ -290,10 +285,12 @@ def same_answer(task: Task, predicted: str, expected: str) -> bool:
 
 def evaluate_examples(
     model: TreeReasoner, domain: Domain, task: Task, examples: list[Example], batch_size: int = 256,
-    progress=None, width: int | None = None, worlds: int | None = None,
+    progress=None, width: int | None = None, worlds: int | None = None, halting: str | None = None,
 ) -> Report:
     """Accuracy on examples; `width` is the answer grid the model trained on, `worlds`
-    the grid of a WorldTask (see inference_tensors)."""
+    the grid of a WorldTask (see inference_tensors), `halting` the forward pass's mode
+    ("off": every node runs n inner steps and all its cycles, whatever its halting
+    head and controller say)."""
     was_training = model.training
     model.eval()
     batch_size = grid_batch_size(task, batch_size, worlds)
@@ -308,7 +305,7 @@ def evaluate_examples(
         chunk = examples[i : i + batch_size]
         parsed = [domain.parse(ex.input) for ex in chunk]
         trees = inference_tensors(domain, task, parsed, width, worlds)
-        for ex, tree, tensors, pred in zip(chunk, parsed, trees, predict_trees(model, task, trees)):
+        for ex, tree, tensors, pred in zip(chunk, parsed, trees, predict_trees(model, task, trees, halting=halting)):
             correct.append(same_answer(task, pred.answer, ex.answer))
             steps.update(pred.node_steps)
             cycles.update(pred.node_cycles)

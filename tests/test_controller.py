@@ -11,7 +11,7 @@ import torch
 from hybrid_trm import checkpoints
 from hybrid_trm.domains import registry
 from hybrid_trm.errors import HybridTRMError
-from hybrid_trm.evaluate import Recursion, load, strategies
+from hybrid_trm.evaluate import Recursion, evaluate_examples, load, strategies
 from hybrid_trm.model.cell import RecursiveCell
 from hybrid_trm.model.reasoner import ModelConfig, Output, TreeReasoner
 from hybrid_trm.training.depth_rl import DepthRLConfig, fine_tune, rewards
@@ -96,8 +96,9 @@ def test_depth_reward_learns_a_strategy_per_node_kind(halting_checkpoint, tmp_pa
     assert all(s.inner_steps in (1, 2, 3) and 0.0 < s.halt_threshold < 1.0 for s in rows)
     with pytest.raises(HybridTRMError, match="controller picks"):
         load(out, recursion=Recursion(inner_steps=4))
-    fixed = load(out, recursion=Recursion(fixed=True))  # no controller, no halting head: the fixed maximum
-    assert not fixed.model.config.controller and not hasattr(fixed.model, "halt_head")
+    examples = [ARITH.example(3, i, ARITH.difficulty(depth=3), "mod10") for i in range(4)]
+    fixed = evaluate_examples(loaded.model, ARITH, loaded.task, examples, halting="off")  # the fixed maximum
+    assert fixed.steps_mean > 0 and fixed.cycles_mean == loaded.model.config.outer_cycles
 
 
 def test_cli_controller(cli, halting_checkpoint, tmp_path):
