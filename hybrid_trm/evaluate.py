@@ -3,6 +3,8 @@ score examples with accuracy by depth and by arity."""
 
 from __future__ import annotations
 
+import gc
+import time
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -13,7 +15,7 @@ from . import checkpoints
 from .domains import registry
 from .domains.base import Domain, Example, Task, WorldTask
 from .errors import CheckpointError, HybridTRMError
-from .grammar import children, kind, postorder
+from .grammar import kind, postorder
 from .model.reasoner import ModelConfig, TreeReasoner
 from .trees import TreeTensors, batch, tensorize, tensorize_worlds
 
@@ -77,7 +79,7 @@ def load(path: str | Path, domain: str | None = None, task: str | None = None, r
             f"checkpoint {checkpoints.stem(path)} is the meta-level's shared cell over {', '.join(config['tasks'])}; "
             "start a model from it with `train --init`"
         )
-    if recursion is not None:
+    if recursion is not None and "baseline" not in config["model"]:
         config = {**config, "model": recursion.applied(config["model"])}
     if domain not in (None, config["domain"]) or task not in (None, config["task"]):
         raise CheckpointError(
@@ -88,13 +90,25 @@ def load(path: str | Path, domain: str | None = None, task: str | None = None, r
     tsk = dom.task(config["task"])
     if config["vocab"]["node_kinds"] != list(dom.node_kinds) or config["vocab"]["answers"] != list(tsk.answers):
         raise CheckpointError(f"checkpoint {checkpoints.stem(path)}: its vocabulary does not match domain {dom.name} as installed")
-    model = TreeReasoner(ModelConfig(**config["model"]))
+    model = _model(config["model"], recursion, checkpoints.stem(path))
     try:
         model.load_state_dict(checkpoints.section(tensors, "model"))
     except RuntimeError as err:
         raise CheckpointError(f"checkpoint {checkpoints.stem(path)}: weights do not fit its config ({err})") from None
     model.eval()
     return Loaded(model, dom, tsk, config)
+
+
+def _model(shape: dict, recursion: Recursion | None, name) -> TreeReasoner:
+    """The network a checkpoint's model config describes: the recursive model, or
+    a baseline (model/baselines.py), which has no recursion to change."""
+    if "baseline" not in shape:
+        return TreeReasoner(ModelConfig(**shape))
+    from .model import baselines
+
+    if recursion is not None and recursion != Recursion():
+        raise CheckpointError(f"checkpoint {name} is the {shape['baseline']} baseline: it has no recursion to change")
+    return baselines.build(baselines.BaselineConfig(**shape))
 
 
 @dataclass
@@ -171,31 +185,49 @@ class Prediction:
     cells: list[int] = field(default_factory=list)  # the root's grid: digits, or one cell per world
 
 
+def add_time(timings: dict[str, float] | None, stage: str, since: float) -> float:
+    """Add the time from `since` to now to `timings[stage]` (None: not timed); returns now."""
+    now = time.perf_counter()
+    if timings is not None:
+        timings[stage] = timings.get(stage, 0.0) + now - since
+    return now
+
+
 @torch.inference_mode()
 def predict_trees(
     model: TreeReasoner, task: Task, trees: list[TreeTensors], node_answers: bool = False, halting: str | None = None,
+    timings: dict[str, float] | None = None,
 ) -> list[Prediction]:
-    """`halting`: as TreeReasoner.forward's ("off": every node at the fixed maximum)."""
+    """`halting`: as TreeReasoner.forward's ("off": every node at the fixed maximum).
+    `timings`: seconds are added to its "tensorize" (batching), "model" and "answers"."""
+    start = time.perf_counter()
     tree_batch = batch(trees)
+    start = add_time(timings, "tensorize", start)
     output = model(tree_batch, with_loss=False, halting=halting)
+    start = add_time(timings, "model", start)
     probs = torch.softmax(output.final, dim=-1)  # (N, P, C)
     best, grid = probs.max(dim=-1)  # (N, P)
     # A grid of worlds is as sure as its least sure world; digits must all be right.
     confidence = best.amin(dim=-1) if isinstance(task, WorldTask) else best.prod(dim=-1)
-    roots = tree_batch.roots.tolist()
+    roots = tree_batch.roots
     steps_mean = torch.zeros(len(trees)).index_add(0, tree_batch.tree, output.steps.float())
     steps_mean /= torch.tensor([t.nodes for t in trees], dtype=torch.float)
+    # Read out as Python lists in one call each, not a tensor index per tree.
     out = [
-        Prediction(task.decode(grid[r].tolist()), float(confidence[r]), float(s), cells=grid[r].tolist())
-        for r, s in zip(roots, steps_mean.tolist())
+        Prediction(task.decode(cells), c, s, cells=list(cells))
+        for cells, c, s in zip(grid[roots].tolist(), confidence[roots].tolist(), steps_mean.tolist())
     ]
     # Batch positions back to each tree's postorder: nodes were sorted stably by height.
     order = torch.argsort(tree_batch.tree * (tree_batch.nodes + 1) + _postorder_rank(trees, tree_batch))
-    for pred, idx in zip(out, torch.split(order, [t.nodes for t in trees])):
-        pred.node_steps = output.steps[idx].tolist()
-        pred.node_cycles = output.cycles[idx].tolist()
-        if node_answers:
-            pred.node_answers = [task.decode(grid[i].tolist()) for i in idx.tolist()]
+    node_steps, node_cycles = output.steps[order].tolist(), output.cycles[order].tolist()
+    node_grid = grid[order].tolist() if node_answers else None
+    hi = 0
+    for pred, t in zip(out, trees):
+        lo, hi = hi, hi + t.nodes
+        pred.node_steps, pred.node_cycles = node_steps[lo:hi], node_cycles[lo:hi]
+        if node_grid is not None:
+            pred.node_answers = [task.decode(cells) for cells in node_grid[lo:hi]]
+    add_time(timings, "answers", start)
     return out
 
 
@@ -286,13 +318,19 @@ def same_answer(task: Task, predicted: str, expected: str) -> bool:
 def evaluate_examples(
     model: TreeReasoner, domain: Domain, task: Task, examples: list[Example], batch_size: int = 256,
     progress=None, width: int | None = None, worlds: int | None = None, halting: str | None = None,
+    timings: dict[str, float] | None = None,
 ) -> Report:
     """Accuracy on examples; `width` is the answer grid the model trained on, `worlds`
     the grid of a WorldTask (see inference_tensors), `halting` the forward pass's mode
     ("off": every node runs n inner steps and all its cycles, whatever its halting
-    head and controller say)."""
+    head and controller say). `timings`: seconds per stage (parse, tensorize, model,
+    answers: decoding and scoring) are added to it, for `bench speed`."""
     was_training = model.training
     model.eval()
+    # Every chunk keeps thousands of tree nodes alive, so the garbage collector runs
+    # often, and each full run walks every object already loaded (torch, sympy, the
+    # model): a fifth of the eval's time. Those are set aside (not freed) until the end.
+    gc.freeze()
     batch_size = grid_batch_size(task, batch_size, worlds)
     correct: list[bool] = []
     depths: list[int] = []
@@ -301,24 +339,33 @@ def evaluate_examples(
     cycles: Counter[int] = Counter()
     measure = domain.difficulty_measure.get(task.name)
     difficulty: list[tuple[int, int, int]] = []  # (difficulty, latent, answer updates) of every node that has one
-    for i in range(0, len(examples), batch_size):
-        chunk = examples[i : i + batch_size]
-        parsed = [domain.parse(ex.input) for ex in chunk]
-        trees = inference_tensors(domain, task, parsed, width, worlds)
-        for ex, tree, tensors, pred in zip(chunk, parsed, trees, predict_trees(model, task, trees, halting=halting)):
-            correct.append(same_answer(task, pred.answer, ex.answer))
-            steps.update(pred.node_steps)
-            cycles.update(pred.node_cycles)
-            if measure:
-                hard = domain.node_difficulty(tree, task.name, tensors.literal.shape[1])
-                difficulty.extend(
-                    (d, s, c) for d, s, c in zip(hard, pred.node_steps, pred.node_cycles) if d is not None
-                )
-            depths.append(int(tensors.height.max()))
-            arities.append(max(len(children(n)) for n in postorder(tree)))
-        if progress:
-            progress(len(correct))
-    model.train(was_training)
+    try:
+        for i in range(0, len(examples), batch_size):
+            chunk = examples[i : i + batch_size]
+            start = time.perf_counter()
+            parsed = [domain.parse(ex.input) for ex in chunk]
+            start = add_time(timings, "parse", start)
+            trees = inference_tensors(domain, task, parsed, width, worlds)
+            add_time(timings, "tensorize", start)
+            predictions = predict_trees(model, task, trees, halting=halting, timings=timings)
+            start = time.perf_counter()
+            for ex, tree, tensors, pred in zip(chunk, parsed, trees, predictions):
+                correct.append(same_answer(task, pred.answer, ex.answer))
+                steps.update(pred.node_steps)
+                cycles.update(pred.node_cycles)
+                if measure:
+                    hard = domain.node_difficulty(tree, task.name, tensors.literal.shape[1])
+                    difficulty.extend(
+                        (d, s, c) for d, s, c in zip(hard, pred.node_steps, pred.node_cycles) if d is not None
+                    )
+                depths.append(int(tensors.height.max()))
+                arities.append(int(tensors.child_rank.max()) + 1 if tensors.nodes > 1 else 0)  # the most children of a node
+            add_time(timings, "answers", start)
+            if progress:
+                progress(len(correct))
+    finally:
+        model.train(was_training)
+        gc.unfreeze()
     return Report(
         accuracy=sum(correct) / max(1, len(correct)), n=len(correct),
         by_depth=_group(depths, correct), by_arity=_group(arities, correct),

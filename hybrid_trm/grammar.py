@@ -7,6 +7,8 @@ children-first, left to right, without recursion, so labels (domains) and tensor
 
 from __future__ import annotations
 
+import bisect
+import weakref
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -49,14 +51,137 @@ def parse_with(parser: lark.Lark, text: str, name: str) -> Node:
     """Parse `text` with `parser`; errors name the grammar (or domain) `name`."""
     if not text.strip():
         raise HybridTRMError(f"{name}: empty input")
-    try:
-        tree = parser.parse(text)
-    except lark.exceptions.UnexpectedInput as err:
-        raise _parse_error(name, text, err, parser) from None
+    fast = _fast_parser(parser)
+    tree = fast.parse(text) if fast is not None else None
+    if tree is None:  # not parsed on the fast path: Lark's own parse gives the tree or the error
+        try:
+            tree = parser.parse(text)
+        except lark.exceptions.UnexpectedInput as err:
+            raise _parse_error(name, text, err, parser) from None
     # `?start` inlines a single child; a lone token (e.g. "7") stays wrapped in `start`.
     if isinstance(tree, lark.Tree) and tree.data == "start" and len(tree.children) == 1:
         return tree.children[0]
     return tree
+
+
+class _FastLALR:
+    """Lark's own LALR tables and tree builder, driven in one loop over one regex
+    scan of the text: the same tree as `Lark.parse`, in about two thirds of the
+    time (Lark lexes with a Python call per match, spaces included, and feeds the
+    parser a token at a time through several layers). It answers None wherever it
+    is not sure to agree with Lark (any token the parser refuses, any character no
+    terminal matches), and the caller then parses with Lark, which raises its error.
+
+    Scanning all terminals at once is Lark's basic lexer; Lark uses the contextual
+    one, which tries only the terminals the parser state accepts. The two agree on
+    every token the parser accepts when no string terminal hides inside a regex
+    terminal (no `unless` callback): the first terminal in Lark's order that matches
+    is then also the first among any accepted subset that holds it."""
+
+    def __init__(self, parser: lark.Lark):
+        lexer = lark.lexer.BasicLexer(parser.lexer_conf)
+        self.scan = lexer.scanner._mres[0]
+        self.ignore = lexer.ignore_types
+        table = parser.parser.parser.parser.parse_table
+        start = parser.options.start[0]
+        self.start_state, self.end_state = table.start_states[start], table.end_states[start]
+        callbacks = parser.parser.parser.parser.callbacks
+        shift = lark.parsers.lalr_analysis.Shift
+        # Per state, per terminal or rule name: (next state, None) for a shift,
+        # (None, (rule length, tree-builder callback, the rule's name)) for a reduce.
+        self.actions = {
+            state: {
+                symbol: (arg, None) if action is shift else (None, (len(arg.expansion), callbacks[arg], arg.origin.name))
+                for symbol, (action, arg) in row.items()
+            }
+            for state, row in table.states.items()
+        }
+        self.token_callbacks = {t: c for t, c in callbacks.items() if isinstance(t, str)}
+        self.new_token = lark.Token._future_new  # Token(...) without its deprecation checks
+
+    @classmethod
+    def of(cls, parser: lark.Lark) -> _FastLALR | None:
+        """The fast path for `parser`, or None where it could disagree with Lark."""
+        options = parser.options
+        if options.parser != "lalr" or options.lexer not in ("basic", "contextual") or options.postlex is not None:
+            return None
+        if options.lexer_callbacks or len(options.start) != 1:
+            return None
+        # It reads Lark's parse table and lexer, which are not Lark's public API: a
+        # Lark whose insides moved gets Lark's own parse, not an error.
+        try:
+            lexer = lark.lexer.BasicLexer(parser.lexer_conf)
+            scanner = lexer.scanner  # builds lexer.callback too
+            if lexer.callback or len(scanner._mres) != 1:  # an `unless` string, or > 100 terminals
+                return None
+            return cls(parser)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            return None
+
+    def tokens(self, text: str):
+        """Lark's tokens (with their positions) for `text`; a ValueError where a
+        character matches no terminal."""
+        pos, ignore, new = 0, self.ignore, self.new_token
+        newlines = [i for i, c in enumerate(text) if c == "\n"] if "\n" in text else None
+        for match in self.scan.finditer(text):
+            start = match.start()
+            if start != pos:
+                raise ValueError(pos)
+            pos = match.end()
+            kind = match.lastgroup
+            if kind in ignore:
+                continue
+            if newlines is None:
+                yield new(kind, match.group(), start, 1, start + 1, 1, pos + 1, pos)
+                continue
+            line, end_line = bisect.bisect_left(newlines, start), bisect.bisect_left(newlines, pos)
+            line_start = newlines[line - 1] + 1 if line else 0
+            end_start = newlines[end_line - 1] + 1 if end_line else 0
+            yield new(kind, match.group(), start, line + 1, start - line_start + 1, end_line + 1, pos - end_start + 1, pos)
+        if pos != len(text):
+            raise ValueError(pos)
+
+    def parse(self, text: str) -> Node | None:
+        actions, token_callbacks = self.actions, self.token_callbacks
+        states, values = [self.start_state], []
+        try:
+            for token in self.tokens(text):
+                kind = token.type
+                while True:
+                    shift, reduce = actions[states[-1]][kind]
+                    if reduce is None:
+                        states.append(shift)
+                        values.append(token if kind not in token_callbacks else token_callbacks[kind](token))
+                        break
+                    self._reduce(reduce, states, values)
+            while True:
+                shift, reduce = actions[states[-1]]["$END"]
+                if reduce is None:
+                    return None
+                self._reduce(reduce, states, values)
+                if states[-1] == self.end_state:
+                    return values[-1]
+        except (KeyError, ValueError):
+            return None
+
+    def _reduce(self, reduce: tuple, states: list, values: list) -> None:
+        """Replace a rule's symbols on the stacks by the node the tree builder makes of them."""
+        size, build, rule = reduce
+        children = values[-size:] if size else []
+        if size:
+            del states[-size:]
+            del values[-size:]
+        values.append(build(children))
+        states.append(self.actions[states[-1]][rule][0])
+
+
+_FAST: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _fast_parser(parser: lark.Lark) -> _FastLALR | None:
+    if parser not in _FAST:
+        _FAST[parser] = _FastLALR.of(parser)
+    return _FAST[parser]
 
 
 def pretty(node: Node) -> str:
@@ -118,14 +243,15 @@ def children(node: Node) -> list[Node]:
 
 def postorder(root: Node) -> list[Node]:
     """All nodes, each after its children, children left to right. Iterative: any depth."""
+    # The mirror image of a preorder that visits children right to left, reversed:
+    # one pass, each node pushed once (every later stage calls this once per tree).
     order: list[Node] = []
-    stack: list[tuple[Node, bool]] = [(root, False)]
+    stack: list[Node] = [root]
+    tree = lark.Tree
     while stack:
-        node, expanded = stack.pop()
-        if expanded or isinstance(node, lark.Token):
-            order.append(node)
-            continue
-        stack.append((node, True))
-        for child in reversed(node.children):
-            stack.append((child, False))
+        node = stack.pop()
+        order.append(node)
+        if isinstance(node, tree):
+            stack.extend(node.children)
+    order.reverse()
     return order

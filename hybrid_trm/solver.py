@@ -9,7 +9,7 @@ import lark
 
 from .domains.base import Verdict, WorldTask
 from .errors import HybridTRMError
-from .evaluate import Loaded, inference_tensors, predict_trees, trained_width
+from .evaluate import Loaded, add_time, inference_tensors, predict_trees, trained_width
 from .grammar import Node, children, kind, postorder
 
 
@@ -66,15 +66,24 @@ class Solution:
         return lines
 
 
-def solve_text(loaded: Loaded, text: str, verify: bool = True, trace: bool = False, worlds: int | None = None) -> Solution:
-    start = time.perf_counter()
+def solve_text(
+    loaded: Loaded, text: str, verify: bool = True, trace: bool = False, worlds: int | None = None,
+    timings: dict[str, float] | None = None,
+) -> Solution:
+    """`timings`: seconds per stage (parse, tensorize, model, answers, verify) are added to it."""
+    start = stage = time.perf_counter()
     domain, task, model = loaded.domain, loaded.task, loaded.model
     tree = domain.parse(text)
     loaded.check_kinds(tree)
+    stage = add_time(timings, "parse", stage)
     tensors = inference_tensors(domain, task, [tree], trained_width(loaded.config), worlds)[0]
-    prediction = predict_trees(model, task, [tensors], node_answers=trace)[0]
+    add_time(timings, "tensorize", stage)
+    prediction = predict_trees(model, task, [tensors], node_answers=trace, timings=timings)[0]
+    stage = time.perf_counter()
     witness = domain.witness(tree, task.name, prediction.cells, worlds or task.positions) if isinstance(task, WorldTask) else None
+    stage = add_time(timings, "answers", stage)
     verdict = domain.verify(text, prediction.answer, task.name) if verify else Verdict(None, None, "")
+    add_time(timings, "verify", stage)
     ms = (time.perf_counter() - start) * 1000
     expected_nodes = domain.label_subtrees(tree, task.name) if trace else []
     return Solution(

@@ -20,7 +20,7 @@ import torch
 
 from .domains.base import Domain, Task, WorldTask
 from .errors import HybridTRMError
-from .grammar import Node, children, kind, postorder
+from .grammar import Node, postorder
 
 NO_LITERAL = 10  # literal-digit id of a node that is not a number
 IGNORE = -100  # label of a node or grid cell without a label (cross-entropy ignores it)
@@ -63,15 +63,15 @@ def tensorize(
     order = postorder(tree)
     n, p = len(order), width or task.positions
     kinds, parent, rank, height = _shape(domain, order)
-    literal = np.full((n, p), NO_LITERAL, dtype=np.int64)
+    rows = [[NO_LITERAL] * p] * n  # made one array at the end, not written a row at a time
     for i, node in enumerate(order):
         if isinstance(node, lark.Token) and node.value.isdigit():
             digits = node.value[::-1]
             if p > 1 and len(digits) > p - 1:  # the top position is the sign
                 raise HybridTRMError(f"{domain.name}/{task.name}: the number {node.value} has more than {p - 1} digits")
             digits = digits[:p]  # one position: the last digit, which is all mod 10 needs
-            literal[i, :] = 0
-            literal[i, : len(digits)] = [int(c) for c in digits]
+            rows[i] = [int(c) for c in digits] + [0] * (p - len(digits))
+    literal = np.array(rows, dtype=np.int64).reshape(n, p)
     grid = np.full((n, p), IGNORE, dtype=np.int64)
     prefix_grid = np.full((n, p), IGNORE, dtype=np.int64)
     if labels is not None:
@@ -89,22 +89,27 @@ def tensorize(
 def _shape(domain: Domain, order: list[Node]) -> tuple[np.ndarray, ...]:
     """Kind ids, parent, rank among siblings and height of nodes in postorder."""
     n = len(order)
-    index = {id(node): i for i, node in enumerate(order)}
     kind_ids = {k: i for i, k in enumerate(domain.node_kinds)}
-    kinds = np.empty(n, dtype=np.int64)
-    parent = np.full(n, -1, dtype=np.int64)
-    rank = np.zeros(n, dtype=np.int64)
-    height = np.zeros(n, dtype=np.int64)
+    # Plain lists, made arrays at the end: a numpy element write from Python costs
+    # several list writes. In postorder a node's last child stands just before it,
+    # and each earlier child just before the subtree of the next: subtree sizes
+    # find the children without a lookup.
+    kinds, parent, rank, height, size = [0] * n, [-1] * n, [0] * n, [0] * n, [1] * n
+    tree = lark.Tree
     for i, node in enumerate(order):
-        k = kind(node)
+        k = node.data if isinstance(node, tree) else node.type
         if k not in kind_ids:
             raise HybridTRMError(f"{domain.name}: node kind {k!r} is not among the domain's node_kinds")
         kinds[i] = kind_ids[k]
-        for r, child in enumerate(children(node)):
-            c = index[id(child)]
-            parent[c], rank[c] = i, r
-            height[i] = max(height[i], height[c] + 1)
-    return kinds, parent, rank, height
+        if isinstance(node, tree) and node.children:
+            c, tall, grown = i - 1, 0, 1
+            for r in range(len(node.children) - 1, -1, -1):
+                parent[c], rank[c] = i, r
+                tall = max(tall, height[c] + 1)
+                grown += size[c]
+                c -= size[c]
+            height[i], size[i] = tall, grown
+    return tuple(np.array(column, dtype=np.int64) for column in (kinds, parent, rank, height))
 
 
 def tensorize_worlds(domain: Domain, trees: list[Node], task: WorldTask, positions: int, labelled: bool) -> list[TreeTensors]:

@@ -120,8 +120,14 @@ class RecursiveCell(nn.Module):
         starts its n steps from its last state."""
         after_child: list[torch.Tensor] = []
         for child, has in zip(children, present):
-            step = self.net(own + child + answer(after_child[-1] if after_child else None))
-            after_child.append(step if not after_child else _keep_absent(has, step, after_child[-1]))
+            if not after_child or has is None:
+                after_child.append(self.net(own + child + answer(after_child[-1] if after_child else None)))
+                continue
+            # Only the nodes with a child here step (a level's widest node sets how
+            # many children the level reads; the others would compute and discard).
+            rows = has.view(-1).nonzero().squeeze(1)
+            step = self.net(own[rows] + child[rows] + answer(after_child[-1][rows]))
+            after_child.append(after_child[-1].index_copy(0, rows, step))
         return after_child
 
 
