@@ -1,4 +1,6 @@
-"""`hybrid-trm bench speed`: level-batched vs per-node recursion, and solve latency;
+"""`hybrid-trm bench speed`: level-batched vs per-node recursion, the cell against a matmul,
+batch eval and solve by stage, the parser and the verifier alone;
+`hybrid-trm bench accuracy`: the recursive model against baselines of its parameter count;
 `hybrid-trm bench logic`: the logic models against the symbolic verifier;
 `hybrid-trm bench halting`: halting models against their fixed maximum depth;
 `hybrid-trm bench curriculum`: a curriculum against uniform sampling;
@@ -31,45 +33,97 @@ SOLVE_INPUTS = {
 @app.command("speed")
 @user_errors
 def speed_command(
-    checkpoint: Annotated[Optional[Path], typer.Option(help="Model for the batched-vs-naive run (default: shipped listops-value).")] = None,
-    trees: Annotated[int, typer.Option(min=1, help="Generated trees in the batch.")] = 256,
+    checkpoint: Annotated[Optional[Path], typer.Option(help="Model for the batched, eval, parser and verifier runs (default: shipped listops-value).")] = None,
+    trees: Annotated[Optional[int], typer.Option(min=1, help="Generated trees in the batched-vs-per-node batch (default 256; --quick 16).")] = None,
+    examples: Annotated[Optional[int], typer.Option("-n", min=1, help="Generated inputs of the batch eval, parser and verifier runs (default 2000; --quick 300).")] = None,
     nodes: Annotated[int, typer.Option(min=2, help="Size of each solve input, in nodes.")] = 100,
     seed: Annotated[int, typer.Option(help="Seed of the generated inputs.")] = 0,
+    threads: Annotated[Optional[int], typer.Option(min=1, help="Torch threads for every model figure and the matmul peak (default: torch's, one per core).")] = None,
+    quick: Annotated[bool, typer.Option("--quick", help="Small sizes and one thread (unless --threads): a smoke test in well under a minute, not a result.")] = False,
+    plot: Annotated[Optional[Path], typer.Option(help="Also draw where the time goes and nodes/s per path to this PNG (needs matplotlib).")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Time the level-batched forward against a per-node recursion of the same
-    model on the same trees, and `solve` per shipped model after it is loaded."""
+    """In one run: nodes/s of the level-batched forward against a per-node recursion
+    of the same model on the same trees; the cell's FLOP/s against a large matmul
+    timed here; batch eval end to end (parse included) and by stage; the parser and
+    the symbolic verifier alone on the same inputs; and `solve` by stage per shipped
+    model after it is loaded."""
+    import dataclasses
+
+    import torch
+
     from hybrid_trm import bench, pretrained
     from hybrid_trm.evaluate import load
 
+    if plot is not None:
+        try:
+            import matplotlib  # noqa: F401  (checked before the run, not after)
+        except ImportError:
+            raise HybridTRMError("--plot needs matplotlib: pip install 'hybrid-trm[plot]' (or pip install matplotlib)") from None
+    if quick and threads is None:
+        # Two threads spinning for each other on a busy machine (a CI runner) make a
+        # 10 s run take minutes; one thread keeps the smoke test short anywhere.
+        threads = 1
+    if threads is not None:
+        torch.set_num_threads(threads)
+    sizes = bench.QUICK if quick else bench.SpeedSizes()
+    sizes = dataclasses.replace(
+        sizes, **({"trees": trees} if trees else {}), **({"eval_examples": examples} if examples else {}),
+    )
     loaded = load(checkpoint or pretrained.require("listops", "value"))
-    domain = loaded.domain
-    texts = [domain.example(seed, i, domain.difficulty(), loaded.task.name).input for i in range(trees)]
-    comparison = bench.batched_vs_naive(loaded, texts)
-    latencies = []
+    solve_inputs = []
     for (dom, task), knobs in SOLVE_INPUTS.items():
         model = load(pretrained.require(dom, task))
-        latencies.append(bench.solve_latency(model, bench.input_near(model, nodes, seed, knobs)))
+        solve_inputs.append((model, bench.input_near(model, nodes, seed, knobs, tries=30 if quick else 300)))
+    report = bench.speed(loaded, solve_inputs, sizes, seed)
+    if plot is not None:
+        bench.plot_speed(report, plot)
+    out = report.to_json()
     if json_output:
-        out = comparison.to_json()
-        out["solve"] = [vars(s) for s in latencies]
         typer.echo(json.dumps(out))
         return
-    out = comparison.to_json()
-    table = Table(title=f"level-batched vs per-node: {domain.name}/{loaded.task.name}, {out['trees']} trees, {out['nodes']} nodes")
-    table.add_column("forward")
-    table.add_column("nodes/s", justify="right")
-    table.add_row("level-batched", f"{out['level_batched_nodes_per_s']:,.0f}")
-    table.add_row("per-node recursion, same model", f"{out['naive_nodes_per_s']:,.0f}")
-    table.add_row("ratio", f"{out['level_batched_vs_naive']:.1f}x")
-    table.add_row("largest logit difference", f"{out['max_abs_difference']:.1e}")
-    Console().print(table)
-    solve_table = Table(title="solve after loading (parse + tensorize + model + verify)")
-    for column in ("model", "nodes", "median ms", "p90 ms"):
-        solve_table.add_column(column, justify="right")
-    for s in latencies:
-        solve_table.add_row(s.model, str(s.nodes), f"{s.ms_median:.1f}", f"{s.ms_p90:.1f}")
-    Console().print(solve_table)
+    console = Console(width=max(120, Console().width))
+    name = f"{loaded.domain.name}/{loaded.task.name}"
+    table = Table(title=(
+        f"{name}: nodes/s, {report.threads} thread(s), load average {report.load[0]:.1f} → {report.load[1]:.1f}"
+    ))
+    for column in ("path", "inputs", "nodes", "nodes/s", "ms per input"):
+        table.add_column(column, justify="right")
+    b = report.batched
+    table.add_row("level-batched forward", str(b.trees), f"{b.nodes:,}", f"{out['level_batched_nodes_per_s']:,.0f}", f"{1000 * b.level_batched_s / b.trees:.3f}")
+    if b.level_loop_s is not None:
+        table.add_row("  level loop, every leaf computed", str(b.trees), f"{b.nodes:,}", f"{b.nodes / b.level_loop_s:,.0f}", f"{1000 * b.level_loop_s / b.trees:.3f}")
+    table.add_row("per-node recursion, same model", str(b.trees), f"{b.nodes:,}", f"{out['naive_nodes_per_s']:,.0f}", f"{1000 * b.naive_s / b.trees:.3f}")
+    e = report.eval
+    table.add_row("batch eval, end to end (parse included)", str(e.items), f"{e.nodes:,}", f"{out['eval_nodes_per_s']:,.0f}", f"{out['neural_ms_per_item']:.3f}")
+    for what, item in (("parser alone", out["parser"]), ("symbolic verifier (parse included)", out["verifier"])):
+        table.add_row(what, str(item["items"]), f"{item['nodes']:,}", f"{item['nodes_per_s']:,.0f}", f"{item['ms_per_item']:.3f}")
+    console.print(table)
+    console.print(
+        f"level-batched / per-node: {out['level_batched_vs_naive']:.1f}x"
+        + (f" (the level loop alone: {out['level_loop_vs_naive']:.1f}x)" if "level_loop_vs_naive" in out else "")
+        + f"; largest logit difference {b.max_abs_difference:.1e}"
+    )
+    console.print(f"batch eval / verifier, per input: {out['neural_vs_verifier']:.1f}x faster")
+    c = out["cell"]
+    console.print(
+        f"cell: {c['cell_flops_per_node']:,.0f} FLOP per node over {c['nodes']:,} nodes, {c['cell_flops_per_s'] / 1e9:.1f} GFLOP/s = "
+        f"{c['cell_flops_fraction_of_peak']:.0%} of a {sizes.matmul_size}x{sizes.matmul_size} matmul's {c['peak_flops_per_s'] / 1e9:.1f} GFLOP/s"
+        + (f" (the level loop, every leaf computed: {c['level_loop_fraction_of_peak']:.0%})" if "level_loop_fraction_of_peak" in c else "")
+    )
+    stages = Table(title="where the time goes: ms per input by stage (eval: batched, per input; solve: median of one input)")
+    names = list(dict.fromkeys([*e.stages, *(k for s in report.solve for k in s.stages_ms)]))
+    for column in ("run", "nodes", *names, "total"):
+        stages.add_column(column, justify="right")
+    stages.add_row(
+        f"eval {name} ({e.items} inputs)", f"{e.nodes / e.items:.0f}",
+        *(f"{1000 * e.stages[k] / e.items:.3f}" if k in e.stages else "" for k in names), f"{out['neural_ms_per_item']:.3f}",
+    )
+    for s in report.solve:
+        stages.add_row(f"solve {s.model}", str(s.nodes), *(f"{s.stages_ms[k]:.2f}" if k in s.stages_ms else "" for k in names), f"{s.ms_median:.2f}")
+    console.print(stages)
+    if plot is not None:
+        console.print(f"plot: {plot}")
 
 
 # First-order formulas at quantifier nesting 4 with four variables: every structure
@@ -250,26 +304,43 @@ def curriculum_command(
 @user_errors
 def adapt_command(
     meta: Annotated[Path, typer.Option(help="A meta-level checkpoint (train --meta).")],
-    preset: Annotated[str, typer.Option(help="The task to learn: a preset none of the meta-level's tasks is from.")] = "listops-value",
+    preset: Annotated[Optional[str], typer.Option(help="The task to learn: a preset none of the meta-level's tasks is from (default: listops-value).")] = None,
+    domain: Annotated[Optional[str], typer.Option(help="Or a domain to learn (one of --domain-path's, say), with --task and --knob.")] = None,
+    task: Annotated[Optional[str], typer.Option(help="--domain: its task (default: its first).")] = None,
+    knob: Annotated[Optional[list[str]], typer.Option(help="--domain: training difficulty knob name=value, repeatable.")] = None,
     steps: Annotated[Optional[int], typer.Option(min=1, help="Optimizer steps of each run (default: the preset's).")] = None,
     eval_every: Annotated[int, typer.Option(min=1, help="Steps between in-distribution evaluations.")] = 100,
     share: Annotated[float, typer.Option(min=0.0, max=1.0, help="The goal, as a share of the from-scratch final accuracy.")] = 0.99,
     out: Annotated[Path, typer.Option(help="Folder for the two checkpoints.")] = Path("runs/adaptation"),
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Learn a preset's task twice, same seed and data: from scratch and from the
-    meta-level's shared cell. Reports the examples each needs to reach `share` of
+    """Learn a task (a preset's, or a domain's) twice, same seed and data: from
+    scratch and from the meta-level's shared cell. Reports the examples each needs to reach `share` of
     the from-scratch run's final in-distribution accuracy."""
     import dataclasses
 
     from rich.progress import Progress
 
     from hybrid_trm import bench
+    from hybrid_trm.domains import registry
+    from hybrid_trm.training.loop import TrainConfig
     from hybrid_trm.training.presets import PRESETS
 
-    if preset not in PRESETS:
-        raise HybridTRMError(f"unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
-    config = dataclasses.replace(PRESETS[preset], eval_every=eval_every, **({"steps": steps} if steps else {}))
+    if domain is None:
+        if task or knob:
+            raise HybridTRMError("--task and --knob go with --domain; a preset has its own")
+        preset = preset or "listops-value"
+        if preset not in PRESETS:
+            raise HybridTRMError(f"unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
+        config = PRESETS[preset]
+    elif preset is not None:
+        raise HybridTRMError("learn a --preset or a --domain, not both")
+    else:
+        learnt = registry.get(domain)
+        config = TrainConfig(domain=domain, task=learnt.task(task).name, difficulty=parse_knobs(knob))
+        learnt.difficulty(**config.difficulty)  # unknown knobs fail here, before any work
+    name = preset or f"{config.domain}/{config.task}"
+    config = dataclasses.replace(config, eval_every=eval_every, **({"steps": steps} if steps else {}))
     with Progress(console=Console(stderr=True), transient=True, disable=json_output) as progress:
         bars = {name: progress.add_task(f"from {name}", total=config.steps) for name in ("scratch", "meta")}
         goal, runs = bench.adaptation(
@@ -281,9 +352,9 @@ def adapt_command(
         if adapted.examples_to_goal is not None and scratch.examples_to_goal else None
     )
     if json_output:
-        typer.echo(json.dumps({"preset": preset, "goal": goal, "examples_ratio": ratio, "runs": [vars(r) for r in runs]}))
+        typer.echo(json.dumps({"task": name, "goal": goal, "examples_ratio": ratio, "runs": [vars(r) for r in runs]}))
         return
-    table = Table(title=f"{preset} from scratch and from the meta-level's cell: goal {goal:.2%} ({share:.0%} of scratch's final)")
+    table = Table(title=f"{name} from scratch and from the meta-level's cell: goal {goal:.2%} ({share:.0%} of scratch's final)")
     for column in ("start", "steps to goal", "examples to goal", "final accuracy", "training s"):
         table.add_column(column, justify="right")
     for r in runs:
@@ -295,3 +366,79 @@ def adapt_command(
     Console(width=max(120, Console().width)).print(table)
     if ratio is not None:
         Console().print(f"examples from the meta-level / from scratch: {ratio:.2f}")
+
+
+@app.command("accuracy")
+@user_errors
+def accuracy_command(
+    domain: Annotated[str, typer.Option(help="The suite to run: listops (task value) or arith (task mod10).")],
+    quick: Annotated[bool, typer.Option("--quick", help="A few steps and examples per model: a smoke test in about 3 minutes, not a result.")] = False,
+    steps: Annotated[Optional[int], typer.Option(min=1, help="Optimizer steps of every model (default: the suite's, or --quick's).")] = None,
+    n: Annotated[Optional[int], typer.Option("-n", min=1, help="Held-out examples per set (default 500; --quick 40).")] = None,
+    target: Annotated[float, typer.Option(min=0.0, max=1.0, help="In-distribution accuracy for the time-to-target column.")] = 0.9,
+    model: Annotated[Optional[list[str]], typer.Option(help="Run only these models (repeatable; default: all).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the held-out examples (training used 0, its checks 1).")] = 5,
+    out: Annotated[Path, typer.Option(help="Folder for the checkpoints.")] = Path("runs/bench-accuracy"),
+    plot: Annotated[Optional[Path], typer.Option(help="Also draw accuracy against depth per model to this PNG (needs matplotlib).")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Train the recursive model and baselines of its parameter count (TreeLSTM,
+    GIN, LSTM, Transformer; the cell without inner recursion; a 10x Transformer)
+    for the same steps on the same data, and score each in distribution and
+    beyond the training depth: accuracy by depth, parameters, training time."""
+    from rich.progress import Progress
+
+    from hybrid_trm import bench_accuracy
+
+    if plot is not None:
+        try:
+            import matplotlib  # noqa: F401  (checked before hours of training, not after)
+        except ImportError:
+            raise HybridTRMError("--plot needs matplotlib: pip install 'hybrid-trm[plot]' (or pip install matplotlib)") from None
+    names = list(bench_accuracy.ENTRANTS) if not model else model
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        bars: dict[str, int] = {}
+
+        def on_step(name: str, step: int, total: int) -> None:
+            if name not in bars:
+                bars[name] = progress.add_task(name, total=total)
+            progress.update(bars[name], completed=step)
+
+        result = bench_accuracy.run(domain, out, quick, steps, n, target, names, seed, on_step=on_step)
+    if plot is not None:
+        bench_accuracy.plot(result, plot)
+    if json_output:
+        typer.echo(json.dumps(result.to_json()))
+        return
+    beyond = list(bench_accuracy.SUITES[domain].beyond)
+    table = Table(title=(
+        f"{domain}/{result.task}: {result.steps} steps each, same seed and data; trained on depth ≤ {result.trained_depth}; "
+        f"n={result.n_in_distribution} per set"
+    ))
+    for column in ("model", "parameters", "in distribution", *beyond, f"s to {target:.0%}", "training s"):
+        table.add_column(column, justify="right")
+    for m in result.models:
+        table.add_row(
+            m.model, f"{m.parameters:,}", f"{m.in_distribution:.1%}", *(f"{m.beyond[b]:.1%}" for b in beyond),
+            ("never" if m.trained_here else "-") if m.seconds_to_target is None else f"{m.seconds_to_target:.0f}",
+            f"{m.train_seconds:.0f}",
+        )
+    console = Console(width=max(120, Console().width))
+    console.print(table)
+    for name, gap in result.gaps().items():
+        parts = [f"{name}: recursive {gap['ours']:.1%}"]
+        for key, label in (("best_baseline", "the best baseline"), ("best_other_architecture", "the best other architecture")):
+            if gap[key] is not None:
+                parts.append(f"against {label} ({gap[key]}) {gap[f'vs_{key}_points']:+.1f} points")
+        if gap["vs_transformer_10x_points"] is not None:
+            parts.append(f"against transformer-10x {gap['vs_transformer_10x_points']:+.1f}")
+        console.print("; ".join(parts))
+    depths = sorted({int(d) for m in result.models for d in m.by_depth})
+    by_depth = Table(title="accuracy by tree height")
+    by_depth.add_column("model")
+    for d in depths:
+        by_depth.add_column(str(d), justify="right")
+    for m in result.models:
+        by_depth.add_row(m.model, *(f"{m.by_depth[str(d)]['accuracy']:.0%}" if str(d) in m.by_depth else "" for d in depths))
+    console.print(by_depth)
+    console.print(f"wall time {result.wall_seconds:.0f} s" + (f"; plot: {plot}" if plot else ""))

@@ -309,6 +309,13 @@ def test_cli_bench_curriculum_and_adapt(cli, tmp_path):
     assert 0 <= out["goal"] <= 1
     bad = cli("bench", "adapt", "--meta", tmp_path / "nope", "--preset", "logic-relation")
     assert bad.exit_code == 2
+    args = ("bench", "adapt", "--meta", tmp_path / "meta", "--steps", 2, "--eval-every", 1, "--json")
+    result = cli(*args, "--domain", "listops", "--knob", "depth=2", "--out", "b")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["task"] == "listops/value"
+    assert cli(*args, "--domain", "listops", "--preset", "listops-value").exit_code == 2
+    unknown = cli(*args, "--domain", "listops", "--knob", "deep=2")
+    assert unknown.exit_code == 2 and "unknown difficulty knob" in unknown.output
 
 
 def test_root_supervision_labels_only_the_root():

@@ -22,6 +22,8 @@ from ..domains.base import WorldTask
 from ..evaluate import evaluate_examples
 from ..errors import HybridTRMError
 from ..grammar import kind, postorder
+from ..model import baselines
+from ..model.baselines import BASELINES, BaselineConfig
 from ..model.reasoner import ModelConfig, TreeReasoner
 from ..trees import batch, encode_texts
 from .curriculum import Curriculum
@@ -74,10 +76,17 @@ class TrainConfig:
     # has them) or "root" (the whole input's answer only, as in a domain that labels
     # no subtrees).
     supervision: str = "subtrees"
+    # Which network: "recursive" (the cell; every option above is its) or a baseline
+    # of model/baselines.py (transformer, lstm, gin, treelstm) of width `hidden`, for
+    # `bench accuracy`; `layers` is a baseline's depth (GIN: how far a node sees).
+    model: str = "recursive"
+    layers: int = 2
 
     def __post_init__(self):
         if self.supervision not in SUPERVISION:
             raise HybridTRMError(f"supervision must be one of {', '.join(SUPERVISION)}, not {self.supervision!r}")
+        if self.model != "recursive" and self.model not in BASELINES:
+            raise HybridTRMError(f"model must be recursive or one of {', '.join(BASELINES)}, not {self.model!r}")
 
 
 class GeneratedBatches(torch.utils.data.IterableDataset):
@@ -116,6 +125,10 @@ class GeneratedBatches(torch.utils.data.IterableDataset):
 def build_model(config: TrainConfig) -> TreeReasoner:
     domain = registry.get(config.domain)
     task = domain.task(config.task)
+    if config.model != "recursive":
+        if isinstance(task, WorldTask) or task.positions != 1:
+            raise HybridTRMError(f"the {config.model} baseline answers one class per node; {domain.name}/{task.name} does not")
+        return baselines.build(BaselineConfig(config.model, len(domain.node_kinds), task.classes, config.hidden, config.layers))
     return TreeReasoner(
         ModelConfig(
             kinds=len(domain.node_kinds), classes=task.classes,

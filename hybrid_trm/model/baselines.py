@@ -1,0 +1,299 @@
+"""Baselines for `hybrid-trm bench accuracy`: a Transformer encoder and an LSTM over
+the tree's token sequence, a GIN on the parse tree (torch_geometric), and a
+TreeLSTM. Each takes the TreeBatch the recursive model takes and returns its
+Output, so the same training loop and evaluation run them; none has inner
+recursion or a halting head (steps and cycles come back as 0 and 1 per node).
+
+What each one reads, and is trained on (cross-entropy at every labelled node, the
+deep supervision over space the recursive model gets; no prefix labels, which are
+read off the recursive model's scan and have no place here):
+- `transformer`, `lstm`: the tree in pre-order, one token per node (its kind and
+  literal, embedded as the recursive model embeds them) and a closing token after
+  each inner node's last child: `[MAX 2 [MIN 4 7 ] ]` for ListOps, `[- 3 [+ 4 5 ] ]`
+  for `3 - (4 + 5)`. A node is read at its last token (a leaf's own, an inner
+  node's closing one), so every node has a read-out. The Transformer is
+  bidirectional with sinusoidal positions (any length runs), the LSTM
+  bidirectional.
+- `gin`: GINEConv layers over the tree's edges both ways, the edge telling
+  direction and whether the child is its parent's first (a - b is not b - a); a
+  node sees `layers` edges away and no further.
+- `treelstm`: a child-sum TreeLSTM with the first child's state read apart
+  (order), one step per node, bottom-up one level at a time.
+
+Only one-class answers (ListOps `value`, arith `mod10`): an integer's digit grid
+and a logic task's grid of worlds are the recursive model's own read-outs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..errors import HybridTRMError
+from ..trees import IGNORE, NO_LITERAL, TreeBatch
+from .reasoner import Output
+
+BASELINES = ("transformer", "lstm", "gin", "treelstm")
+
+
+@dataclass
+class BaselineConfig:
+    baseline: str  # one of BASELINES; its presence marks a checkpoint as a baseline's
+    kinds: int  # node kinds of the domain's grammar
+    classes: int = 10
+    hidden: int = 64  # width of every state; sized to match a parameter count
+    layers: int = 2  # Transformer / LSTM layers; GIN: how many edges away a node sees
+    heads: int = 4  # Transformer attention heads (hidden must divide by them)
+
+    def __post_init__(self):
+        if self.baseline not in BASELINES:
+            raise HybridTRMError(f"baseline must be one of {', '.join(BASELINES)}, not {self.baseline!r}")
+        if self.baseline == "transformer" and self.hidden % self.heads:
+            raise HybridTRMError(f"the transformer's hidden width {self.hidden} does not divide into {self.heads} heads")
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def build(config: BaselineConfig) -> nn.Module:
+    return {"transformer": SequenceTransformer, "lstm": SequenceLSTM, "gin": TreeGIN, "treelstm": TreeLSTM}[
+        config.baseline
+    ](config)
+
+
+class Baseline(nn.Module):
+    """What every baseline shares: the node embedding (kind + literal digit), the
+    answer head, the loss and the Output."""
+
+    def __init__(self, config: BaselineConfig, width: int | None = None):
+        super().__init__()
+        self.config = config
+        h = config.hidden
+        self.kind_embedding = nn.Embedding(config.kinds, h)
+        self.literal_embedding = nn.Embedding(NO_LITERAL + 1, h)
+        self.head = nn.Linear(width or h, config.classes)
+
+    def node_embedding(self, batch: TreeBatch) -> torch.Tensor:
+        if batch.literal.shape[1] != 1 or batch.reads is not None:
+            raise HybridTRMError(
+                f"the {self.config.baseline} baseline answers one class per node; this task's answer is a grid "
+                f"of {batch.literal.shape[1]} positions"
+            )
+        return self.kind_embedding(batch.kind) + self.literal_embedding(batch.literal[:, 0])  # (N, H)
+
+    def forward(
+        self, batch: TreeBatch, with_loss: bool = True, groups=None, halting: str | None = None, explore: float = 0.0,
+    ) -> Output:
+        """As TreeReasoner.forward: answer logits per node, and the loss over every
+        labelled node. `groups` and `explore` do not apply (no recursion to order or
+        extend) and are ignored; there is no halting head."""
+        if halting not in (None, "off"):
+            raise HybridTRMError(f"the {self.config.baseline} baseline has no halting head")
+        logits = self.head(self.node_states(batch))[:, None, :]  # (N, 1, C)
+        loss = None
+        if with_loss:
+            targets = batch.labels.reshape(-1)
+            loss = (
+                nn.functional.cross_entropy(logits.reshape(-1, self.config.classes), targets, ignore_index=IGNORE)
+                if bool((targets != IGNORE).any()) else logits.sum() * 0.0
+            )
+        n = batch.nodes
+        zeros = torch.zeros(n, dtype=torch.long)
+        return Output(logits, loss, zeros, torch.ones(n, dtype=torch.long), zeros)
+
+    def node_states(self, batch: TreeBatch) -> torch.Tensor:  # (N, width)
+        raise NotImplementedError
+
+    def parameter_count(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+
+# Attention over a chunk of trees costs trees x length^2: deep test trees (3,000
+# nodes) go a few at a time, short training trees many at a time.
+CHUNK_BUDGET = 1 << 22
+
+
+def preorder(batch: TreeBatch) -> list[np.ndarray]:
+    """Each tree's token sequence: node index v for v's token, N + v for the token
+    closing inner node v (after its last child)."""
+    n = batch.nodes
+    counts = np.bincount(batch.child_parent.numpy(), minlength=n)
+    kids = np.split(batch.child.numpy(), np.cumsum(counts)[:-1])  # in child order
+    sequences = []
+    for root in batch.roots.tolist():
+        out, stack = [], [root]
+        while stack:
+            v = stack.pop()
+            if v >= n:
+                out.append(v)
+                continue
+            out.append(v)
+            if counts[v]:
+                stack.append(v + n)
+                stack.extend(kids[v][::-1].tolist())
+        sequences.append(np.array(out, dtype=np.int64))
+    return sequences
+
+
+class SequenceModel(Baseline):
+    """A model over token sequences; subclasses give `encode` (B, L, H) -> (B, L, W)."""
+
+    def __init__(self, config: BaselineConfig, width: int | None = None):
+        super().__init__(config, width)
+        self.close = nn.Parameter(torch.randn(config.hidden) * 0.02)
+
+    def node_states(self, batch: TreeBatch) -> torch.Tensor:
+        n = batch.nodes
+        nodes = self.node_embedding(batch)
+        tokens = torch.cat([nodes, self.close.expand(n, -1), torch.zeros(1, nodes.shape[1])])  # pad = row 2N
+        sequences = preorder(batch)
+        # A node is read at its last token: its closing token if it has one.
+        closes = torch.zeros(n, dtype=torch.bool)
+        closes[batch.child_parent] = True
+        read_at = torch.where(closes, torch.arange(n) + n, torch.arange(n))
+        where, states = [], []  # per chunk: the tokens' rows in `tokens`, and their states
+        order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
+        start = 0
+        while start < len(order):
+            end = start + 1
+            while end < len(order) and (end - start + 1) * len(sequences[order[end]]) ** 2 <= CHUNK_BUDGET:
+                end += 1
+            chunk = [sequences[i] for i in order[start:end]]
+            longest = max(len(s) for s in chunk)
+            index = torch.full((len(chunk), longest), 2 * n, dtype=torch.long)
+            for row, s in enumerate(chunk):
+                index[row, : len(s)] = torch.from_numpy(s)
+            padding = index == 2 * n
+            out = self.encode(tokens[index], padding)  # (B, L, W)
+            where.append(index[~padding])
+            states.append(out[~padding])
+            start = end
+        where, states = torch.cat(where), torch.cat(states)
+        return torch.zeros(2 * n, states.shape[1]).index_copy(0, where, states)[read_at]
+
+    def encode(self, x: torch.Tensor, padding: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+
+def sinusoidal(length: int, dim: int) -> torch.Tensor:
+    """Fixed positions, defined at every length (a learnt table stops at training's)."""
+    position = torch.arange(length, dtype=torch.float)[:, None]
+    rate = torch.exp(torch.arange(0, dim, 2, dtype=torch.float) * (-math.log(10000.0) / dim))
+    table = torch.zeros(length, dim)
+    table[:, 0::2] = torch.sin(position * rate)
+    table[:, 1::2] = torch.cos(position * rate[: dim // 2])
+    return table
+
+
+class SequenceTransformer(SequenceModel):
+    """A pre-norm Transformer encoder over the pre-order tokens (bidirectional)."""
+
+    def __init__(self, config: BaselineConfig):
+        super().__init__(config)
+        h = config.hidden
+        layer = nn.TransformerEncoderLayer(h, config.heads, 2 * h, dropout=0.0, batch_first=True, norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, config.layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(h)
+
+    def encode(self, x: torch.Tensor, padding: torch.Tensor) -> torch.Tensor:
+        x = x + sinusoidal(x.shape[1], x.shape[2])
+        return self.norm(self.encoder(x, src_key_padding_mask=padding))
+
+
+class SequenceLSTM(SequenceModel):
+    """A bidirectional LSTM over the pre-order tokens."""
+
+    def __init__(self, config: BaselineConfig):
+        super().__init__(config, width=2 * config.hidden)
+        self.lstm = nn.LSTM(config.hidden, config.hidden, config.layers, batch_first=True, bidirectional=True)
+
+    def encode(self, x: torch.Tensor, padding: torch.Tensor) -> torch.Tensor:
+        lengths = (~padding).sum(1)
+        packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        out, _ = self.lstm(packed)
+        return nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])[0]
+
+
+class TreeGIN(Baseline):
+    """`layers` GINEConv layers (residual, layer-normed) on the tree's edges both
+    ways; edge kinds: up from a first child, up from a later one, and the same down."""
+
+    def __init__(self, config: BaselineConfig):
+        super().__init__(config)
+        from torch_geometric.nn import GINEConv
+
+        h = config.hidden
+        self.edge_embedding = nn.Embedding(4, h)
+        self.convs = nn.ModuleList(
+            GINEConv(nn.Sequential(nn.Linear(h, h), nn.GELU(), nn.Linear(h, h)), train_eps=True) for _ in range(config.layers)
+        )
+        self.norms = nn.ModuleList(nn.LayerNorm(h) for _ in range(config.layers))
+
+    def node_states(self, batch: TreeBatch) -> torch.Tensor:
+        x = self.node_embedding(batch)
+        child, parent = batch.child, batch.child_parent
+        later = (batch.child_rank > 0).long()
+        edge_index = torch.cat([torch.stack([child, parent]), torch.stack([parent, child])], 1)
+        edge_attr = self.edge_embedding(torch.cat([later, later + 2]))
+        for conv, norm in zip(self.convs, self.norms):
+            x = norm(x + conv(x, edge_index, edge_attr))
+        return x
+
+
+class TreeLSTM(Baseline):
+    """Child-sum TreeLSTM (Tai et al. 2015) with the first child's state as a
+    separate input, one forget gate per child; one step per node."""
+
+    def __init__(self, config: BaselineConfig):
+        super().__init__(config)
+        h = config.hidden
+        self.iou_x = nn.Linear(h, 3 * h)
+        self.iou_h = nn.Linear(2 * h, 3 * h, bias=False)  # [sum of children, first child]
+        self.f_x = nn.Linear(h, h)
+        self.f_h = nn.Linear(h, h, bias=False)
+        self.f_first = nn.Parameter(torch.zeros(h))  # the first child's forget gate differs
+
+    def node_states(self, batch: TreeBatch) -> torch.Tensor:
+        x = self.node_embedding(batch)
+        h = x.shape[1]
+        hs: list[torch.Tensor] = []  # per level, (L, H)
+        cs: list[torch.Tensor] = []
+        for start, end in batch.levels:
+            xl = x[start:end]
+            lo, hi = batch.edge_range(start, end)
+            rows = end - start
+            if lo == hi:  # leaves
+                summed = first = c_children = torch.zeros(rows, h)
+            else:
+                h_all, c_all = torch.cat(hs), torch.cat(cs)  # every node below this level
+                kids, parents = batch.child[lo:hi], batch.child_parent[lo:hi] - start
+                is_first = (batch.child_rank[lo:hi] == 0).float()[:, None]
+                h_kids, c_kids = h_all[kids], c_all[kids]
+                summed = torch.zeros(rows, h).index_add(0, parents, h_kids)
+                first = torch.zeros(rows, h).index_add(0, parents, h_kids * is_first)
+                f = torch.sigmoid(self.f_x(xl)[parents] + self.f_h(h_kids) + is_first * self.f_first)
+                c_children = torch.zeros(rows, h).index_add(0, parents, f * c_kids)
+            i, o, u = (self.iou_x(xl) + self.iou_h(torch.cat([summed, first], 1))).chunk(3, 1)
+            c = torch.sigmoid(i) * torch.tanh(u) + c_children
+            hs.append(torch.sigmoid(o) * torch.tanh(c))
+            cs.append(c)
+        return torch.cat(hs)
+
+
+def sized(config: BaselineConfig, parameters: int) -> BaselineConfig:
+    """The config with the hidden width whose parameter count is nearest `parameters`."""
+    from dataclasses import replace
+
+    step = config.heads if config.baseline == "transformer" else 1
+    best = None
+    for hidden in range(step * max(1, 8 // step), 2049, step):
+        count = build(replace(config, hidden=hidden)).parameter_count()
+        if best is None or abs(count - parameters) < abs(best[1] - parameters):
+            best = (hidden, count)
+        if count > parameters:
+            break
+    return replace(config, hidden=best[0])
