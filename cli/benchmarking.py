@@ -56,10 +56,9 @@ def speed_command(
     from hybrid_trm.evaluate import load
 
     if plot is not None:
-        try:
-            import matplotlib  # noqa: F401  (checked before the run, not after)
-        except ImportError:
-            raise HybridTRMError("--plot needs matplotlib: pip install 'hybrid-trm[plot]' (or pip install matplotlib)") from None
+        from hybrid_trm.plotting import pyplot
+
+        pyplot()  # checked before the run, not after
     if quick and threads is None:
         # Two threads spinning for each other on a busy machine (a CI runner) make a
         # 10 s run take minutes; one thread keeps the smoke test short anywhere.
@@ -391,10 +390,9 @@ def accuracy_command(
     from hybrid_trm import bench_accuracy
 
     if plot is not None:
-        try:
-            import matplotlib  # noqa: F401  (checked before hours of training, not after)
-        except ImportError:
-            raise HybridTRMError("--plot needs matplotlib: pip install 'hybrid-trm[plot]' (or pip install matplotlib)") from None
+        from hybrid_trm.plotting import pyplot
+
+        pyplot()  # checked before hours of training, not after
     names = list(bench_accuracy.ENTRANTS) if not model else model
     with Progress(console=Console(stderr=True), transient=True) as progress:
         bars: dict[str, int] = {}

@@ -343,13 +343,9 @@ def speed(
 
 def plot_speed(report: SpeedReport, path: Path) -> None:
     """Draw where the time goes (eval and solve, by stage) and nodes/s per path, to a PNG."""
-    try:
-        import matplotlib
+    from .plotting import pyplot
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise HybridTRMError("--plot needs matplotlib: pip install 'hybrid-trm[plot]' (or pip install matplotlib)") from None
+    plt = pyplot()
     out = report.to_json()
     fig, (stages_ax, rates_ax) = plt.subplots(1, 2, figsize=(13, 4.5))
     rows = [(f"{report.eval.what}\n({report.eval.items} inputs, {report.eval.nodes:,} nodes)",

@@ -239,14 +239,10 @@ def _scored(
 
 def plot(bench: AccuracyBench, path: Path) -> Path:
     """Accuracy against tree height, one line per model, the training depth marked."""
-    try:
-        import matplotlib
-    except ImportError:
-        raise HybridTRMError("--plot needs matplotlib: pip install 'hybrid-trm[plot]' (or pip install matplotlib)") from None
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
+    from .plotting import pyplot
 
-    figure, axes = pyplot.subplots(figsize=(8, 5))
+    plt = pyplot()
+    figure, axes = plt.subplots(figsize=(8, 5))
     for m in bench.models:
         depths = sorted(int(d) for d in m.by_depth)
         axes.plot(
@@ -264,5 +260,5 @@ def plot(bench: AccuracyBench, path: Path) -> Path:
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=120)
-    pyplot.close(figure)
+    plt.close(figure)
     return path
