@@ -9,6 +9,7 @@ batch eval and solve by stage, the parser and the verifier alone;
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -52,7 +53,8 @@ def speed_command(
 
     import torch
 
-    from hybrid_trm import bench, pretrained
+    from hybrid_trm import pretrained
+    from hybrid_trm.bench import speed
     from hybrid_trm.evaluate import load
 
     if plot is not None:
@@ -65,7 +67,7 @@ def speed_command(
         threads = 1
     if threads is not None:
         torch.set_num_threads(threads)
-    sizes = bench.QUICK if quick else bench.SpeedSizes()
+    sizes = speed.QUICK if quick else speed.SpeedSizes()
     sizes = dataclasses.replace(
         sizes, **({"trees": trees} if trees else {}), **({"eval_examples": examples} if examples else {}),
     )
@@ -73,10 +75,10 @@ def speed_command(
     solve_inputs = []
     for (dom, task), knobs in SOLVE_INPUTS.items():
         model = load(pretrained.require(dom, task))
-        solve_inputs.append((model, bench.input_near(model, nodes, seed, knobs, tries=30 if quick else 300)))
-    report = bench.speed(loaded, solve_inputs, sizes, seed)
+        solve_inputs.append((model, speed.input_near(model, nodes, seed, knobs, tries=30 if quick else 300)))
+    report = speed.run(loaded, solve_inputs, sizes, seed)
     if plot is not None:
-        bench.plot_speed(report, plot)
+        speed.plot(report, plot)
     out = report.to_json()
     if json_output:
         typer.echo(json.dumps(out))
@@ -141,7 +143,8 @@ def logic_command(
     """Median time per input of the shipped logic models and of the symbolic
     verifier on the same inputs: first-order verdicts at quantifier nesting 4
     (generated) and the entailment pairs of test_massive."""
-    from hybrid_trm import bench, benchmarks, pretrained
+    from hybrid_trm import benchmarks, pretrained
+    from hybrid_trm.bench.speed import model_vs_verifier
     from hybrid_trm.domains import registry
     from hybrid_trm.evaluate import load
 
@@ -150,8 +153,8 @@ def logic_command(
     nested = [logic.example(seed, i, difficulty, "verdict").input for i in range(n)]
     massive = [e.input for e in benchmarks.load("evans:test_massive")[2][:n]]
     rows = [
-        bench.model_vs_verifier(load(pretrained.require("logic", "verdict")), nested, "first-order verdict, nesting 4", budget),
-        bench.model_vs_verifier(load(pretrained.require("logic", "entails")), massive, "entails, evans test_massive", budget),
+        model_vs_verifier(load(pretrained.require("logic", "verdict")), nested, "first-order verdict, nesting 4", budget),
+        model_vs_verifier(load(pretrained.require("logic", "entails")), massive, "entails, evans test_massive", budget),
     ]
     if json_output:
         typer.echo(json.dumps([r.to_json() for r in rows]))
@@ -183,7 +186,8 @@ def halting_command(
     cycles and each node stopping on its own: accuracy, latent updates per node,
     and how answer updates track the domain's node difficulty. The examples are
     the model's held-out set from training (its eval knobs), or --benchmark."""
-    from hybrid_trm import bench, benchmarks, checkpoints, pretrained
+    from hybrid_trm import benchmarks, checkpoints, pretrained
+    from hybrid_trm.bench.training import halting_vs_fixed
     from hybrid_trm.domains import registry
 
     paths = checkpoint or [p for p in pretrained.shipped() if checkpoints.load(p)[1]["model"].get("halting")]
@@ -206,7 +210,7 @@ def halting_command(
             difficulty = domain.difficulty(**knobs)
             examples = [domain.example(seed, i, difficulty, saved["task"]) for i in range(n)]
             name = "generated " + ", ".join(f"{k}={v}" for k, v in knobs.items())
-        rows.append(bench.halting_vs_fixed(path, examples[:n], name, worlds))
+        rows.append(halting_vs_fixed(path, examples[:n], name, worlds))
     if json_output:
         typer.echo(json.dumps([r.to_json() for r in rows]))
         return
@@ -265,7 +269,7 @@ def curriculum_command(
 
     from rich.progress import Progress
 
-    from hybrid_trm import bench
+    from hybrid_trm.bench import training
     from hybrid_trm.training.presets import PRESETS
 
     if preset not in PRESETS:
@@ -277,7 +281,7 @@ def curriculum_command(
     )
     with Progress(console=Console(stderr=True), transient=True, disable=json_output) as progress:
         bars = {name: progress.add_task(name, total=config.steps) for name in ("uniform", "curriculum")}
-        runs = bench.curriculum_vs_uniform(
+        runs = training.curriculum_vs_uniform(
             config, out, target, n, seed, on_step=lambda name, step, _: progress.update(bars[name], completed=step),
         )
     if json_output:
@@ -320,7 +324,7 @@ def adapt_command(
 
     from rich.progress import Progress
 
-    from hybrid_trm import bench
+    from hybrid_trm.bench import training
     from hybrid_trm.domains import registry
     from hybrid_trm.training.loop import TrainConfig
     from hybrid_trm.training.presets import PRESETS
@@ -342,7 +346,7 @@ def adapt_command(
     config = dataclasses.replace(config, eval_every=eval_every, **({"steps": steps} if steps else {}))
     with Progress(console=Console(stderr=True), transient=True, disable=json_output) as progress:
         bars = {name: progress.add_task(f"from {name}", total=config.steps) for name in ("scratch", "meta")}
-        goal, runs = bench.adaptation(
+        goal, runs = training.adaptation(
             meta, config, out, share, on_step=lambda name, step, _: progress.update(bars[name], completed=step),
         )
     scratch, adapted = runs
@@ -370,13 +374,15 @@ def adapt_command(
 @app.command("accuracy")
 @user_errors
 def accuracy_command(
-    domain: Annotated[str, typer.Option(help="The suite to run: listops (task value) or arith (task mod10).")],
+    domain: Annotated[str, typer.Option(help="The suite to run: listops (task value), logic (task relation) or arith (task exact, or mod10).")],
+    task: Annotated[Optional[str], typer.Option(help="The domain's task (default: its first: listops value, logic relation, arith exact).")] = None,
     quick: Annotated[bool, typer.Option("--quick", help="A few steps and examples per model: a smoke test in about 3 minutes, not a result.")] = False,
     steps: Annotated[Optional[int], typer.Option(min=1, help="Optimizer steps of every model (default: the suite's, or --quick's).")] = None,
     n: Annotated[Optional[int], typer.Option("-n", min=1, help="Held-out examples per set (default 500; --quick 40).")] = None,
     target: Annotated[float, typer.Option(min=0.0, max=1.0, help="In-distribution accuracy for the time-to-target column.")] = 0.9,
     model: Annotated[Optional[list[str]], typer.Option(help="Run only these models (repeatable; default: all).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the held-out examples (training used 0, its checks 1).")] = 5,
+    jobs: Annotated[Optional[int], typer.Option(min=1, help="Models trained at once, each in its own process on one thread (default: one per CPU core).")] = None,
     out: Annotated[Path, typer.Option(help="Folder for the checkpoints.")] = Path("runs/bench-accuracy"),
     plot: Annotated[Optional[Path], typer.Option(help="Also draw accuracy against depth per model to this PNG (needs matplotlib).")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -387,7 +393,7 @@ def accuracy_command(
     beyond the training depth: accuracy by depth, parameters, training time."""
     from rich.progress import Progress
 
-    from hybrid_trm import bench_accuracy
+    from hybrid_trm.bench import accuracy as bench_accuracy
 
     if plot is not None:
         from hybrid_trm.plotting import pyplot
@@ -402,13 +408,15 @@ def accuracy_command(
                 bars[name] = progress.add_task(name, total=total)
             progress.update(bars[name], completed=step)
 
-        result = bench_accuracy.run(domain, out, quick, steps, n, target, names, seed, on_step=on_step)
+        result = bench_accuracy.run(
+            domain, out, quick, steps, n, target, names, seed, on_step=on_step, task=task, jobs=jobs or os.cpu_count() or 1,
+        )
     if plot is not None:
         bench_accuracy.plot(result, plot)
     if json_output:
         typer.echo(json.dumps(result.to_json()))
         return
-    beyond = list(bench_accuracy.SUITES[domain].beyond)
+    beyond = list(bench_accuracy.suite_for(domain, result.task).beyond)
     table = Table(title=(
         f"{domain}/{result.task}: {result.steps} steps each, same seed and data; trained on depth ≤ {result.trained_depth}; "
         f"n={result.n_in_distribution} per set"

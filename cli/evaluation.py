@@ -53,11 +53,17 @@ def eval_command(
     inner_steps: InnerSteps = None,
     max_cycles: MaxCycles = None,
     halt_threshold: HaltThreshold = None,
+    plot: Annotated[Optional[Path], typer.Option(help="Also draw steps per node (by latent updates, and by the domain's difficulty) to this PNG (needs matplotlib).")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Score a checkpoint: accuracy overall, by depth and by arity."""
+    """Score a checkpoint: accuracy overall, by depth and by arity; steps per node."""
     from hybrid_trm import benchmarks, checkpoints, pretrained
-    from hybrid_trm.evaluate import Recursion, evaluate_examples, load, strategies, trained_width
+    from hybrid_trm.evaluate import Recursion, evaluate_examples, load, plot_steps, strategies, trained_width
+
+    if plot is not None:
+        from hybrid_trm.plotting import pyplot
+
+        pyplot()  # checked before the run, not after
 
     if benchmark is not None:
         if file is not None:
@@ -92,6 +98,8 @@ def eval_command(
             progress=lambda done: progress.update(bar, completed=done), width=trained_width(loaded.config),
             worlds=worlds,
         )
+    if plot is not None:
+        plot_steps(report, f"{benchmark or file} ({domain}/{task})", plot)
     if json_output:
         out = report.to_json()
         out.update({"domain": domain, "task": task, "benchmark": benchmark})

@@ -383,3 +383,43 @@ def _group(keys: list[int], correct: list[bool]) -> dict[int, tuple[float, int]]
     for k, c in zip(keys, correct):
         groups[k].append(c)
     return {k: (sum(v) / len(v), len(v)) for k, v in groups.items()}
+
+
+def plot_steps(report: Report, title: str, path: Path) -> Path:
+    """Steps per node, to a PNG: the share of nodes by latent updates, and (where the
+    domain measures a node's difficulty) the mean latent and answer updates by
+    difficulty; accuracy by depth otherwise."""
+    from .plotting import pyplot
+
+    plt = pyplot()
+    figure, (spread, work) = plt.subplots(1, 2, figsize=(11, 4))
+    total = sum(report.steps_histogram.values()) or 1
+    steps = sorted(report.steps_histogram)
+    spread.bar(steps, [report.steps_histogram[s] / total for s in steps], color="C0")
+    spread.set_xlabel("latent updates (children read + thinking)")
+    spread.set_ylabel("share of nodes")
+    spread.set_title(f"{report.steps_mean:.2f} latent, {report.cycles_mean:.2f} answer updates per node", fontsize=10)
+    hard = report.difficulty
+    if hard is not None:
+        levels = sorted(hard.steps_by_difficulty)
+        work.plot(levels, [hard.steps_by_difficulty[k] for k in levels], marker="o", label="latent updates")
+        work.plot(levels, [hard.cycles_by_difficulty[k] for k in levels], marker="s", label="answer updates")
+        work.set_xlabel(hard.measure)
+        work.set_ylabel("mean per node")
+        work.set_title(f"work by {hard.measure} ({hard.nodes:,} nodes)", fontsize=10)
+        work.legend(fontsize=8)
+    else:
+        depths = sorted(report.by_depth)
+        work.plot(depths, [report.by_depth[d][0] for d in depths], marker="o")
+        work.set_xlabel("tree height")
+        work.set_ylabel("accuracy")
+        work.set_ylim(0, 1.02)
+        work.set_title("accuracy by depth", fontsize=10)
+    for axes in (spread, work):
+        axes.xaxis.get_major_locator().set_params(integer=True)
+    figure.suptitle(f"{title}: accuracy {report.accuracy:.2%} (n={report.n:,})", fontsize=11)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path

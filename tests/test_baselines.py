@@ -10,7 +10,8 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from hybrid_trm import bench_accuracy, checkpoints
+from hybrid_trm import checkpoints
+from hybrid_trm.bench import accuracy as bench_accuracy
 from hybrid_trm.cli.main import app
 from hybrid_trm.domains import registry
 from hybrid_trm.errors import CheckpointError, HybridTRMError
@@ -45,11 +46,88 @@ def test_baseline_trains_on_real_batches(name, domain, task, knobs):
     assert float(model(tree_batch).loss) < first
 
 
-def test_a_baseline_refuses_a_grid_task():
-    with pytest.raises(HybridTRMError, match="one class per node"):
-        build_model(TrainConfig(domain="arith", task="exact", model="lstm"))
+def test_an_unknown_model_is_refused():
     with pytest.raises(HybridTRMError, match="model must be"):
         TrainConfig(domain="arith", task="mod10", model="mlp")
+
+
+@pytest.mark.parametrize("name", BASELINES)
+def test_baseline_answers_each_world_apart(name):
+    """On a grid of worlds a baseline answers world p from world p's atoms alone:
+    its answers there are those it gives on a one-world grid holding only them."""
+    config = TrainConfig(
+        domain="logic", task="relation", difficulty={"variables": 3, "depth": 2}, batch_size=4, width=8,
+        model=name, hidden=16, layers=2,
+    )
+    torch.manual_seed(0)
+    model = build_model(config)
+    tree_batch = next(iter(GeneratedBatches(config, 0)))
+    output = model(tree_batch)
+    assert output.final.shape == (tree_batch.nodes, 8, model.config.classes)
+    output.loss.backward()
+    assert any(float(p.grad.abs().sum()) > 0 for p in model.parameters() if p.grad is not None)
+    model.eval()
+    with torch.no_grad():
+        whole = model(tree_batch, with_loss=False).final
+        for world in (0, 5):
+            alone = dataclasses.replace(
+                tree_batch, literal=tree_batch.literal[:, world : world + 1], labels=tree_batch.labels[:, world : world + 1],
+                prefix_labels=tree_batch.prefix_labels[:, world : world + 1],
+            )
+            assert torch.allclose(model(alone, with_loss=False).final[:, 0], whole[:, world], atol=1e-5)
+
+
+def test_a_baseline_refuses_quantifiers():
+    config = TrainConfig(
+        domain="logic", task="verdict", difficulty={"first_order": 1, "variables": 2, "depth": 2}, batch_size=2, width=8,
+        model="treelstm", hidden=16,
+    )
+    tree_batch = next(iter(GeneratedBatches(config, 0)))
+    assert tree_batch.reads is not None
+    with pytest.raises(HybridTRMError, match="quantifier reads its body in other worlds"):
+        build_model(config)(tree_batch)
+
+
+@pytest.mark.parametrize("name", BASELINES)
+def test_baseline_answers_an_integers_digit_grid(name):
+    """On arith/exact a baseline reads each number's digits and answers every digit
+    of every node on the grid it trained on, and learns from those labels."""
+    config = TrainConfig(
+        domain="arith", task="exact", difficulty={"operands": 4, "digits": 2, "ops": "+-"}, batch_size=8, width=5,
+        model=name, hidden=16, layers=2,
+    )
+    torch.manual_seed(0)
+    model = build_model(config)
+    assert model.config.positions == 5
+    tree_batch = next(iter(GeneratedBatches(config, 0)))
+    assert tree_batch.literal.shape[1] == 5
+    output = model(tree_batch)
+    assert output.final.shape == (tree_batch.nodes, 5, 10)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    first = output.loss.item()
+    for _ in range(15):
+        optimizer.zero_grad()
+        model(tree_batch).loss.backward()
+        optimizer.step()
+    assert float(model(tree_batch).loss) < first
+    # Two numbers that differ only in their tens digit embed differently.
+    domain, task = registry.get("arith"), registry.get("arith").task("exact")
+    a, b = (model.node_embedding(batch(encode_texts(domain, task, [t], width=5)))[0] for t in ("15", "25"))
+    assert not torch.allclose(a, b)
+
+
+def test_baseline_pads_a_narrower_grid_and_refuses_a_wider_one():
+    domain, task = registry.get("arith"), registry.get("arith").task("exact")
+    torch.manual_seed(0)
+    model = build_model(TrainConfig(domain="arith", task="exact", width=6, model="treelstm", hidden=16)).eval()
+    texts = ["12 + 3 - 40", "7 - 8"]
+    with torch.no_grad():
+        wide = model(batch(encode_texts(domain, task, texts, width=6)), with_loss=False).final
+        narrow = model(batch(encode_texts(domain, task, texts, width=4)), with_loss=False).final
+    assert narrow.shape[1] == 4
+    assert torch.allclose(narrow, wide[:, :4])  # the same number read on either grid
+    with pytest.raises(HybridTRMError, match="grid of 6 position"):
+        model(batch(encode_texts(domain, task, texts, width=8)), with_loss=False)
 
 
 def test_sequence_is_the_tree_in_preorder_with_closing_tokens():
@@ -66,6 +144,26 @@ def test_sequence_is_the_tree_in_preorder_with_closing_tokens():
             k = kinds[int(tree_batch.kind[token])]
             words.append(str(int(tree_batch.literal[token, 0])) if k == "DIGIT" else k)
     assert words == ["max", "2", "min", "4", "7", "]", "]"]
+
+
+def test_lstm_is_a_bidirectional_lstm_that_never_reads_padding():
+    """The padded run with per-sequence reversal computes what a packed
+    bidirectional LSTM with the same weights computes, at every real token."""
+    torch.manual_seed(0)
+    model = build_model(TrainConfig(domain="listops", task="value", model="lstm", hidden=8, layers=2))
+    packed_lstm = torch.nn.LSTM(8, 8, 2, batch_first=True, bidirectional=True)
+    weights = {}
+    for layer in range(2):
+        for suffix, directions in (("", model.ahead), ("_reverse", model.behind)):
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                weights[f"{name}_l{layer}{suffix}"] = getattr(directions[layer], f"{name}_l0")
+    packed_lstm.load_state_dict(weights)
+    x, lengths = torch.randn(3, 7, 8), torch.tensor([7, 4, 2])
+    padding = torch.arange(7)[None] >= lengths[:, None]
+    packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+    expected = torch.nn.utils.rnn.pad_packed_sequence(packed_lstm(packed)[0], batch_first=True, total_length=7)[0]
+    with torch.no_grad():
+        assert torch.allclose(model.encode(x, padding)[~padding], expected[~padding], atol=1e-6)
 
 
 def _root_logits(model, domain, task, texts):
@@ -96,9 +194,13 @@ def test_sequence_model_reads_long_inputs_in_chunks_as_one(monkeypatch):
     assert torch.allclose(whole, _root_logits(model, domain, "value", texts), atol=1e-5)
 
 
-@pytest.mark.parametrize("domain", list(bench_accuracy.SUITES))
-def test_entrants_match_the_recursive_models_parameters(domain):
-    configs = bench_accuracy.entrant_configs(bench_accuracy.SUITES[domain], steps=10, eval_examples=10)
+SUITES = [(domain, task) for domain, tasks in bench_accuracy.SUITES.items() for task in tasks]
+
+
+@pytest.mark.parametrize("domain,task", SUITES)
+def test_entrants_match_the_recursive_models_parameters(domain, task):
+    suite = bench_accuracy.suite_for(domain, task)
+    configs = bench_accuracy.entrant_configs(suite, steps=10, eval_examples=10)
     counts = {name: build_model(config).parameter_count() for name, (_, config) in configs.items()}
     ours = counts["recursive"]
     for name, count in counts.items():
@@ -107,7 +209,7 @@ def test_entrants_match_the_recursive_models_parameters(domain):
     ablation = configs["recursive-no-inner"][1]
     assert (ablation.inner_steps, ablation.outer_cycles, ablation.model) == (1, 1, "recursive")
     gin = configs["gin"][1]
-    assert gin.layers == bench_accuracy.SUITES[domain].trained_depth
+    assert gin.layers == suite.trained_depth
     seeds = {config.seed for _, config in configs.values()}
     assert len(seeds) == 1  # one data stream for every model
 
@@ -138,7 +240,7 @@ def test_baseline_checkpoint_round_trips(tmp_path, name):
 
 def test_bench_accuracy_json_has_the_promised_keys(tmp_path):
     result = CliRunner().invoke(app, [
-        "bench", "accuracy", "--domain", "arith", "--quick", "--steps", "2", "-n", "6",
+        "bench", "accuracy", "--domain", "arith", "--task", "mod10", "--quick", "--steps", "2", "-n", "6",
         "--model", "recursive", "--model", "treelstm", "--model", "transformer-10x",
         "--out", str(tmp_path), "--json",
     ])
@@ -164,10 +266,31 @@ def test_bench_accuracy_json_has_the_promised_keys(tmp_path):
 
 
 def test_bench_accuracy_refuses_an_unknown_domain_or_model(tmp_path):
-    result = CliRunner().invoke(app, ["bench", "accuracy", "--domain", "logic", "--out", str(tmp_path)])
+    result = CliRunner().invoke(app, ["bench", "accuracy", "--domain", "circuits", "--out", str(tmp_path)])
     assert result.exit_code == 2 and "bench accuracy runs on" in result.output
     result = CliRunner().invoke(app, ["bench", "accuracy", "--domain", "arith", "--model", "mlp", "--out", str(tmp_path)])
     assert result.exit_code == 2 and "unknown model" in result.output
+    result = CliRunner().invoke(app, ["bench", "accuracy", "--domain", "arith", "--task", "value", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "on task exact or mod10" in result.output
+
+
+def test_bench_accuracy_runs_in_this_process_with_one_job(tmp_path):
+    steps = []
+    result = bench_accuracy.run(
+        "logic", tmp_path, quick=True, steps=2, n=3, models=["recursive", "treelstm"], jobs=1,
+        on_step=lambda name, step, total: steps.append((name, step, total)),
+    )
+    assert [m.model for m in result.models] == ["recursive", "treelstm", "recursive (shipped)"]
+    assert steps == [("recursive", 1, 2), ("recursive", 2, 2), ("treelstm", 1, 2), ("treelstm", 2, 2)]
+    assert all(set(m.beyond) == {"depth 7-9", "depth 10-13"} for m in result.models)
+    with pytest.raises(HybridTRMError, match="jobs must be at least 1"):
+        bench_accuracy.run("logic", tmp_path, quick=True, jobs=0)
+    assert sorted(bench_accuracy.HEAVIEST_FIRST) == sorted(bench_accuracy.ENTRANTS)  # every entrant has its place in the queue
+
+
+def test_arith_runs_exact_by_default():
+    assert bench_accuracy.suite_for("arith").preset == "arith-exact"
+    assert bench_accuracy.suite_for("arith", "mod10").preset == "arith-mod10"
 
 
 def test_plot_writes_a_png(tmp_path):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hybrid_trm import bench, checkpoints, pretrained
+from hybrid_trm import checkpoints, pretrained
+from hybrid_trm.bench import speed
 from hybrid_trm.domains import registry
 from hybrid_trm.evaluate import load
 
@@ -13,7 +14,7 @@ def test_batched_and_naive_forward_agree(listops_checkpoint):
     loaded = load(listops_checkpoint)
     listops = registry.get("listops")
     texts = [listops.example(0, i, listops.difficulty(depth=4), "value").input for i in range(6)]
-    report = bench.batched_vs_naive(loaded, texts, repeats=1)
+    report = speed.batched_vs_naive(loaded, texts, repeats=1)
     out = report.to_json()
     assert report.max_abs_difference < 1e-3  # one node at a time gives the level loop's logits
     assert out["trees"] == 6 and out["nodes"] > 6 and out["level_batched_vs_naive"] > 0
@@ -21,8 +22,8 @@ def test_batched_and_naive_forward_agree(listops_checkpoint):
 
 def test_solve_latency_on_an_input_of_the_asked_size(arith_mod10_checkpoint):
     loaded = load(arith_mod10_checkpoint)
-    text = bench.input_near(loaded, 21, seed=0, knobs={"operands": 11, "operands_min": 11}, tries=20)
-    latency = bench.solve_latency(loaded, text, repeats=3)
+    text = speed.input_near(loaded, 21, seed=0, knobs={"operands": 11, "operands_min": 11}, tries=20)
+    latency = speed.solve_latency(loaded, text, repeats=3)
     assert latency.nodes >= 21 and latency.model == "arith/mod10" and latency.ms_median > 0
 
 
@@ -33,7 +34,7 @@ def test_model_and_verifier_timed_on_the_same_formulas():
     logic = registry.get("logic")
     difficulty = logic.difficulty(first_order=1, variables=2, predicates=2, quantifier_depth=2)
     texts = [logic.example(3, i, difficulty, "verdict").input for i in range(5)]
-    report = bench.model_vs_verifier(load(path), texts, "nesting 2", budget_s=5.0)
+    report = speed.model_vs_verifier(load(path), texts, "nesting 2", budget_s=5.0)
     assert report.n == 5 and report.model_ms_median > 0 and report.verifier_ms_median > 0
     assert 0.0 <= report.agreement <= 1.0 and report.verifier_timeouts == 0
     assert report.to_json()["model_vs_verifier"] > 0

@@ -148,6 +148,14 @@ def test_eval_benchmark(cli, listops_checkpoint):
     assert report["n"] == 10 and report["benchmark"] == "listops"
 
 
+def test_eval_plots_steps_per_node(cli, tmp_path):
+    pytest.importorskip("matplotlib")
+    image = tmp_path / "figures" / "steps.png"
+    result = cli("eval", "--benchmark", "listops", "--limit", 20, "--plot", image)
+    assert result.exit_code == 0, result.output
+    assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 @pytest.mark.parametrize(
     "content,fragments",
     [

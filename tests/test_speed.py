@@ -13,7 +13,8 @@ import lark
 import pytest
 import torch
 
-from hybrid_trm import bench, pretrained
+from hybrid_trm import pretrained
+from hybrid_trm.bench import speed
 from hybrid_trm.domains import registry
 from hybrid_trm.errors import ParseError
 from hybrid_trm.evaluate import evaluate_examples, load
@@ -151,7 +152,7 @@ def test_cell_flops_counts_the_cells_rows(listops_checkpoint):
     loaded = load(listops_checkpoint)
     domain = loaded.domain
     texts = [domain.example(1, i, domain.difficulty(depth=3), "value").input for i in range(5)]
-    report = bench.cell_flops(loaded, texts, peak_flops_per_s=1e9, repeats=1)
+    report = speed.cell_flops(loaded, texts, peak_flops_per_s=1e9, repeats=1)
     hidden = loaded.model.config.hidden
     assert report.flops_per_row == 2 * 2 * hidden * hidden * loaded.model.config.expansion
     # At least the cycles' updates of every distinct leaf and of every inner node ran.
@@ -168,7 +169,7 @@ def test_bench_speed_quick_json_prints_every_promised_figure(cli, tmp_path):
         assert isinstance(out[key], float) and math.isfinite(out[key]) and out[key] > 0, key
     assert 0 < out["cell_flops_fraction_of_peak"] < 1.5  # a fraction, give or take timing noise
     assert out["max_abs_difference"] < 1e-3  # the per-node forward computed the same numbers
-    assert out["eval"]["items"] == bench.QUICK.eval_examples and out["eval"]["accuracy"] > 0.9
+    assert out["eval"]["items"] == speed.QUICK.eval_examples and out["eval"]["accuracy"] > 0.9
     assert set(out["eval"]["stages"]) == {"parse", "tensorize", "model", "answers"}
     assert [s["model"] for s in out["solve"]] == ["listops/value", "arith/mod10", "arith/exact"]
     assert all(set(s["stages_ms"]) == {"parse", "tensorize", "model", "answers", "verify"} for s in out["solve"])

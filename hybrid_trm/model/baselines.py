@@ -20,8 +20,16 @@ read off the recursive model's scan and have no place here):
 - `treelstm`: a child-sum TreeLSTM with the first child's state read apart
   (order), one step per node, bottom-up one level at a time.
 
-Only one-class answers (ListOps `value`, arith `mod10`): an integer's digit grid
-and a logic task's grid of worlds are the recursive model's own read-outs.
+An integer's answer (arith `exact`) is a grid of `positions` digits (ten's
+complement, the sign in the top digit), as the recursive model's is: a number
+leaf's token is the sum of an embedding per (position, digit), and the head
+reads every digit of the node's answer off its one state. The grid is fixed at
+the width trained on (wider inputs are refused; narrower ones are padded with
+the zeros above a positive number's top digit). On a grid of worlds (logic,
+propositional) each world is a copy of the tree with that world's atoms, answered
+apart (per_world), and the task's answer is read off the grid as it is for the
+recursive model. A quantifier reads its body in other worlds (first-order
+logic); no baseline does.
 """
 
 from __future__ import annotations
@@ -48,6 +56,8 @@ class BaselineConfig:
     hidden: int = 64  # width of every state; sized to match a parameter count
     layers: int = 2  # Transformer / LSTM layers; GIN: how many edges away a node sees
     heads: int = 4  # Transformer attention heads (hidden must divide by them)
+    positions: int = 1  # answer grid positions: 1, or the digits of an integer (its trained width)
+    worlds: bool = False  # a grid of worlds: any number of positions, each answered apart (per_world)
 
     def __post_init__(self):
         if self.baseline not in BASELINES:
@@ -74,16 +84,27 @@ class Baseline(nn.Module):
         self.config = config
         h = config.hidden
         self.kind_embedding = nn.Embedding(config.kinds, h)
-        self.literal_embedding = nn.Embedding(NO_LITERAL + 1, h)
-        self.head = nn.Linear(width or h, config.classes)
+        # One table per grid position: digit d at position p is row p * (NO_LITERAL + 1) + d.
+        self.literal_embedding = nn.Embedding(config.positions * (NO_LITERAL + 1), h)
+        self.head = nn.Linear(width or h, config.positions * config.classes)
+
+    def literal_grid(self, batch: TreeBatch) -> torch.Tensor:
+        """The batch's literals on this baseline's grid, (N, positions)."""
+        literal, p = batch.literal, self.config.positions
+        if batch.reads is not None or literal.shape[1] > p:
+            what = "a grid of worlds" if batch.reads is not None else f"a grid of {literal.shape[1]} positions"
+            raise HybridTRMError(
+                f"the {self.config.baseline} baseline answers a grid of {p} position(s) per node; this input needs {what}"
+            )
+        if literal.shape[1] < p:  # a number's digits above its top one are zeros; NO_LITERAL stays NO_LITERAL
+            above = torch.where(literal[:, -1:] == NO_LITERAL, NO_LITERAL, 0).expand(-1, p - literal.shape[1])
+            literal = torch.cat([literal, above], dim=1)
+        return literal
 
     def node_embedding(self, batch: TreeBatch) -> torch.Tensor:
-        if batch.literal.shape[1] != 1 or batch.reads is not None:
-            raise HybridTRMError(
-                f"the {self.config.baseline} baseline answers one class per node; this task's answer is a grid "
-                f"of {batch.literal.shape[1]} positions"
-            )
-        return self.kind_embedding(batch.kind) + self.literal_embedding(batch.literal[:, 0])  # (N, H)
+        literal = self.literal_grid(batch)
+        rows = literal + torch.arange(literal.shape[1]) * (NO_LITERAL + 1)
+        return self.kind_embedding(batch.kind) + self.literal_embedding(rows).sum(1)  # (N, H)
 
     def forward(
         self, batch: TreeBatch, with_loss: bool = True, groups=None, halting: str | None = None, explore: float = 0.0,
@@ -93,7 +114,12 @@ class Baseline(nn.Module):
         extend) and are ignored; there is no halting head."""
         if halting not in (None, "off"):
             raise HybridTRMError(f"the {self.config.baseline} baseline has no halting head")
-        logits = self.head(self.node_states(batch))[:, None, :]  # (N, 1, C)
+        cfg = self.config
+        if cfg.worlds:
+            logits = self.head(self.node_states(per_world(batch, cfg.baseline))).view(batch.nodes, -1, cfg.classes)
+        else:
+            logits = self.head(self.node_states(batch)).view(batch.nodes, cfg.positions, cfg.classes)
+            logits = logits[:, : batch.literal.shape[1]]  # (N, P, C): a narrower grid's top digits are its sign's
         loss = None
         if with_loss:
             targets = batch.labels.reshape(-1)
@@ -112,9 +138,36 @@ class Baseline(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
 
+def per_world(batch: TreeBatch, name: str) -> TreeBatch:
+    """The batch with each of its P worlds a tree of its own, one position wide:
+    node v's copy in world p is node v * P + p, so levels stay contiguous and the
+    nodes of world p read world p's atoms and labels."""
+    if batch.reads is not None:
+        raise HybridTRMError(
+            f"the {name} baseline answers each world apart; a quantifier reads its body in other worlds (first-order logic)"
+        )
+    n, p = batch.literal.shape
+    worlds = torch.arange(p)
+
+    def spread(index: torch.Tensor) -> torch.Tensor:  # (M,) -> (M * P,): index v -> v * P + 0 .. P - 1
+        return (index[:, None] * p + worlds).reshape(-1)
+
+    parent = spread(batch.child_parent)
+    order = torch.argsort(parent, stable=True)  # by parent (its copies), then child order
+    return TreeBatch(
+        kind=batch.kind.repeat_interleave(p), literal=batch.literal.reshape(n * p, 1), labels=batch.labels.reshape(n * p, 1),
+        prefix_labels=batch.prefix_labels.reshape(n * p, 1), height=batch.height.repeat_interleave(p),
+        levels=[(start * p, end * p) for start, end in batch.levels], child=spread(batch.child)[order], child_parent=parent[order],
+        child_rank=batch.child_rank.repeat_interleave(p)[order], roots=spread(batch.roots), tree=spread(batch.tree),
+    )
+
+
 # Attention over a chunk of trees costs trees x length^2: deep test trees (3,000
-# nodes) go a few at a time, short training trees many at a time.
+# nodes) go a few at a time, short training trees many at a time; and a chunk's
+# longest tree is at most CHUNK_SPREAD x its shortest, so little of the attention
+# is spent on padding (ListOps' training trees run 4 to 500 tokens).
 CHUNK_BUDGET = 1 << 22
+CHUNK_SPREAD = 1.5
 
 
 def preorder(batch: TreeBatch) -> list[np.ndarray]:
@@ -157,11 +210,7 @@ class SequenceModel(Baseline):
         read_at = torch.where(closes, torch.arange(n) + n, torch.arange(n))
         where, states = [], []  # per chunk: the tokens' rows in `tokens`, and their states
         order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
-        start = 0
-        while start < len(order):
-            end = start + 1
-            while end < len(order) and (end - start + 1) * len(sequences[order[end]]) ** 2 <= CHUNK_BUDGET:
-                end += 1
+        for start, end in self.chunks([len(sequences[i]) for i in order]):
             chunk = [sequences[i] for i in order[start:end]]
             longest = max(len(s) for s in chunk)
             index = torch.full((len(chunk), longest), 2 * n, dtype=torch.long)
@@ -171,9 +220,12 @@ class SequenceModel(Baseline):
             out = self.encode(tokens[index], padding)  # (B, L, W)
             where.append(index[~padding])
             states.append(out[~padding])
-            start = end
         where, states = torch.cat(where), torch.cat(states)
         return torch.zeros(2 * n, states.shape[1]).index_copy(0, where, states)[read_at]
+
+    def chunks(self, lengths: list[int]) -> list[tuple[int, int]]:
+        """Runs [start, end) of the sorted `lengths` encoded together (default: all)."""
+        return [(0, len(lengths))]
 
     def encode(self, x: torch.Tensor, padding: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -199,23 +251,54 @@ class SequenceTransformer(SequenceModel):
         self.encoder = nn.TransformerEncoder(layer, config.layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(h)
 
+    def chunks(self, lengths: list[int]) -> list[tuple[int, int]]:
+        """Within CHUNK_BUDGET and CHUNK_SPREAD (above): the chunks' outputs are the
+        same as one batch's, since no sequence attends past its own padding."""
+        out, start = [], 0
+        while start < len(lengths):
+            end = start + 1
+            while (
+                end < len(lengths) and (end - start + 1) * lengths[end] ** 2 <= CHUNK_BUDGET
+                and lengths[end] <= CHUNK_SPREAD * lengths[start]
+            ):
+                end += 1
+            out.append((start, end))
+            start = end
+        return out
+
     def encode(self, x: torch.Tensor, padding: torch.Tensor) -> torch.Tensor:
         x = x + sinusoidal(x.shape[1], x.shape[2])
         return self.norm(self.encoder(x, src_key_padding_mask=padding))
 
 
 class SequenceLSTM(SequenceModel):
-    """A bidirectional LSTM over the pre-order tokens."""
+    """A bidirectional LSTM over the pre-order tokens, every tree of the batch in one
+    padded run. Each layer is a forward LSTM over the tokens and a backward one over
+    each sequence reversed within its own length, so neither reads padding before a
+    token (a packed sequence would do the same, but its backward pass fills a copy
+    of the whole batch at every time step: quadratic in the tree's length)."""
 
     def __init__(self, config: BaselineConfig):
         super().__init__(config, width=2 * config.hidden)
-        self.lstm = nn.LSTM(config.hidden, config.hidden, config.layers, batch_first=True, bidirectional=True)
+        h = config.hidden
+
+        def layers() -> nn.ModuleList:
+            return nn.ModuleList(nn.LSTM(h if i == 0 else 2 * h, h, batch_first=True) for i in range(config.layers))
+
+        self.ahead, self.behind = layers(), layers()
 
     def encode(self, x: torch.Tensor, padding: torch.Tensor) -> torch.Tensor:
-        lengths = (~padding).sum(1)
-        packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-        out, _ = self.lstm(packed)
-        return nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])[0]
+        lengths = (~padding).sum(1, keepdim=True)
+        positions = torch.arange(x.shape[1])
+        # Token i of a sequence of length n trades places with token n - 1 - i; padding stays.
+        flip = torch.where(positions < lengths, lengths - 1 - positions, positions)
+
+        def reversed_(t: torch.Tensor) -> torch.Tensor:
+            return t.gather(1, flip[:, :, None].expand_as(t))
+
+        for ahead, behind in zip(self.ahead, self.behind):
+            x = torch.cat([ahead(x)[0], reversed_(behind(reversed_(x))[0])], dim=-1)
+        return x
 
 
 class TreeGIN(Baseline):

@@ -78,7 +78,8 @@ class TrainConfig:
     supervision: str = "subtrees"
     # Which network: "recursive" (the cell; every option above is its) or a baseline
     # of model/baselines.py (transformer, lstm, gin, treelstm) of width `hidden`, for
-    # `bench accuracy`; `layers` is a baseline's depth (GIN: how far a node sees).
+    # `bench accuracy`; `layers` is a baseline's depth (GIN: how far a node sees), and
+    # `width` (or the task's positions) the digit grid it answers, fixed.
     model: str = "recursive"
     layers: int = 2
 
@@ -122,13 +123,23 @@ class GeneratedBatches(torch.utils.data.IterableDataset):
             step += 1
 
 
-def build_model(config: TrainConfig) -> TreeReasoner:
+def baseline_config(config: TrainConfig) -> BaselineConfig:
+    """The shape of the baseline `config.model` for this config's task: a grid of
+    digits as wide as training's, or a grid of worlds answered one world at a time."""
     domain = registry.get(config.domain)
     task = domain.task(config.task)
+    worlds = isinstance(task, WorldTask)
+    return BaselineConfig(
+        config.model, len(domain.node_kinds), task.classes, config.hidden, config.layers,
+        positions=1 if worlds else config.width or task.positions, worlds=worlds,
+    )
+
+
+def build_model(config: TrainConfig) -> TreeReasoner:
     if config.model != "recursive":
-        if isinstance(task, WorldTask) or task.positions != 1:
-            raise HybridTRMError(f"the {config.model} baseline answers one class per node; {domain.name}/{task.name} does not")
-        return baselines.build(BaselineConfig(config.model, len(domain.node_kinds), task.classes, config.hidden, config.layers))
+        return baselines.build(baseline_config(config))
+    domain = registry.get(config.domain)
+    task = domain.task(config.task)
     return TreeReasoner(
         ModelConfig(
             kinds=len(domain.node_kinds), classes=task.classes,

@@ -13,6 +13,12 @@ recursive model's parameter count; and a Transformer of 10x the parameters.
 The shipped checkpoint is scored as well, for reference (trained for the
 preset's full steps; it is not one of the compared runs).
 
+A suite per domain and task (SUITES): arith runs `exact` by default, where a
+carry climbs one digit per inner step, and `mod10`, where one step per node
+suffices; logic runs Bowman's `relation`, every world of the grid answered by
+the baselines one at a time (see model/baselines.py) and every entrant scored on
+the grid of all 64 assignments of its six letters.
+
 Accuracy by depth groups examples by tree height (the longest root-to-leaf path
 in the parse, which for these generators is the generated depth). Every figure
 comes from this run.
@@ -24,13 +30,13 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from . import checkpoints, pretrained
-from .domains import registry
-from .errors import HybridTRMError
-from .evaluate import Report, evaluate_examples, load, trained_width
-from .model.baselines import BaselineConfig, sized
-from .training.loop import TrainConfig, build_model, train
-from .training.presets import PRESETS
+from .. import checkpoints, pretrained
+from ..domains import registry
+from ..errors import HybridTRMError
+from ..evaluate import Report, evaluate_examples, load, trained_width
+from ..model.baselines import sized
+from ..training.loop import TrainConfig, baseline_config, build_model, train
+from ..training.presets import PRESETS
 
 
 @dataclass(frozen=True)
@@ -41,18 +47,59 @@ class Suite:
     steps: int  # per model, sized for a suite of about 30 minutes on a 2-core CPU (the README has the measured time)
     quick_steps: int  # --quick: the suite in about 3 minutes (a smoke test, not a result)
     eval_every: int  # steps between the in-distribution checks behind "time to target"
+    # A grid of worlds: how many every entrant is scored on (64: every assignment of
+    # six letters, so exact); None: the task's own grid.
+    worlds: int | None = None
 
 
+# domain -> task -> suite; a domain's first task is its default (`--task`), the one
+# where its nodes need the most thought: on arith, exact integers, whose carries
+# climb one digit per inner step (mod 10 needs none).
 SUITES = {
-    "listops": Suite(
-        "listops-value", 10, {"depth 11-20": {"depth": 20, "depth_min": 11}}, steps=250, quick_steps=12, eval_every=25,
-    ),
-    "arith": Suite(
-        "arith-mod10", 6,
-        {"depth 20": {"depth": 20, "depth_min": 20, "digits": 3}, "depth 40": {"depth": 40, "depth_min": 40, "digits": 3}},
-        steps=1200, quick_steps=40, eval_every=100,
-    ),
+    "listops": {
+        "value": Suite(
+            "listops-value", 10, {"depth 11-20": {"depth": 20, "depth_min": 11}}, steps=1000, quick_steps=12, eval_every=50,
+        ),
+    },
+    "logic": {
+        # Bowman's relations between two propositional formulas; the baselines answer
+        # each of the 64 worlds apart and the relation is read off their grid, as ours is.
+        "relation": Suite(
+            "logic-relation", 6,
+            {
+                "depth 7-9": {"variables": 6, "depth": 8, "depth_min": 6, "operators": 12, "truth_constants": 0.05},
+                "depth 10-13": {"variables": 6, "depth": 11, "depth_min": 9, "operators": 24, "truth_constants": 0.05},
+            },
+            steps=400, quick_steps=20, eval_every=50, worlds=64,
+        ),
+    },
+    "arith": {
+        "exact": Suite(
+            "arith-exact", 5,
+            {
+                "7-12 operands": {"operands": 12, "operands_min": 7, "digits": 3, "ops": "+-"},
+                "13-18 operands": {"operands": 18, "operands_min": 13, "digits": 3, "ops": "+-"},
+            },
+            steps=1500, quick_steps=40, eval_every=100,
+        ),
+        "mod10": Suite(
+            "arith-mod10", 6,
+            {"depth 20": {"depth": 20, "depth_min": 20, "digits": 3}, "depth 40": {"depth": 40, "depth_min": 40, "digits": 3}},
+            steps=1200, quick_steps=40, eval_every=100,
+        ),
+    },
 }
+
+
+def suite_for(domain: str, task: str | None = None) -> Suite:
+    """The suite of `domain` for `task` (default: the domain's first)."""
+    if domain not in SUITES:
+        raise HybridTRMError(f"bench accuracy runs on {', '.join(SUITES)}, not {domain!r}")
+    tasks = SUITES[domain]
+    if task is not None and task not in tasks:
+        raise HybridTRMError(f"bench accuracy runs {domain} on task {' or '.join(tasks)}, not {task!r}")
+    return tasks[task or next(iter(tasks))]
+
 
 OURS = "recursive"
 SHIPPED = "recursive (shipped)"
@@ -147,8 +194,6 @@ def entrant_configs(suite: Suite, steps: int, eval_examples: int, names: list[st
         eval_difficulty={},
     )
     ours = build_model(base).parameter_count()
-    kinds = len(registry.get(base.domain).node_kinds)
-    task = registry.get(base.domain).task(base.task)
     out = {}
     for name in names or list(ENTRANTS):
         if name not in ENTRANTS:
@@ -158,8 +203,8 @@ def entrant_configs(suite: Suite, steps: int, eval_examples: int, names: list[st
             config = base if name == OURS else replace(base, inner_steps=1, outer_cycles=1)
         else:
             layers = suite.trained_depth if layers == -1 else layers
-            shape = sized(BaselineConfig(baseline, kinds, task.classes, layers=layers), scale * ours)
-            config = replace(base, model=baseline, hidden=shape.hidden, layers=layers)
+            config = replace(base, model=baseline, layers=layers)
+            config = replace(config, hidden=sized(baseline_config(config), scale * ours).hidden)
         out[name] = (description, config)
     return out
 
@@ -170,16 +215,20 @@ Progress = Callable[[str, int, int], None]  # (model, step, steps)
 def run(
     domain: str, out: Path, quick: bool = False, steps: int | None = None, n: int | None = None,
     target: float = 0.9, models: list[str] | None = None, seed: int = 5, on_step: Progress | None = None,
+    task: str | None = None, jobs: int = 1,
 ) -> AccuracyBench:
-    """Train every entrant (or `models`) on `domain`'s suite and score each on the
-    same held-out examples: `n` in distribution and `n` per set beyond training
-    (seeds `seed`, `seed` + 1, ...; training used 0 and its checks 1)."""
+    """Train every entrant (or `models`) on the suite of `domain` (and `task`) and
+    score each on the same held-out examples: `n` in distribution and `n` per set
+    beyond training (seeds `seed`, `seed` + 1, ...; training used 0 and its checks 1).
+    With `jobs` > 1, that many entrants train at once, each in its own process on
+    one thread (the models are small: two one-thread runs on two cores finish
+    sooner than two two-thread runs one after the other)."""
     import time
 
-    if domain not in SUITES:
-        raise HybridTRMError(f"bench accuracy runs on {', '.join(SUITES)}, not {domain!r}")
+    if jobs < 1:
+        raise HybridTRMError(f"jobs must be at least 1, not {jobs}")
     clock = time.monotonic()
-    suite = SUITES[domain]
+    suite = suite_for(domain, task)
     steps = steps or (suite.quick_steps if quick else suite.steps)
     n = n or (40 if quick else 500)
     configs = entrant_configs(suite, steps, 50 if quick else 200, models)
@@ -189,39 +238,102 @@ def run(
     for offset, (name, knobs) in enumerate(suite.beyond.items(), 1):
         held_out[name] = [dom.example(seed + offset, i, dom.difficulty(**knobs), preset.task) for i in range(n)]
     bench = AccuracyBench(domain, preset.task, suite.preset, quick, steps, target, suite.trained_depth, n, n)
-    for name, (description, config) in configs.items():
-        history: dict[int, float] = {}
-
-        def progress(step: int, metrics: dict, name=name, history=history) -> None:
-            history[step] = metrics["train_seconds"]
-            if on_step:
-                on_step(name, step, config.steps)
-
-        path = out / domain / name
-        metrics = train(config, path, resume=False, on_step=progress)
-        reached = next((s for s, a in metrics.get("eval_history", []) if a >= target), None)
-        loaded = load(path)  # scored as saved: the checkpoint round-trips
-        bench.models.append(_scored(
-            name, description, loaded, held_out, steps, metrics["train_seconds"], reached,
-            None if reached is None else history[reached],
-        ))
+    work = [
+        (name, description, config, out / domain / preset.task / name, held_out, target, suite.worlds)
+        for name, (description, config) in configs.items()
+    ]
+    if jobs == 1 or len(work) == 1:
+        results = {args[0]: _entrant(*args, on_step) for args in work}
+    else:
+        results = _in_parallel(work, jobs, on_step)
+    bench.models.extend(results[name] for name in configs)
     path = pretrained.path(preset.domain, preset.task)
     if checkpoints.exists(path) and (models is None or OURS in models):
         loaded = load(path)
         saved = loaded.config
         bench.models.append(_scored(
-            SHIPPED, f"the shipped checkpoint ({saved['step']:,} steps), for reference", loaded, held_out, saved["step"],
-            saved.get("metrics", {}).get("train_seconds", 0.0), None, None, trained_here=False,
+            SHIPPED, f"the shipped checkpoint ({saved['step']:,} steps), for reference", loaded, held_out, suite.worlds,
+            saved["step"], saved.get("metrics", {}).get("train_seconds", 0.0), None, None, trained_here=False,
         ))
     bench.wall_seconds = time.monotonic() - clock
     return bench
 
 
+def _entrant(
+    name: str, description: str, config: TrainConfig, path: Path, held_out: dict, target: float, worlds: int | None,
+    on_step: Progress | None,
+) -> ModelResult:
+    """Train one entrant to `path`, load it back and score it (scored as saved: the
+    checkpoint round-trips)."""
+    history: dict[int, float] = {}
+
+    def progress(step: int, metrics: dict) -> None:
+        history[step] = metrics["train_seconds"]
+        if on_step:
+            on_step(name, step, config.steps)
+
+    metrics = train(config, path, resume=False, on_step=progress)
+    reached = next((s for s, a in metrics.get("eval_history", []) if a >= target), None)
+    return _scored(
+        name, description, load(path), held_out, worlds, config.steps, metrics["train_seconds"], reached,
+        None if reached is None else history[reached],
+    )
+
+
+# The heaviest first, so that the last to start are the quick ones (ListOps, one
+# thread, per step: the 10x Transformer ~0.6 s, the LSTM ~0.6, the Transformer ~0.3,
+# the recursive cell ~0.2, TreeLSTM and GIN < 0.1).
+HEAVIEST_FIRST = ("transformer-10x", "lstm", "transformer", OURS, "recursive-no-inner", "gin", "treelstm")
+
+
+def _in_parallel(work: list[tuple], jobs: int, on_step: Progress | None) -> dict[str, ModelResult]:
+    """_entrant for every item of `work`, `jobs` at a time in worker processes
+    (spawned: a forked copy of a process that has run torch's thread pool can hang),
+    their progress passed back through a queue."""
+    import multiprocessing
+    import queue as queues
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    context = multiprocessing.get_context("spawn")
+    progress = context.Queue()
+    work = sorted(work, key=lambda args: HEAVIEST_FIRST.index(args[0]))
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker, initargs=(progress,)) as pool:
+        running = {pool.submit(_entrant_in_worker, *args): args[0] for args in work}
+        results: dict[str, ModelResult] = {}
+        while running:
+            done, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in done:
+                results[running.pop(future)] = future.result()
+            while on_step:  # the steps reported so far
+                try:
+                    on_step(*progress.get_nowait())
+                except queues.Empty:
+                    break
+    return results
+
+
+_progress = None  # a worker's queue back to the parent
+
+
+def _worker(progress) -> None:
+    import torch
+
+    global _progress
+    _progress = progress
+    torch.set_num_threads(1)
+
+
+def _entrant_in_worker(*args) -> ModelResult:
+    return _entrant(*args, on_step=lambda name, step, steps: _progress.put((name, step, steps)))
+
+
 def _scored(
-    name, description, loaded, held_out, steps, seconds, reached, seconds_to_target, trained_here: bool = True,
+    name, description, loaded, held_out, worlds, steps, seconds, reached, seconds_to_target, trained_here: bool = True,
 ) -> ModelResult:
     reports: dict[str, Report] = {
-        set_name: evaluate_examples(loaded.model, loaded.domain, loaded.task, examples, width=trained_width(loaded.config))
+        set_name: evaluate_examples(
+            loaded.model, loaded.domain, loaded.task, examples, width=trained_width(loaded.config), worlds=worlds,
+        )
         for set_name, examples in held_out.items()
     }
     by_depth: dict[int, list[int]] = {}
@@ -239,7 +351,7 @@ def _scored(
 
 def plot(bench: AccuracyBench, path: Path) -> Path:
     """Accuracy against tree height, one line per model, the training depth marked."""
-    from .plotting import pyplot
+    from ..plotting import pyplot
 
     plt = pyplot()
     figure, axes = plt.subplots(figsize=(8, 5))
