@@ -12,6 +12,7 @@ import weakref
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Callable
 
 import lark
 
@@ -65,12 +66,21 @@ def parse_with(parser: lark.Lark, text: str, name: str) -> Node:
 
 
 class _FastLALR:
-    """Lark's own LALR tables and tree builder, driven in one loop over one regex
-    scan of the text: the same tree as `Lark.parse`, in about two thirds of the
-    time (Lark lexes with a Python call per match, spaces included, and feeds the
-    parser a token at a time through several layers). It answers None wherever it
-    is not sure to agree with Lark (any token the parser refuses, any character no
-    terminal matches), and the caller then parses with Lark, which raises its error.
+    """Lark's own LALR tables, driven in one loop over one regex scan of the text,
+    building the tree Lark builds by Lark's rules for it (below): the same tree as
+    `Lark.parse`, in about a third of the time. Lark lexes with a Python call per
+    match, spaces included, feeds the parser a token at a time through several
+    layers, makes a Token of every terminal and calls a tree builder at every
+    reduction. Here a terminal that every rule filters out is never made a Token,
+    and a rule that passes its one child up (`?item: DIGIT`) only moves the
+    parser's state. It answers None wherever it is not sure to agree with Lark (any
+    token the parser refuses, any character no terminal matches), and the caller
+    then parses with Lark, which raises its error.
+
+    Lark's tree for a rule (maybe_placeholders off, no transformer): its children
+    without the terminals it filters out (anonymous strings and _NAMES, unless the
+    rule is `!`-kept), each child of a `_rule` spliced in, named by the rule's alias
+    (or template, or name); a `?rule` without an alias gives its only child itself.
 
     Scanning all terminals at once is Lark's basic lexer; Lark uses the contextual
     one, which tries only the terminals the parser state accepts. The two agree on
@@ -85,18 +95,19 @@ class _FastLALR:
         table = parser.parser.parser.parser.parse_table
         start = parser.options.start[0]
         self.start_state, self.end_state = table.start_states[start], table.end_states[start]
-        callbacks = parser.parser.parser.parser.callbacks
         shift = lark.parsers.lalr_analysis.Shift
-        # Per state, per terminal or rule name: (next state, None) for a shift,
-        # (None, (rule length, tree-builder callback, the rule's name)) for a reduce.
+        # Per state, per terminal or rule name: (next state, None) for a shift, (None,
+        # (rule length, its tree builder or None to pass its child up, the rule's name))
+        # for a reduce. Names are made plain strings: Lark's are Tokens, whose == is a
+        # Python call.
+        reduced = {rule: (len(rule.expansion), _builder(rule), str(rule.origin.name)) for rule in parser.rules}
         self.actions = {
-            state: {
-                symbol: (arg, None) if action is shift else (None, (len(arg.expansion), callbacks[arg], arg.origin.name))
-                for symbol, (action, arg) in row.items()
-            }
+            state: {str(symbol): (arg, None) if action is shift else (None, reduced[arg]) for symbol, (action, arg) in row.items()}
             for state, row in table.states.items()
         }
-        self.token_callbacks = {t: c for t, c in callbacks.items() if isinstance(t, str)}
+        # Terminals every rule filters out: shifted as None, never read.
+        terminals = [(s, r.options.keep_all_tokens) for r in parser.rules for s in r.expansion if s.is_term]
+        self.dropped = {str(s.name) for s, _ in terminals} - {str(s.name) for s, keep in terminals if keep or not s.filter_out}
         self.new_token = lark.Token._future_new  # Token(...) without its deprecation checks
 
     @classmethod
@@ -106,6 +117,10 @@ class _FastLALR:
         if options.parser != "lalr" or options.lexer not in ("basic", "contextual") or options.postlex is not None:
             return None
         if options.lexer_callbacks or len(options.start) != 1:
+            return None
+        if options.transformer is not None or options.tree_class not in (None, lark.Tree):
+            return None
+        if options.maybe_placeholders or options.propagate_positions:
             return None
         # It reads Lark's parse table and lexer, which are not Lark's public API: a
         # Lark whose insides moved gets Lark's own parse, not an error.
@@ -118,61 +133,99 @@ class _FastLALR:
         except (AttributeError, KeyError, TypeError, ValueError):
             return None
 
-    def tokens(self, text: str):
-        """Lark's tokens (with their positions) for `text`; a ValueError where a
-        character matches no terminal."""
-        pos, ignore, new = 0, self.ignore, self.new_token
-        newlines = [i for i, c in enumerate(text) if c == "\n"] if "\n" in text else None
-        for match in self.scan.finditer(text):
-            start = match.start()
-            if start != pos:
-                raise ValueError(pos)
-            pos = match.end()
-            kind = match.lastgroup
-            if kind in ignore:
-                continue
-            if newlines is None:
-                yield new(kind, match.group(), start, 1, start + 1, 1, pos + 1, pos)
-                continue
-            line, end_line = bisect.bisect_left(newlines, start), bisect.bisect_left(newlines, pos)
-            line_start = newlines[line - 1] + 1 if line else 0
-            end_start = newlines[end_line - 1] + 1 if end_line else 0
-            yield new(kind, match.group(), start, line + 1, start - line_start + 1, end_line + 1, pos - end_start + 1, pos)
-        if pos != len(text):
-            raise ValueError(pos)
-
     def parse(self, text: str) -> Node | None:
-        actions, token_callbacks = self.actions, self.token_callbacks
+        actions, end_state, ignore, dropped = self.actions, self.end_state, self.ignore, self.dropped
         states, values = [self.start_state], []
+        newlines = [i for i, c in enumerate(text) if c == "\n"] if "\n" in text else None
+        pos = 0
         try:
-            for token in self.tokens(text):
-                kind = token.type
+            for match in self.scan.finditer(text):
+                start = match.start()
+                if start != pos:
+                    return None  # a character no terminal matches
+                pos = match.end()
+                kind = match.lastgroup
+                if kind in ignore:
+                    continue
+                token = None if kind in dropped else self._token(kind, match.group(), start, pos, newlines)
                 while True:
                     shift, reduce = actions[states[-1]][kind]
                     if reduce is None:
                         states.append(shift)
-                        values.append(token if kind not in token_callbacks else token_callbacks[kind](token))
+                        values.append(token)
                         break
-                    self._reduce(reduce, states, values)
+                    _reduce(reduce, states, values, actions)
+            if pos != len(text):
+                return None
             while True:
                 shift, reduce = actions[states[-1]]["$END"]
                 if reduce is None:
                     return None
-                self._reduce(reduce, states, values)
-                if states[-1] == self.end_state:
+                _reduce(reduce, states, values, actions)
+                if states[-1] == end_state:
                     return values[-1]
-        except (KeyError, ValueError):
+        except KeyError:  # a token the parser refuses here
             return None
 
-    def _reduce(self, reduce: tuple, states: list, values: list) -> None:
-        """Replace a rule's symbols on the stacks by the node the tree builder makes of them."""
-        size, build, rule = reduce
+    def _token(self, kind: str, value: str, start: int, end: int, newlines: list[int] | None) -> lark.Token:
+        """Lark's token, with its line and column as Lark counts them."""
+        if newlines is None:
+            return self.new_token(kind, value, start, 1, start + 1, 1, end + 1, end)
+        line, end_line = bisect.bisect_left(newlines, start), bisect.bisect_left(newlines, end)
+        line_start = newlines[line - 1] + 1 if line else 0
+        end_start = newlines[end_line - 1] + 1 if end_line else 0
+        column, end_column = start - line_start + 1, end - end_start + 1
+        return self.new_token(kind, value, start, line + 1, column, end_line + 1, end_column, end)
+
+
+def _reduce(reduce: tuple, states: list, values: list, actions: dict) -> None:
+    """Replace a rule's symbols on the stacks by what its tree builder makes of them."""
+    size, build, rule = reduce
+    if build is None:  # its one child passes up as it is
+        del states[-1]
+    else:
         children = values[-size:] if size else []
         if size:
             del states[-size:]
             del values[-size:]
         values.append(build(children))
-        states.append(self.actions[states[-1]][rule][0])
+    states.append(actions[states[-1]][rule][0])
+
+
+def _builder(rule) -> Callable[[list], object] | None:
+    """What Lark's tree builder makes of a rule's children (see _FastLALR); None for
+    a `?rule` of one symbol that it keeps and does not splice: the child itself."""
+    options = rule.options
+    include = [
+        (i, not s.is_term and s.name.startswith("_"))
+        for i, s in enumerate(rule.expansion) if options.keep_all_tokens or not (s.is_term and s.filter_out)
+    ]
+    single = options.expand1 and not rule.alias
+    if single and include == [(0, False)] and len(rule.expansion) == 1:
+        return None
+    name = rule.alias or options.template_source or rule.origin.name
+    inline = rule.origin.name.startswith("_")  # its children go into its parent's (a list stands for it)
+    every = [i for i, _ in include] == list(range(len(rule.expansion)))
+    spliced = any(expand for _, expand in include)
+    tree = lark.Tree
+
+    def build(children: list):
+        if every and not spliced:
+            out = children
+        elif not spliced:
+            out = [children[i] for i, _ in include]
+        else:
+            out = []
+            for i, expand in include:
+                if expand:
+                    out.extend(children[i])
+                else:
+                    out.append(children[i])
+        if single and len(out) == 1:
+            return out[0]
+        return out if inline else tree(name, out)
+
+    return build
 
 
 _FAST: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -43,7 +43,7 @@ def test_baseline_trains_on_real_batches(name, domain, task, knobs):
         loss = model(tree_batch).loss
         loss.backward()
         optimizer.step()
-    assert float(model(tree_batch).loss) < first
+    assert model(tree_batch).loss.item() < first
 
 
 def test_an_unknown_model_is_refused():

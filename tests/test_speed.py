@@ -43,15 +43,11 @@ def _mutations(text: str, rng: random.Random) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("name", ["arith", "listops", "logic"])
-def test_fast_parse_is_larks_tree_or_declines(name):
-    domain = registry.get(name)
-    parser = load_grammar(domain.grammar)
+def _parsed_as_lark_does(parser: lark.Lark, texts: list[str]) -> tuple[int, int]:
+    """Parse each text on the fast path and with Lark: the same tree, or both
+    refuse (the fast path by declining). Returns (parsed, declined)."""
     fast = _fast_parser(parser)
-    assert fast is not None  # the built-in grammars take the fast path
-    rng = random.Random(11)
-    texts = [domain.example(3, i, domain.difficulty(), task).input for task in domain.tasks for i in range(60)]
-    texts += [m for t in texts[:80] for m in _mutations(t, rng)]
+    assert fast is not None
     parsed = declined = 0
     for text in texts:
         try:
@@ -65,7 +61,54 @@ def test_fast_parse_is_larks_tree_or_declines(name):
         else:
             parsed += 1
             assert expected is not None and _same_tree(got, expected), text
+    return parsed, declined
+
+
+@pytest.mark.parametrize("name", ["arith", "listops", "logic"])
+def test_fast_parse_is_larks_tree_or_declines(name):
+    domain = registry.get(name)
+    rng = random.Random(11)
+    texts = [domain.example(3, i, domain.difficulty(), task).input for task in domain.tasks for i in range(60)]
+    texts += [m for t in texts[:80] for m in _mutations(t, rng)]
+    parsed, declined = _parsed_as_lark_does(load_grammar(domain.grammar), texts)  # built-in grammars take the fast path
     assert parsed > 100 and declined > 10  # both ways were exercised
+
+
+# Every way Lark shapes a tree: `?rule`s that pass one child up (with and without
+# an alias), `_rule`s and a `_`-template spliced into their parents, a named
+# template, a `!rule` that keeps the anonymous tokens another rule filters out,
+# a filtered _TERMINAL, a rule left without children (`{ }`), and left recursion
+# from `+`.
+_SHAPES = r"""
+?start: expr | "@" NAME "=" expr ";" expr -> let
+?expr: term | expr "+" term -> add | expr _MINUS term -> sub
+?term: atom | "-" term -> neg | "(" expr ")" | call | pair | bag{atom} | quoted
+call: NAME "(" _args? ")"
+_args: expr ("," expr)*
+pair: "<" _two ">"
+_two: atom atom
+bag{x}: "{" _sep{x, ","} "}" | "{" "}"
+_sep{x, s}: x (s x)*
+!quoted: "'" NAME+ "(" "'"
+atom: NUMBER | NAME
+_MINUS: "~"
+NUMBER: /[0-9]+/
+NAME: /[a-z]+/
+%ignore " "
+%ignore "\n"
+"""
+
+_SHAPED = [
+    "1", "a + 2 ~ b", "f(1, g(2), h())", "< 1 a > + < b 2 >", "{ 1, a, 3 }", "{ }", "' ab cd ( '",
+    "@ x = 1 + 2 ; x ~ (3 + -4)", "-(-(1))", "f(\n1,\n 2)", "((((a))))", "f(<1 2>, {3}, ' x (')",
+]
+
+
+def test_fast_parse_shapes_trees_as_lark_does():
+    rng = random.Random(5)
+    texts = _SHAPED + [m for t in _SHAPED for m in _mutations(t, rng)]
+    parsed, declined = _parsed_as_lark_does(lark.Lark(_SHAPES, parser="lalr", maybe_placeholders=False), texts)
+    assert parsed >= len(_SHAPED) and declined > 0
 
 
 def test_parse_errors_are_larks_own():

@@ -88,6 +88,25 @@ def test_inference_grid_fits_the_values_and_the_training_width():
         assert exact.decode(exact.encode("-2", w)) == "-2"
     mod10 = arith.task("mod10")
     assert inference_tensors(arith, mod10, [arith.parse("123 * 4")], None)[0].literal.shape[1] == 1
-    # Trees batched together share the widest grid any of them needs.
+    # Trees batched together keep their own grids.
     both = inference_tensors(arith, exact, [arith.parse("1 + 1"), arith.parse("123456789 + 1")], 6)
-    assert {t.literal.shape[1] for t in both} == {10}
+    assert [t.literal.shape[1] for t in both] == [6, 10]
+
+
+def test_an_answer_does_not_depend_on_the_trees_batched_with_it():
+    """A narrow sum batched with a wide one gets the answer it gets alone, node by
+    node (the shipped model: trained on a grid of 6, run on wider ones)."""
+    from hybrid_trm import pretrained
+    from hybrid_trm.evaluate import inference_tensors, load, predict_trees, trained_width
+
+    loaded = load(pretrained.require("arith", "exact"))
+    domain, task, trained = loaded.domain, loaded.task, trained_width(loaded.config)
+    texts = ["12 + 34 - 5", "987654321 + 123456789 - 1", "7 - 9 + 3"]
+
+    def predictions(chosen):
+        trees = inference_tensors(domain, task, [domain.parse(t) for t in chosen], trained)
+        return [(p.answer, p.node_answers, p.cells) for p in predict_trees(loaded.model, task, trees, node_answers=True)]
+
+    together = predictions(texts)
+    assert together == [predictions([t])[0] for t in texts]
+    assert len({len(cells) for _, _, cells in together}) == 2  # two widths ran in one call
