@@ -58,7 +58,7 @@ def eval_command(
 ) -> None:
     """Score a checkpoint: accuracy overall, by depth and by arity; steps per node."""
     from hybrid_trm import benchmarks, checkpoints, pretrained
-    from hybrid_trm.evaluate import Recursion, evaluate_examples, load, plot_steps, strategies, trained_width
+    from hybrid_trm.evaluate import Recursion, evaluate_examples, load, plot_steps, strategies, trained_width, unseen_kinds
 
     if plot is not None:
         from hybrid_trm.plotting import pyplot
@@ -98,6 +98,9 @@ def eval_command(
             progress=lambda done: progress.update(bar, completed=done), width=trained_width(loaded.config),
             worlds=worlds,
         )
+    unseen = unseen_kinds(loaded, report)
+    if unseen:
+        console.print(f"[yellow]warning:[/] {unseen}")
     if plot is not None:
         plot_steps(report, f"{benchmark or file} ({domain}/{task})", plot)
     if json_output:

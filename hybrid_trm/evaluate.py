@@ -9,6 +9,7 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from . import checkpoints
@@ -39,6 +40,22 @@ class Loaded:
                 f"the {self.domain.name}/{self.task.name} model was not trained on {', '.join(unseen)} nodes "
                 f"(it knows {', '.join(trained)}); use another --task or --checkpoint"
             )
+
+
+def unseen_kinds(loaded: Loaded, report: Report) -> str | None:
+    """A warning where the scored inputs held node kinds the model never saw in
+    training (what `solve` refuses; eval scores them, as guesses); None otherwise."""
+    trained = loaded.config.get("trained_node_kinds")
+    if trained is None:
+        return None
+    unseen = {k: n for k, n in report.node_kinds.items() if k not in trained}
+    if not unseen:
+        return None
+    return (
+        f"the {loaded.domain.name}/{loaded.task.name} model was not trained on {', '.join(sorted(unseen))} nodes "
+        f"({sum(unseen.values()):,} of the {sum(report.node_kinds.values()):,} nodes scored): "
+        "its answers on inputs holding them are guesses"
+    )
 
 
 @dataclass(frozen=True)
@@ -280,6 +297,7 @@ class Report:
     steps_histogram: dict[int, int] = field(default_factory=dict)  # latent updates -> nodes that ran that many
     cycles_mean: float = 0.0  # answer updates per node (what a halting model decides)
     difficulty: Difficulty | None = None  # steps against the domain's node difficulty
+    node_kinds: dict[str, int] = field(default_factory=dict)  # node kind -> nodes of that kind, over every input
 
     def to_json(self) -> dict:
         def table(rows):
@@ -289,6 +307,7 @@ class Report:
             "accuracy": self.accuracy, "n": self.n, "by_depth": table(self.by_depth), "by_arity": table(self.by_arity),
             "steps_mean": self.steps_mean, "steps_histogram": {str(k): v for k, v in sorted(self.steps_histogram.items())},
             "cycles_mean": self.cycles_mean, "difficulty": None if self.difficulty is None else asdict(self.difficulty),
+            "node_kinds": self.node_kinds,
         }
 
 
@@ -358,6 +377,7 @@ def evaluate_examples(
     cycles: Counter[int] = Counter()
     measure = domain.difficulty_measure.get(task.name)
     difficulty: list[tuple[int, int, int]] = []  # (difficulty, latent, answer updates) of every node that has one
+    kinds = np.zeros(len(domain.node_kinds), dtype=np.int64)  # nodes per kind id
     try:
         for i in range(0, len(examples), batch_size):
             chunk = examples[i : i + batch_size]
@@ -365,6 +385,7 @@ def evaluate_examples(
             parsed = [domain.parse(ex.input) for ex in chunk]
             start = add_time(timings, "parse", start)
             trees = inference_tensors(domain, task, parsed, width, worlds)
+            kinds += np.bincount(np.concatenate([t.kind for t in trees]), minlength=len(kinds))
             add_time(timings, "tensorize", start)
             predictions = predict_trees(model, task, trees, halting=halting, timings=timings)
             start = time.perf_counter()
@@ -390,6 +411,7 @@ def evaluate_examples(
         by_depth=_group(depths, correct), by_arity=_group(arities, correct),
         steps_mean=_mean(steps), steps_histogram=dict(steps), cycles_mean=_mean(cycles),
         difficulty=Difficulty.of(measure, difficulty) if measure else None,
+        node_kinds={k: int(n) for k, n in zip(domain.node_kinds, kinds) if n},
     )
 
 

@@ -141,6 +141,22 @@ def test_eval_json(cli, tmp_path, arith_mod10_checkpoint):
     assert table.exit_code == 0 and "accuracy" in table.stdout and "latent updates per node" in table.stdout
 
 
+def test_eval_warns_of_node_kinds_the_model_never_saw(cli, tmp_path):
+    """The shipped arith/exact model trained on + and - only: a file with products
+    is scored, with a warning that says how many nodes it guessed at; a file
+    without them gets none."""
+    data = tmp_path / "mixed.jsonl"
+    rows = [{"input": "2 * 3 + 1", "answer": "7"}, {"input": "4 - 5", "answer": "-1"}]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = cli("eval", "arith", data, "--task", "exact", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["node_kinds"] == {"NUMBER": 5, "add": 1, "sub": 1, "mul": 1}
+    assert "not trained on mul nodes (1 of the 8 nodes scored)" in " ".join(result.stderr.split())
+    data.write_text(json.dumps(rows[1]) + "\n")
+    result = cli("eval", "arith", data, "--task", "exact", "--json")
+    assert result.exit_code == 0 and "warning" not in result.stderr
+
+
 def test_eval_benchmark(cli, listops_checkpoint):
     result = cli("eval", "--benchmark", "listops", "--checkpoint", listops_checkpoint, "--limit", 10, "--json")
     assert result.exit_code == 0, result.output
