@@ -28,32 +28,32 @@ class Loaded:
     task: Task
     config: dict  # the checkpoint's JSON
 
+    def untrained(self, kinds) -> list[str]:
+        """Those of `kinds` the model never saw in training (none where the
+        checkpoint does not record what it saw), sorted."""
+        trained = self.config.get("trained_node_kinds")
+        return [] if trained is None else sorted(set(kinds) - set(trained))
+
     def check_kinds(self, tree) -> None:
         """Refuse a tree with node kinds the model never saw in training: its answer
         there would be a guess, however confident."""
-        trained = self.config.get("trained_node_kinds")
-        if trained is None:
-            return
-        unseen = sorted({kind(n) for n in postorder(tree)} - set(trained))
+        unseen = self.untrained(kind(n) for n in postorder(tree))
         if unseen:
             raise HybridTRMError(
                 f"the {self.domain.name}/{self.task.name} model was not trained on {', '.join(unseen)} nodes "
-                f"(it knows {', '.join(trained)}); use another --task or --checkpoint"
+                f"(it knows {', '.join(self.config['trained_node_kinds'])}); use another --task or --checkpoint"
             )
 
 
 def unseen_kinds(loaded: Loaded, report: Report) -> str | None:
     """A warning where the scored inputs held node kinds the model never saw in
     training (what `solve` refuses; eval scores them, as guesses); None otherwise."""
-    trained = loaded.config.get("trained_node_kinds")
-    if trained is None:
-        return None
-    unseen = {k: n for k, n in report.node_kinds.items() if k not in trained}
+    unseen = loaded.untrained(report.node_kinds)
     if not unseen:
         return None
     return (
-        f"the {loaded.domain.name}/{loaded.task.name} model was not trained on {', '.join(sorted(unseen))} nodes "
-        f"({sum(unseen.values()):,} of the {sum(report.node_kinds.values()):,} nodes scored): "
+        f"the {loaded.domain.name}/{loaded.task.name} model was not trained on {', '.join(unseen)} nodes "
+        f"({sum(report.node_kinds[k] for k in unseen):,} of the {sum(report.node_kinds.values()):,} nodes scored): "
         "its answers on inputs holding them are guesses"
     )
 
