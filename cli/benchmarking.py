@@ -95,8 +95,9 @@ def speed_command(
     if b.level_loop_s is not None:
         table.add_row("  level loop, every leaf computed", str(b.trees), f"{b.nodes:,}", f"{b.nodes / b.level_loop_s:,.0f}", f"{1000 * b.level_loop_s / b.trees:.3f}")
     table.add_row("per-node recursion, same model", str(b.trees), f"{b.nodes:,}", f"{out['naive_nodes_per_s']:,.0f}", f"{1000 * b.naive_s / b.trees:.3f}")
-    e = report.eval
-    table.add_row("batch eval, end to end (parse included)", str(e.items), f"{e.nodes:,}", f"{out['eval_nodes_per_s']:,.0f}", f"{out['neural_ms_per_item']:.3f}")
+    evals = [e for e in (report.eval, report.eval_one_process) if e is not None]
+    for e in evals:
+        table.add_row(f"batch eval, end to end (parse included), {e.describe()}", str(e.items), f"{e.nodes:,}", f"{e.nodes / e.total_s:,.0f}", f"{1000 * e.total_s / e.items:.3f}")
     for what, item in (("parser alone", out["parser"]), ("symbolic verifier (parse included)", out["verifier"])):
         table.add_row(what, str(item["items"]), f"{item['nodes']:,}", f"{item['nodes_per_s']:,.0f}", f"{item['ms_per_item']:.3f}")
     console.print(table)
@@ -112,14 +113,24 @@ def speed_command(
         f"{c['cell_flops_fraction_of_peak']:.0%} of a {sizes.matmul_size}x{sizes.matmul_size} matmul's {c['peak_flops_per_s'] / 1e9:.1f} GFLOP/s"
         + (f" (the level loop, every leaf computed: {c['level_loop_fraction_of_peak']:.0%})" if "level_loop_fraction_of_peak" in c else "")
     )
-    stages = Table(title="where the time goes: ms per input by stage (eval: batched, per input; solve: median of one input)")
-    names = list(dict.fromkeys([*e.stages, *(k for s in report.solve for k in s.stages_ms)]))
+    one = out["cell_one_thread"]
+    if one is not None:
+        console.print(
+            f"cell on one thread (as each eval worker runs it): {one['cell_flops_per_s'] / 1e9:.1f} GFLOP/s = "
+            f"{one['cell_flops_fraction_of_peak']:.0%} of one thread's matmul, {one['peak_flops_per_s'] / 1e9:.1f} GFLOP/s"
+        )
+    stages = Table(title=(
+        "where the time goes: ms per input by stage (eval: batched, per input, with workers the sum of theirs; "
+        "total: the wall time; solve: median of one input)"
+    ))
+    names = list(dict.fromkeys([*(k for e in evals for k in e.stages), *(k for s in report.solve for k in s.stages_ms)]))
     for column in ("run", "nodes", *names, "total"):
         stages.add_column(column, justify="right")
-    stages.add_row(
-        f"eval {name} ({e.items} inputs)", f"{e.nodes / e.items:.0f}",
-        *(f"{1000 * e.stages[k] / e.items:.3f}" if k in e.stages else "" for k in names), f"{out['neural_ms_per_item']:.3f}",
-    )
+    for e in evals:
+        stages.add_row(
+            f"eval {name} ({e.items} inputs), {e.describe()}", f"{e.nodes / e.items:.0f}",
+            *(f"{1000 * e.stages[k] / e.items:.3f}" if k in e.stages else "" for k in names), f"{1000 * e.total_s / e.items:.3f}",
+        )
     for s in report.solve:
         stages.add_row(f"solve {s.model}", str(s.nodes), *(f"{s.stages_ms[k]:.2f}" if k in s.stages_ms else "" for k in names), f"{s.ms_median:.2f}")
     console.print(stages)

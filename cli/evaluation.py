@@ -53,10 +53,16 @@ def eval_command(
     inner_steps: InnerSteps = None,
     max_cycles: MaxCycles = None,
     halt_threshold: HaltThreshold = None,
+    jobs: Annotated[Optional[int], typer.Option(min=1, help=(
+        "Worker processes that score at once, each on one thread (default: one per core torch uses; "
+        "1: all in this process). Forked, on Linux; elsewhere one process."
+    ))] = None,
     plot: Annotated[Optional[Path], typer.Option(help="Also draw steps per node (by latent updates, and by the domain's difficulty) to this PNG (needs matplotlib).")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Score a checkpoint: accuracy overall, by depth and by arity; steps per node."""
+    import torch
+
     from hybrid_trm import benchmarks, checkpoints, pretrained
     from hybrid_trm.evaluate import Recursion, evaluate_examples, load, plot_steps, strategies, trained_width, unseen_kinds
 
@@ -91,12 +97,15 @@ def eval_command(
         examples = examples[:limit]
     loaded = load(checkpoint or pretrained.require(domain, task), domain, task, Recursion(inner_steps, max_cycles, halt_threshold))
     console = Console(stderr=True)
-    with Progress(console=console, transient=True, disable=json_output) as progress:
+    # Drawn at each chunk, not by rich's refresh thread: eval's workers are forked,
+    # and a fork copies no thread but every lock one holds.
+    with Progress(console=console, transient=True, disable=json_output, auto_refresh=False) as progress:
         bar = progress.add_task(f"eval {domain}/{task}", total=len(examples))
+        progress.refresh()
         report = evaluate_examples(
             loaded.model, loaded.domain, loaded.task, examples,
-            progress=lambda done: progress.update(bar, completed=done), width=trained_width(loaded.config),
-            worlds=worlds,
+            progress=lambda done: progress.update(bar, completed=done, refresh=True), width=trained_width(loaded.config),
+            worlds=worlds, jobs=jobs or torch.get_num_threads(),
         )
     unseen = unseen_kinds(loaded, report)
     if unseen:

@@ -30,6 +30,9 @@ class ParseError(HybridTRMError):
             f"{domain}: cannot parse at line {line}, column {column}: found {found}, expected {want}\n{context}"
         )
 
+    def __reduce__(self):  # rebuilt from its fields: it crosses from an eval worker to the caller
+        return type(self), (self.domain, self.line, self.column, self.context, self.expected, self.found)
+
 
 class UnknownDomainError(HybridTRMError):
     """A domain or task name that is not registered."""

@@ -3,11 +3,16 @@ score examples with accuracy by depth and by arity."""
 
 from __future__ import annotations
 
+import functools
 import gc
+import multiprocessing
+import sys
 import time
 from collections import Counter, defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable, Iterator, TypeVar
 
 import numpy as np
 import torch
@@ -19,6 +24,8 @@ from .errors import CheckpointError, HybridTRMError
 from .grammar import kind, postorder
 from .model.reasoner import ModelConfig, TreeReasoner
 from .trees import TreeTensors, batch, tensorize, tensorize_worlds
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -356,13 +363,17 @@ def same_answer(task: Task, predicted: str, expected: str) -> bool:
 def evaluate_examples(
     model: TreeReasoner, domain: Domain, task: Task, examples: list[Example], batch_size: int = INFERENCE_TREES,
     progress=None, width: int | None = None, worlds: int | None = None, halting: str | None = None,
-    timings: dict[str, float] | None = None,
+    timings: dict[str, float] | None = None, jobs: int = 1,
 ) -> Report:
     """Accuracy on examples; `width` is the answer grid the model trained on, `worlds`
     the grid of a WorldTask (see inference_tensors), `halting` the forward pass's mode
     ("off": every node runs n inner steps and all its cycles, whatever its halting
     head and controller say). `timings`: seconds per stage (parse, tensorize, model,
-    answers: decoding and scoring) are added to it, for `bench speed`."""
+    answers: decoding and scoring) are added to it, for `bench speed`; with workers,
+    the sum of theirs. `jobs` > 1: that many worker processes score chunks of the
+    examples at once, each on one thread (see _scored_chunks); the report is the same."""
+    if jobs < 1:
+        raise HybridTRMError(f"jobs must be at least 1, not {jobs}")
     was_training = model.training
     model.eval()
     # Every chunk keeps thousands of tree nodes alive, so the garbage collector runs
@@ -370,49 +381,118 @@ def evaluate_examples(
     # model): a fifth of the eval's time. Those are set aside (not freed) until the end.
     gc.freeze()
     batch_size = grid_batch_size(task, batch_size, worlds)
-    correct: list[bool] = []
-    depths: list[int] = []
-    arities: list[int] = []
-    steps: Counter[int] = Counter()
-    cycles: Counter[int] = Counter()
     measure = domain.difficulty_measure.get(task.name)
-    difficulty: list[tuple[int, int, int]] = []  # (difficulty, latent, answer updates) of every node that has one
-    kinds = np.zeros(len(domain.node_kinds), dtype=np.int64)  # nodes per kind id
+    score = functools.partial(_scored_chunk, model, domain, task, width, worlds, halting, measure)
+    tally = _Tally(np.zeros(len(domain.node_kinds), dtype=np.int64))
     try:
-        for i in range(0, len(examples), batch_size):
-            chunk = examples[i : i + batch_size]
-            start = time.perf_counter()
-            parsed = [domain.parse(ex.input) for ex in chunk]
-            start = add_time(timings, "parse", start)
-            trees = inference_tensors(domain, task, parsed, width, worlds)
-            kinds += np.bincount(np.concatenate([t.kind for t in trees]), minlength=len(kinds))
-            add_time(timings, "tensorize", start)
-            predictions = predict_trees(model, task, trees, halting=halting, timings=timings)
-            start = time.perf_counter()
-            for ex, tree, tensors, pred in zip(chunk, parsed, trees, predictions):
-                correct.append(same_answer(task, pred.answer, ex.answer))
-                steps.update(pred.node_steps)
-                cycles.update(pred.node_cycles)
-                if measure:
-                    hard = domain.node_difficulty(tree, task.name, tensors.literal.shape[1])
-                    difficulty.extend(
-                        (d, s, c) for d, s, c in zip(hard, pred.node_steps, pred.node_cycles) if d is not None
-                    )
-                depths.append(int(tensors.height.max()))
-                arities.append(int(tensors.child_rank.max()) + 1 if tensors.nodes > 1 else 0)  # the most children of a node
-            add_time(timings, "answers", start)
+        for scores in _scored_chunks(score, examples, batch_size, jobs):
+            tally.add(scores)
             if progress:
-                progress(len(correct))
+                progress(len(tally.correct))
     finally:
         model.train(was_training)
         gc.unfreeze()
+    if timings is not None:
+        for stage, seconds in tally.timings.items():
+            timings[stage] = timings.get(stage, 0.0) + seconds
     return Report(
-        accuracy=sum(correct) / max(1, len(correct)), n=len(correct),
-        by_depth=_group(depths, correct), by_arity=_group(arities, correct),
-        steps_mean=_mean(steps), steps_histogram=dict(steps), cycles_mean=_mean(cycles),
-        difficulty=Difficulty.of(measure, difficulty) if measure else None,
-        node_kinds={k: int(n) for k, n in zip(domain.node_kinds, kinds) if n},
+        accuracy=sum(tally.correct) / max(1, len(tally.correct)), n=len(tally.correct),
+        by_depth=_group(tally.depths, tally.correct), by_arity=_group(tally.arities, tally.correct),
+        steps_mean=_mean(tally.steps), steps_histogram=dict(tally.steps), cycles_mean=_mean(tally.cycles),
+        difficulty=Difficulty.of(measure, tally.difficulty) if measure else None,
+        node_kinds={k: int(n) for k, n in zip(domain.node_kinds, tally.kinds) if n},
     )
+
+
+@dataclass
+class _Tally:
+    """What the scored chunks add up to, in the examples' order."""
+
+    kinds: np.ndarray  # nodes per kind id
+    correct: list[bool] = field(default_factory=list)
+    depths: list[int] = field(default_factory=list)
+    arities: list[int] = field(default_factory=list)
+    steps: Counter[int] = field(default_factory=Counter)
+    cycles: Counter[int] = field(default_factory=Counter)
+    difficulty: list[tuple[int, int, int]] = field(default_factory=list)  # (difficulty, latent, answer updates) per node
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+    def add(self, other: _Tally) -> None:
+        self.kinds += other.kinds
+        self.correct += other.correct
+        self.depths += other.depths
+        self.arities += other.arities
+        self.difficulty += other.difficulty
+        self.steps.update(other.steps)
+        self.cycles.update(other.cycles)
+        for stage, seconds in other.timings.items():
+            self.timings[stage] = self.timings.get(stage, 0.0) + seconds
+
+
+def _scored_chunk(
+    model: TreeReasoner, domain: Domain, task: Task, width: int | None, worlds: int | None, halting: str | None,
+    measure: str | None, chunk: list[Example],
+) -> _Tally:
+    """Parse, tensorize, predict and score one chunk of examples (one batch per grid width)."""
+    out = _Tally(np.zeros(len(domain.node_kinds), dtype=np.int64))
+    start = time.perf_counter()
+    parsed = [domain.parse(ex.input) for ex in chunk]
+    start = add_time(out.timings, "parse", start)
+    trees = inference_tensors(domain, task, parsed, width, worlds)
+    out.kinds += np.bincount(np.concatenate([t.kind for t in trees]), minlength=len(out.kinds))
+    add_time(out.timings, "tensorize", start)
+    predictions = predict_trees(model, task, trees, halting=halting, timings=out.timings)
+    start = time.perf_counter()
+    for ex, tree, tensors, pred in zip(chunk, parsed, trees, predictions):
+        out.correct.append(same_answer(task, pred.answer, ex.answer))
+        out.steps.update(pred.node_steps)
+        out.cycles.update(pred.node_cycles)
+        if measure:
+            hard = domain.node_difficulty(tree, task.name, tensors.literal.shape[1])
+            out.difficulty.extend((d, s, c) for d, s, c in zip(hard, pred.node_steps, pred.node_cycles) if d is not None)
+        out.depths.append(int(tensors.height.max()))
+        out.arities.append(int(tensors.child_rank.max()) + 1 if tensors.nodes > 1 else 0)  # the most children of a node
+    add_time(out.timings, "answers", start)
+    return out
+
+
+# The least a worker's chunk holds (fewer where a batch is smaller, as on a grid of
+# worlds): a forked worker's first chunk costs it tens of milliseconds to start.
+WORKER_CHUNK_MIN = 256
+
+
+def _scored_chunks(score: Callable[[list], T], items: list, batch_size: int, jobs: int) -> Iterator[T]:
+    """`score` of each chunk of `items` (at most `batch_size` each), in order: here,
+    or with `jobs` > 1 in that many worker processes at once, each on one torch
+    thread, the chunks sized to keep every worker busy. Parsing is Python, which a
+    process runs on one core at a time; workers parse side by side. They are forked,
+    so they start with the model and the items as they are here (nothing is sent
+    but chunk bounds); where fork is not the platform's way (macOS, Windows), the
+    chunks are scored here."""
+    size = min(batch_size, max(-(-len(items) // jobs), WORKER_CHUNK_MIN))
+    bounds = [(i, i + size) for i in range(0, len(items), size)]
+    jobs = min(jobs, len(bounds))
+    if jobs <= 1 or sys.platform != "linux":  # (no items: no chunk)
+        for i in range(0, len(items), batch_size):
+            yield score(items[i : i + batch_size])
+        return
+    global _FORKED
+    _FORKED = (score, items)
+    context = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=torch.set_num_threads, initargs=(1,))
+    try:
+        yield from pool.map(_forked_chunk, bounds)
+    finally:  # also where a chunk failed (its error is raised here) or the caller stopped early
+        pool.shutdown(cancel_futures=True)
+        _FORKED = None
+
+
+_FORKED: tuple[Callable, list] | None = None  # what forked workers score: set before they start
+
+
+def _forked_chunk(bounds: tuple[int, int]):
+    score, items = _FORKED
+    return score(items[bounds[0] : bounds[1]])
 
 
 def _mean(counts: Counter[int]) -> float:

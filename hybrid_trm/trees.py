@@ -12,6 +12,7 @@ gets a grid of worlds instead (`tensorize_worlds`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 
 import lark
@@ -63,14 +64,14 @@ def tensorize(
     order = postorder(tree)
     n, p = len(order), width or task.positions
     kinds, parent, rank, height = _shape(domain, order)
-    rows = [[NO_LITERAL] * p] * n  # made one array at the end, not written a row at a time
+    rows = [(NO_LITERAL,) * p] * n  # made one array at the end, not written a row at a time
+    token = lark.Token
     for i, node in enumerate(order):
-        if isinstance(node, lark.Token) and node.value.isdigit():
-            digits = node.value[::-1]
-            if p > 1 and len(digits) > p - 1:  # the top position is the sign
+        if isinstance(node, token) and node.value.isdigit():
+            row = _digits(node.value, p)
+            if row is None:  # the top position is the sign
                 raise HybridTRMError(f"{domain.name}/{task.name}: the number {node.value} has more than {p - 1} digits")
-            digits = digits[:p]  # one position: the last digit, which is all mod 10 needs
-            rows[i] = [int(c) for c in digits] + [0] * (p - len(digits))
+            rows[i] = row
     literal = np.array(rows, dtype=np.int64).reshape(n, p)
     grid = np.full((n, p), IGNORE, dtype=np.int64)
     prefix_grid = np.full((n, p), IGNORE, dtype=np.int64)
@@ -84,6 +85,17 @@ def tensorize(
                         if p == task.positions:
                             raise  # at the task's own width every label must fit
     return TreeTensors(kinds, literal, parent, rank, height, grid, prefix_grid)
+
+
+@functools.lru_cache(maxsize=4096)
+def _digits(number: str, p: int) -> tuple[int, ...] | None:
+    """A number's grid row: its digits, least significant first, zeros above (one
+    position: the last digit, which is all mod 10 needs); None where it does not
+    fit below the sign position. Cached: a domain's literals repeat (ListOps' ten)."""
+    if p > 1 and len(number) > p - 1:
+        return None
+    digits = number[::-1][:p]
+    return tuple(int(c) for c in digits) + (0,) * (p - len(digits))
 
 
 def _shape(domain: Domain, order: list[Node]) -> tuple[np.ndarray, ...]:
@@ -109,7 +121,7 @@ def _shape(domain: Domain, order: list[Node]) -> tuple[np.ndarray, ...]:
                 grown += size[c]
                 c -= size[c]
             height[i], size[i] = tall, grown
-    return tuple(np.array(column, dtype=np.int64) for column in (kinds, parent, rank, height))
+    return tuple(np.array((kinds, parent, rank, height), dtype=np.int64))  # one array, a row each
 
 
 def tensorize_worlds(domain: Domain, trees: list[Node], task: WorldTask, positions: int, labelled: bool) -> list[TreeTensors]:

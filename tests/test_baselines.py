@@ -109,7 +109,7 @@ def test_baseline_answers_an_integers_digit_grid(name):
         optimizer.zero_grad()
         model(tree_batch).loss.backward()
         optimizer.step()
-    assert float(model(tree_batch).loss) < first
+    assert model(tree_batch).loss.item() < first
     # Two numbers that differ only in their tens digit embed differently.
     domain, task = registry.get("arith"), registry.get("arith").task("exact")
     a, b = (model.node_embedding(batch(encode_texts(domain, task, [t], width=5)))[0] for t in ("15", "25"))

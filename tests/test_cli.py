@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 
+from hybrid_trm import evaluate
 from hybrid_trm.domains import registry
 from hybrid_trm.grammar import postorder
 
@@ -119,7 +120,7 @@ def write_jsonl(path, items):
     return path
 
 
-def test_eval_json(cli, tmp_path, arith_mod10_checkpoint):
+def test_eval_json(cli, tmp_path, arith_mod10_checkpoint, monkeypatch):
     data = tmp_path / "d.jsonl"
     assert cli("generate", "arith", "--task", "mod10", "-n", 12, "--knob", "depth=4", "--out", data).exit_code == 0
     result = cli("eval", "arith", data, "--task", "mod10", "--checkpoint", arith_mod10_checkpoint, "--json")
@@ -139,6 +140,12 @@ def test_eval_json(cli, tmp_path, arith_mod10_checkpoint):
     assert limited["n"] == 5
     table = cli("eval", "arith", data, "--task", "mod10", "--checkpoint", arith_mod10_checkpoint)
     assert table.exit_code == 0 and "accuracy" in table.stdout and "latent updates per node" in table.stdout
+    monkeypatch.setattr(evaluate, "WORKER_CHUNK_MIN", 4)  # 12 inputs: three workers of 4
+    one, three = (
+        json.loads(cli("eval", "arith", data, "--task", "mod10", "--checkpoint", arith_mod10_checkpoint, "--jobs", j, "--json").stdout)
+        for j in (1, 3)
+    )
+    assert three == one == report
 
 
 def test_eval_warns_of_node_kinds_the_model_never_saw(cli, tmp_path):

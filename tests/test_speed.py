@@ -1,23 +1,28 @@
 """`bench speed` and what it made faster: the quick run prints every promised
 figure; the fast LALR path gives Lark's own trees (and leaves errors to Lark);
 the forward's shared leaves and narrower fold give the level loop's numbers;
-timing a stage changes no result. No test asserts on a time."""
+timing a stage changes no result; eval in worker processes reports what one
+process does. No test asserts on a time."""
 
 from __future__ import annotations
 
 import json
 import math
+import multiprocessing
+import pickle
 import random
 
 import lark
 import pytest
 import torch
 
-from hybrid_trm import pretrained
+from hybrid_trm import evaluate, pretrained
 from hybrid_trm.bench import speed
 from hybrid_trm.domains import registry
 from hybrid_trm.errors import ParseError
-from hybrid_trm.evaluate import evaluate_examples, load
+from hybrid_trm.domains.base import Example
+from hybrid_trm.errors import HybridTRMError
+from hybrid_trm.evaluate import evaluate_examples, load, trained_width
 from hybrid_trm.grammar import _fast_parser, load_grammar, parse_with
 from hybrid_trm.model import reasoner
 from hybrid_trm.trees import batch, encode_texts
@@ -191,6 +196,44 @@ def test_timing_the_stages_changes_no_result(listops_checkpoint):
     assert set(timings) == {"parse", "tensorize", "model", "answers"} and all(v >= 0 for v in timings.values())
 
 
+@pytest.mark.parametrize("model", ["listops/value", "arith/exact", "logic/entails"])
+def test_eval_in_workers_reports_what_one_process_does(model, monkeypatch):
+    """The shipped models (one grid width; a width per tree; a grid of worlds),
+    scored in three forked workers and in this process: the same report, the
+    progress counted in order."""
+    monkeypatch.setattr(evaluate, "WORKER_CHUNK_MIN", 1)
+    loaded = load(pretrained.require(*model.split("/")))
+    domain, task = loaded.domain, loaded.task
+    examples = [domain.example(3, i, domain.difficulty(), task.name) for i in range(24)]
+    width = trained_width(loaded.config)
+    here = evaluate_examples(loaded.model, domain, task, examples, batch_size=8, width=width)
+    progress, workers_seen = [], []
+
+    def on_chunk(done: int) -> None:
+        progress.append(done)
+        workers_seen.append(len(multiprocessing.active_children()))
+
+    there = evaluate_examples(loaded.model, domain, task, examples, batch_size=8, width=width, jobs=3, progress=on_chunk)
+    assert there == here and here.n == 24
+    assert progress == sorted(progress) and progress[-1] == 24
+    assert max(workers_seen) >= 2  # it did run in workers
+
+
+def test_a_parse_error_in_a_worker_reaches_the_caller(monkeypatch):
+    monkeypatch.setattr(evaluate, "WORKER_CHUNK_MIN", 1)
+    loaded = load(pretrained.require("listops", "value"))
+    domain = loaded.domain
+    examples = [domain.example(3, i, domain.difficulty(depth=3), "value") for i in range(12)]
+    examples.insert(9, Example("[MAX 1 [MIN 2 ]", "2", "value"))
+    with pytest.raises(ParseError) as raised:
+        evaluate_examples(loaded.model, domain, loaded.task, examples, batch_size=4, jobs=2)
+    assert (raised.value.domain, raised.value.line, raised.value.column) == ("listops", 1, 16)
+    again = pickle.loads(pickle.dumps(raised.value))
+    assert str(again) == str(raised.value) and again.expected == raised.value.expected
+    with pytest.raises(HybridTRMError, match="jobs must be at least 1"):
+        evaluate_examples(loaded.model, domain, loaded.task, examples, jobs=0)
+
+
 def test_cell_flops_counts_the_cells_rows(listops_checkpoint):
     loaded = load(listops_checkpoint)
     domain = loaded.domain
@@ -214,6 +257,8 @@ def test_bench_speed_quick_json_prints_every_promised_figure(cli, tmp_path):
     assert out["max_abs_difference"] < 1e-3  # the per-node forward computed the same numbers
     assert out["eval"]["items"] == speed.QUICK.eval_examples and out["eval"]["accuracy"] > 0.9
     assert set(out["eval"]["stages"]) == {"parse", "tensorize", "model", "answers"}
+    # One thread: the eval in one process and the cell on one thread, each measured once.
+    assert out["eval_jobs"] == 1 and out["eval_one_process"] is None and out["cell_one_thread"] is None
     assert [s["model"] for s in out["solve"]] == ["listops/value", "arith/mod10", "arith/exact"]
     assert all(set(s["stages_ms"]) == {"parse", "tensorize", "model", "answers", "verify"} for s in out["solve"])
     assert out["threads"] == 1 and out["cell"]["nodes"] >= 10_000

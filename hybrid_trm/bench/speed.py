@@ -1,10 +1,11 @@
 """Speed, measured side by side in one run: the level-batched forward against a
 per-node recursion of the same model on the same trees, the cell's FLOP/s against
 a large matmul, batch eval end to end and by stage (parse, tensorize, model,
-answers), the parser and the verifier alone on the same inputs, `solve` latency
-and its stages per model on an input of about 100 nodes, after the model is
-loaded (`run` measures them all; `plot` draws them); and a model's answer against
-the symbolic verifier's on the same inputs, one at a time (`bench logic`).
+answers; in one worker process per thread, and in one process), the parser and
+the verifier alone on the same inputs, `solve` latency and its stages per model
+on an input of about 100 nodes, after the model is loaded (`run` measures them
+all; `plot` draws them); and a model's answer against the symbolic verifier's on
+the same inputs, one at a time (`bench logic`).
 
 Every figure is a ratio or a time from this run; nothing is compared against
 numbers measured elsewhere."""
@@ -195,16 +196,21 @@ class StageTimes:
     items: int
     nodes: int
     total_s: float  # wall time of the whole call
-    stages: dict[str, float]
+    stages: dict[str, float]  # with workers, the sum of theirs (CPU seconds, more than the wall time)
+    jobs: int = 1  # worker processes (1: the eval's own process)
 
     def to_json(self) -> dict:
         return {**asdict(self), "nodes_per_s": self.nodes / self.total_s, "slowest": max(self.stages, key=self.stages.get)}
 
+    def describe(self) -> str:
+        return f"{self.jobs} workers" if self.jobs > 1 else "one process"
 
-def eval_stages(loaded: Loaded, examples: list[Example], repeats: int = 3) -> tuple[StageTimes, float]:
+
+def eval_stages(loaded: Loaded, examples: list[Example], repeats: int = 3, jobs: int = 1) -> tuple[StageTimes, float]:
     """`evaluate_examples` (what `hybrid-trm eval` runs: texts in, parse, tensorize,
-    batch, model, answers scored) on `examples`, timed end to end and by stage;
-    the run of median total of `repeats`. Returns it and the accuracy."""
+    batch, model, answers scored; in `jobs` worker processes) on `examples`, timed
+    end to end (workers started and stopped within) and by stage; the run of median
+    total of `repeats`. Returns it and the accuracy."""
     domain, task, width = loaded.domain, loaded.task, trained_width(loaded.config)
     nodes = sum(len(postorder(domain.parse(e.input))) for e in examples)
     evaluate_examples(loaded.model, domain, task, examples[:64], width=width)  # warm-up
@@ -212,10 +218,10 @@ def eval_stages(loaded: Loaded, examples: list[Example], repeats: int = 3) -> tu
     for _ in range(repeats):
         timings: dict[str, float] = {}
         start = time.perf_counter()
-        report = evaluate_examples(loaded.model, domain, task, examples, width=width, timings=timings)
+        report = evaluate_examples(loaded.model, domain, task, examples, width=width, timings=timings, jobs=jobs)
         runs.append((time.perf_counter() - start, timings))
     total, timings = sorted(runs, key=lambda run: run[0])[len(runs) // 2]
-    return StageTimes(f"eval {domain.name}/{task.name}", len(examples), nodes, total, timings), report.accuracy
+    return StageTimes(f"eval {domain.name}/{task.name}", len(examples), nodes, total, timings, jobs), report.accuracy
 
 
 @dataclass
@@ -275,8 +281,12 @@ class SpeedReport:
     load: tuple[float, float]  # the machine's 1-minute load average before and after
     batched: BatchedVsNaive
     cell: CellFlops
-    eval: StageTimes
+    # The same on one thread against one thread's matmul, as each eval worker runs it
+    # (None: the run is on one thread already).
+    cell_one_thread: CellFlops | None
+    eval: StageTimes  # one worker per thread
     eval_accuracy: float  # of the eval run (a check that it answered, not a result)
+    eval_one_process: StageTimes | None  # the same eval in this process, on every thread (None: one thread, the same run)
     parser: PerItem  # on the eval examples, one at a time
     verifier: PerItem  # on the eval examples, one at a time
     solve: list[SolveLatency]
@@ -291,12 +301,18 @@ class SpeedReport:
             # Idle OpenMP threads spin (ACTIVE, the default) or sleep (PASSIVE): on a
             # machine whose cores are busy elsewhere, spinning threads wait on each other.
             "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
-            "eval_nodes_per_s": ev["nodes_per_s"],
+            "eval_nodes_per_s": ev["nodes_per_s"], "eval_jobs": self.eval.jobs,
+            "eval_one_process_nodes_per_s": None if self.eval_one_process is None else self.eval_one_process.to_json()["nodes_per_s"],
             "cell_flops_fraction_of_peak": cell["cell_flops_fraction_of_peak"],
+            "cell_flops_fraction_of_peak_one_thread": (
+                None if self.cell_one_thread is None else self.cell_one_thread.to_json()["cell_flops_fraction_of_peak"]
+            ),
             "neural_vs_verifier": self.verifier.to_json()["ms_per_item"] / neural_ms,
             "neural_ms_per_item": neural_ms,
             "matmul_peak_flops_per_s": self.cell.peak_flops_per_s,
-            "cell": cell, "eval": {**ev, "accuracy": self.eval_accuracy},
+            "cell": cell, "cell_one_thread": None if self.cell_one_thread is None else self.cell_one_thread.to_json(),
+            "eval": {**ev, "accuracy": self.eval_accuracy},
+            "eval_one_process": None if self.eval_one_process is None else self.eval_one_process.to_json(),
             "parser": self.parser.to_json(), "verifier": self.verifier.to_json(),
             "solve": [asdict(s) for s in self.solve],
         }
@@ -307,8 +323,9 @@ def run(
 ) -> SpeedReport:
     """Every `bench speed` figure, in one run: the model's generated inputs (seed
     `seed`) through the level-batched and the per-node forward, the cell against a
-    matmul timed here, batch eval by stage, the parser and the verifier alone on
-    the same inputs, and `solve` by stage on each (model, input)."""
+    matmul timed here (and on one thread, as an eval worker runs it), batch eval
+    by stage, the parser and the verifier alone on the same inputs, and `solve` by
+    stage on each (model, input)."""
     load_before = os.getloadavg()[0]
     domain, task = loaded.domain, loaded.task
     difficulty = domain.difficulty()
@@ -322,13 +339,23 @@ def run(
         cell_nodes += len(postorder(domain.parse(text)))
         i += 1
     cell = cell_flops(loaded, cell_texts, peak, sizes.repeats)
+    threads = torch.get_num_threads()
+    cell_one_thread = None
+    if threads > 1:
+        torch.set_num_threads(1)
+        try:
+            cell_one_thread = cell_flops(loaded, cell_texts, matmul_peak(sizes.matmul_size, sizes.repeats + 2), sizes.repeats)
+        finally:
+            torch.set_num_threads(threads)
     eval_examples = examples[: sizes.eval_examples]
-    stages, accuracy = eval_stages(loaded, eval_examples, sizes.repeats)
+    stages, accuracy = eval_stages(loaded, eval_examples, sizes.repeats, jobs=threads)
+    one_process = eval_stages(loaded, eval_examples, sizes.repeats)[0] if threads > 1 else None
     parser = parser_speed(loaded, eval_examples, stages.nodes)
     verifier = verifier_speed(loaded, eval_examples, stages.nodes)
     solve = [solve_latency(model, text, sizes.solve_repeats) for model, text in solve_inputs]
     return SpeedReport(
-        torch.get_num_threads(), (load_before, os.getloadavg()[0]), batched, cell, stages, accuracy, parser, verifier, solve,
+        threads, (load_before, os.getloadavg()[0]), batched, cell, cell_one_thread, stages, accuracy, one_process, parser, verifier,
+        solve,
     )
 
 
@@ -339,19 +366,24 @@ def plot(report: SpeedReport, path: Path) -> None:
     plt = pyplot()
     out = report.to_json()
     fig, (stages_ax, rates_ax) = plt.subplots(1, 2, figsize=(13, 4.5))
-    rows = [(f"{report.eval.what}\n({report.eval.items} inputs, {report.eval.nodes:,} nodes)",
-             {k: 1000 * v / report.eval.items for k, v in report.eval.stages.items()})]
-    rows += [(f"solve {s.model}\n({s.nodes} nodes)", s.stages_ms) for s in report.solve]
-    names = list(dict.fromkeys(stage for _, stages in rows for stage in stages))
-    for row, (label, stages) in enumerate(rows):
+    evals = [e for e in (report.eval, report.eval_one_process) if e is not None]
+    # (label, ms per stage, wall ms per input): with workers the stages are their sum.
+    rows = [
+        (f"{e.what}, {e.describe()}\n({e.items} inputs, {e.nodes:,} nodes)", {k: 1000 * v / e.items for k, v in e.stages.items()},
+         1000 * e.total_s / e.items)
+        for e in evals
+    ]
+    rows += [(f"solve {s.model}\n({s.nodes} nodes)", s.stages_ms, s.ms_median) for s in report.solve]
+    names = list(dict.fromkeys(stage for _, stages, _ in rows for stage in stages))
+    for row, (label, stages, wall_ms) in enumerate(rows):
         total = sum(stages.values()) or 1.0
         left = 0.0
         for j, stage in enumerate(names):
             share = stages.get(stage, 0.0) / total
             stages_ax.barh(row, share, left=left, color=f"C{j}", label=stage if row == 0 else None)
             left += share
-        stages_ax.text(1.01, row, f"{total:.2f} ms/input", va="center", fontsize=8)
-    stages_ax.set_yticks(range(len(rows)), [label for label, _ in rows], fontsize=8)
+        stages_ax.text(1.01, row, f"{wall_ms:.2f} ms/input", va="center", fontsize=8)
+    stages_ax.set_yticks(range(len(rows)), [label for label, _, _ in rows], fontsize=8)
     stages_ax.invert_yaxis()
     stages_ax.set_xlim(0, 1.25)
     stages_ax.set_xlabel("share of the time per input")
@@ -359,7 +391,7 @@ def plot(report: SpeedReport, path: Path) -> None:
     stages_ax.set_title("where the time goes")
     rates = {
         "level-batched forward": out["level_batched_nodes_per_s"], "per-node forward": out["naive_nodes_per_s"],
-        "eval end to end": out["eval_nodes_per_s"], "parser alone": out["parser"]["nodes_per_s"],
+        **{f"eval end to end, {e.describe()}": e.nodes / e.total_s for e in evals}, "parser alone": out["parser"]["nodes_per_s"],
         "verifier": out["verifier"]["nodes_per_s"],
     }
     rates_ax.barh(list(rates), list(rates.values()), color="C0")
@@ -368,9 +400,12 @@ def plot(report: SpeedReport, path: Path) -> None:
     for row, value in enumerate(rates.values()):
         rates_ax.text(value, row, f" {value:,.0f}", va="center", fontsize=8)
     rates_ax.set_xlabel("tree nodes per second (log)")
+    one = report.cell_one_thread
     rates_ax.set_title(
         f"{report.threads} thread(s); cell at {out['cell_flops_fraction_of_peak']:.0%} of a "
-        f"{out['matmul_peak_flops_per_s'] / 1e9:.0f} GFLOP/s matmul", fontsize=9,
+        f"{out['matmul_peak_flops_per_s'] / 1e9:.0f} GFLOP/s matmul"
+        + ("" if one is None else f" (one thread: {out['cell_flops_fraction_of_peak_one_thread']:.0%} of {one.peak_flops_per_s / 1e9:.0f})"),
+        fontsize=9,
     )
     fig.tight_layout()
     fig.savefig(path, dpi=120)
