@@ -95,7 +95,7 @@ def speed_command(
     if b.level_loop_s is not None:
         table.add_row("  level loop, every leaf computed", str(b.trees), f"{b.nodes:,}", f"{b.nodes / b.level_loop_s:,.0f}", f"{1000 * b.level_loop_s / b.trees:.3f}")
     table.add_row("per-node recursion, same model", str(b.trees), f"{b.nodes:,}", f"{out['naive_nodes_per_s']:,.0f}", f"{1000 * b.naive_s / b.trees:.3f}")
-    evals = [e for e in (report.eval, report.eval_one_process) if e is not None]
+    evals = report.evals
     for e in evals:
         table.add_row(f"batch eval, end to end (parse included), {e.describe()}", str(e.items), f"{e.nodes:,}", f"{e.nodes / e.total_s:,.0f}", f"{1000 * e.total_s / e.items:.3f}")
     for what, item in (("parser alone", out["parser"]), ("symbolic verifier (parse included)", out["verifier"])):

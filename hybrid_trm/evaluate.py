@@ -227,6 +227,12 @@ def add_time(timings: dict[str, float] | None, stage: str, since: float) -> floa
     return now
 
 
+def _add_timings(timings: dict[str, float], more: dict[str, float]) -> None:
+    """Add `more`'s seconds per stage to `timings`'."""
+    for stage, seconds in more.items():
+        timings[stage] = timings.get(stage, 0.0) + seconds
+
+
 @torch.inference_mode()
 def predict_trees(
     model: TreeReasoner, task: Task, trees: list[TreeTensors], node_answers: bool = False, halting: str | None = None,
@@ -393,8 +399,7 @@ def evaluate_examples(
         model.train(was_training)
         gc.unfreeze()
     if timings is not None:
-        for stage, seconds in tally.timings.items():
-            timings[stage] = timings.get(stage, 0.0) + seconds
+        _add_timings(timings, tally.timings)
     return Report(
         accuracy=sum(tally.correct) / max(1, len(tally.correct)), n=len(tally.correct),
         by_depth=_group(tally.depths, tally.correct), by_arity=_group(tally.arities, tally.correct),
@@ -425,8 +430,7 @@ class _Tally:
         self.difficulty += other.difficulty
         self.steps.update(other.steps)
         self.cycles.update(other.cycles)
-        for stage, seconds in other.timings.items():
-            self.timings[stage] = self.timings.get(stage, 0.0) + seconds
+        _add_timings(self.timings, other.timings)
 
 
 def _scored_chunk(

@@ -291,6 +291,11 @@ class SpeedReport:
     verifier: PerItem  # on the eval examples, one at a time
     solve: list[SolveLatency]
 
+    @property
+    def evals(self) -> list[StageTimes]:
+        """The eval in workers, then (where measured) in one process."""
+        return [e for e in (self.eval, self.eval_one_process) if e is not None]
+
     def to_json(self) -> dict:
         """Ratios "a_vs_b" are b's time over a's: how many times faster a is."""
         cell, ev = self.cell.to_json(), self.eval.to_json()
@@ -366,7 +371,7 @@ def plot(report: SpeedReport, path: Path) -> None:
     plt = pyplot()
     out = report.to_json()
     fig, (stages_ax, rates_ax) = plt.subplots(1, 2, figsize=(13, 4.5))
-    evals = [e for e in (report.eval, report.eval_one_process) if e is not None]
+    evals = report.evals
     # (label, ms per stage, wall ms per input): with workers the stages are their sum.
     rows = [
         (f"{e.what}, {e.describe()}\n({e.items} inputs, {e.nodes:,} nodes)", {k: 1000 * v / e.items for k, v in e.stages.items()},
