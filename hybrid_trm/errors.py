@@ -44,3 +44,15 @@ class CheckpointError(HybridTRMError):
 
 class VerifierTimeout(HybridTRMError):
     """A symbolic check that ran past its time budget."""
+
+
+class BudgetExceeded(HybridTRMError):
+    """Work that ran past its time budget (hybrid_trm/budget.py); `stage` names
+    where it stood: parsing, the model, verifying."""
+
+    def __init__(self, message: str, stage: str = ""):
+        self.stage = stage
+        super().__init__(message)
+
+    def __reduce__(self):  # it crosses from an eval worker to the caller
+        return type(self), (str(self), self.stage)
