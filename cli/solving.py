@@ -9,46 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from hybrid_trm.domains import registry
-from hybrid_trm.errors import HybridTRMError, ParseError
-
-from .common import HaltThreshold, InnerSteps, MaxCycles, Worlds, user_errors
-
-
-def detect_domain(text: str) -> str:
-    """The one registered domain whose grammar accepts the text."""
-    accepted, errors = [], []
-    for name in registry.names():
-        try:
-            registry.get(name).parse(text)
-            accepted.append(name)
-        except ParseError as err:
-            errors.append(err)
-    if len(accepted) == 1:
-        return accepted[0]
-    if accepted:
-        raise HybridTRMError(f"the input parses in several domains ({', '.join(accepted)}); pass --domain")
-    # Report the domain whose parser read furthest: most likely the one meant.
-    raise max(errors, key=lambda e: (e.line, e.column))
-
-
-def pick_task(domain, text: str) -> str | None:
-    """The domain's first task whose shipped model was trained on every node kind
-    of the input (arith: `exact` for + and -, `mod10` once there is a `*`); if none
-    was, the one that lacks fewest, which will say what it lacks."""
-    from hybrid_trm import checkpoints, pretrained
-    from hybrid_trm.grammar import kind, postorder
-
-    kinds = {kind(n) for n in postorder(domain.parse(text))}
-    lacking: dict[str, int] = {}
-    for name in domain.tasks:
-        path = pretrained.path(domain.name, name)
-        if checkpoints.exists(path):
-            trained = checkpoints.load(path)[1].get("trained_node_kinds")
-            lacking[name] = 0 if trained is None else len(kinds - set(trained))
-            if lacking[name] == 0:
-                return name
-    return min(lacking, key=lacking.get) if lacking else None  # None: the domain's first task
+from .common import DEFAULT_TIMEOUT, HaltThreshold, InnerSteps, MaxCycles, Timeout, Worlds, user_errors
 
 
 @user_errors
@@ -64,26 +25,19 @@ def solve(
     inner_steps: InnerSteps = None,
     max_cycles: MaxCycles = None,
     halt_threshold: HaltThreshold = None,
+    timeout: Timeout = DEFAULT_TIMEOUT,
 ) -> None:
     """Answer one input with the tiny recursive model and check it symbolically."""
-    from hybrid_trm import pretrained
-    from hybrid_trm.evaluate import Recursion, load
-    from hybrid_trm.solver import solve_text, warm_up
+    from hybrid_trm.evaluate import Recursion
+    from hybrid_trm.solver import solve as solve_input
 
-    if checkpoint is not None:
-        loaded = load(checkpoint, domain, task, Recursion(inner_steps, max_cycles, halt_threshold))  # domain and task default to the checkpoint's
-    else:
-        domain = domain or detect_domain(text)
-        dom = registry.get(domain)
-        if task is None:
-            task = pick_task(dom, text)
-        task_name = dom.task(task).name
-        loaded = load(pretrained.require(domain, task_name), domain, task_name, Recursion(inner_steps, max_cycles, halt_threshold))
-    domain, task_name = loaded.domain.name, loaded.task.name
-    warm_up(loaded)  # the reported time is the answer's, not the libraries' start-up
-    result = solve_text(loaded, text, verify=verify, trace=trace, worlds=worlds)
+    result = solve_input(
+        text, domain, task, checkpoint, timeout=timeout, verify=verify, trace=trace, worlds=worlds,
+        recursion=Recursion(inner_steps, max_cycles, halt_threshold),
+    )
+    domain, task_name = result.domain, result.task
     if json_output:
-        typer.echo(json.dumps(result.to_json()))
+        typer.echo(json.dumps(result.to_json(), allow_nan=False))
         return
     verdict = {True: "verified ✓", False: "WRONG ✗", None: "not checked"}[result.verified]
     typer.echo(f"{result.answer}")

@@ -37,8 +37,10 @@ DEFAULT_SECONDS = 10.0  # `solve --timeout` and `eval --timeout`'s default, per 
 # with a line that names it: each guards time or memory that no budget could
 # return once spent (a 10^6-node tree's tensors, a Lark parse that cannot be
 # interrupted, a grid of 10^9 positions).
-MAX_INPUT_CHARS = 1_000_000  # characters of one input
-MAX_NODES = 250_000  # parse-tree nodes of one input
+# Characters of one input: a parse that fails is parsed again by Lark for its error
+# message, about 9 µs a character, and cannot be stopped midway: 250k is 2-3 s.
+MAX_INPUT_CHARS = 250_000
+MAX_NODES = 150_000  # parse-tree nodes of one input
 MAX_DEPTH = 20_000  # tree height of one input: the model runs one level after another
 MAX_ARITY = 10_000  # children of one node
 
@@ -70,22 +72,35 @@ _CURRENT: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("hybr
 
 @contextmanager
 def limit(seconds: float | None, what: str = "solve") -> Iterator[Deadline | None]:
-    """Run the block under a budget of `seconds` (None: none). A budget set inside
-    another ends at the earlier of the two deadlines."""
-    if seconds is None:
-        yield _CURRENT.get()
-        return
-    if not seconds > 0:  # also NaN
-        raise HybridTRMError(f"a time budget must be a positive number of seconds, not {seconds}")
-    outer = _CURRENT.get()
-    at = time.monotonic() + seconds
-    if outer is not None and outer.at < at:
-        at, seconds = outer.at, outer.seconds
-    token = _CURRENT.set(Deadline(seconds, at, what))
+    """Run the block under a budget of `seconds`; None: without one, whatever the
+    caller's (work that is not charged, like a model's warm-up). A budget set
+    inside another ends at the earlier of the two deadlines."""
+    deadline = None
+    if seconds is not None:
+        if not seconds > 0:  # also NaN
+            raise HybridTRMError(f"a time budget must be a positive number of seconds, not {seconds}")
+        outer = _CURRENT.get()
+        at = time.monotonic() + seconds
+        if outer is not None and outer.at < at:
+            at, seconds = outer.at, outer.seconds
+        deadline = Deadline(seconds, at, what)
+    token = _CURRENT.set(deadline)
     try:
         yield _CURRENT.get()
     finally:
         _CURRENT.reset(token)
+
+
+@contextmanager
+def uncharged() -> Iterator[None]:
+    """Time spent in the block is not charged to the current budget (loading a
+    model the first time: a budget is for the answer's work)."""
+    deadline, start = _CURRENT.get(), time.monotonic()
+    try:
+        yield
+    finally:
+        if deadline is not None:
+            deadline.at += time.monotonic() - start
 
 
 def current() -> Deadline | None:

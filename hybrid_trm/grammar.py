@@ -16,6 +16,7 @@ from typing import Callable
 
 import lark
 
+from . import budget
 from .errors import HybridTRMError, ParseError
 
 Node = lark.Tree | lark.Token
@@ -138,8 +139,12 @@ class _FastLALR:
         states, values = [self.start_state], []
         newlines = [i for i, c in enumerate(text) if c == "\n"] if "\n" in text else None
         pos = 0
+        check, tokens = budget.check, 0
         try:
             for match in self.scan.finditer(text):
+                tokens += 1
+                if not tokens & 4095:  # a time budget stops a long parse (budget.py)
+                    check()
                 start = match.start()
                 if start != pos:
                     return None  # a character no terminal matches
@@ -215,8 +220,16 @@ def _builder(rule) -> Callable[[list], object] | None:
         elif not spliced:
             out = [children[i] for i, _ in include]
         else:
-            out = []
-            for i, expand in include:
+            # A rule that repeats (`item+` is `_plus: item | _plus item`) splices the
+            # list made so far into a list for its parent: grown in place, where it
+            # is the first part and a list this parser made (no one else holds it),
+            # so n items cost n appends, not n copies of ever longer lists.
+            head, rest = include[0], include[1:]
+            if inline and head[1] and type(children[head[0]]) is list:
+                out = children[head[0]]
+            else:
+                out, rest = [], include
+            for i, expand in rest:
                 if expand:
                     out.extend(children[i])
                 else:
@@ -256,14 +269,23 @@ def _parse_error(domain: str, text: str, err: lark.exceptions.UnexpectedInput, p
     elif isinstance(err, lark.exceptions.UnexpectedCharacters):
         found = repr(text[err.pos_in_stream]) if err.pos_in_stream < len(text) else "end of input"
     else:
-        found = repr(str(err.token))
+        token = str(err.token)
+        found = repr(token) if len(token) <= 40 else f"{token[:20]!r}… ({len(token):,} characters)"
     names = getattr(err, "expected", None) or getattr(err, "allowed", None) or []
     expected = sorted(_readable(parser, t) for t in names)
     source_line = text.splitlines()[line - 1] if text.splitlines() else ""
     start = max(0, column - 1 - 40)
-    snippet = source_line[start : column - 1 + 40]
-    context = f"  {snippet}\n  {' ' * (column - 1 - start)}^"
+    # Escaped, so that the input's control characters never reach the terminal
+    # (a clear-screen, a window title), with the caret under the escaped column.
+    before, after = printable(source_line[start : column - 1]), printable(source_line[column - 1 : column - 1 + 40])
+    context = f"  {before}{after}\n  {' ' * len(before)}^"
     return ParseError(domain, line, column, context, expected, found)
+
+
+def printable(text: str) -> str:
+    """`text` with every character a terminal would act on (escape sequences,
+    carriage returns, bidirectional marks) written as Python escapes."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
 _TERMINAL_NAMES = {
@@ -292,6 +314,18 @@ def kind(node: Node) -> str:
 
 def children(node: Node) -> list[Node]:
     return node.children if isinstance(node, lark.Tree) else []
+
+
+def measure(root: Node) -> tuple[int, int, int]:
+    """(nodes, height, most children of any node): what budget.check_tree limits."""
+    heights: dict[int, int] = {}
+    widest = 0
+    order = postorder(root)
+    for node in order:
+        below = node.children if isinstance(node, lark.Tree) else ()
+        widest = max(widest, len(below))
+        heights[id(node)] = 1 + max((heights.pop(id(c)) for c in below), default=-1)
+    return len(order), heights[id(root)], widest
 
 
 def postorder(root: Node) -> list[Node]:

@@ -1,16 +1,23 @@
-"""One input, end to end: parse, tensorize, run the reasoner, verify. Timed."""
+"""One input, end to end: parse (once), check its size, tensorize, run the
+reasoner, verify; timed, and within a time budget (budget.py)."""
 
 from __future__ import annotations
 
+import inspect
+import math
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 import lark
 
-from .domains.base import Verdict, WorldTask
-from .errors import HybridTRMError
-from .evaluate import Loaded, add_time, inference_tensors, predict_trees, trained_width
-from .grammar import Node, children, kind, postorder
+from . import budget, checkpoints, pretrained
+from .domains import registry
+from .domains.base import Domain, Verdict, WorldTask
+from .errors import BudgetExceeded, HybridTRMError, ParseError
+from .evaluate import Loaded, Recursion, add_time, inference_tensors, load, predict_trees, trained_width
+from .grammar import Node, children, kind, measure, postorder
 
 
 @dataclass
@@ -35,9 +42,11 @@ class Solution:
     node_expected: list[str | None] = field(default_factory=list)
 
     def to_json(self) -> dict:
+        """The JSON `solve --json` prints; a confidence that is not a number
+        (weights that overflowed) is null, never NaN, which JSON does not have."""
         return {
             "domain": self.domain, "task": self.task, "answer": self.answer,
-            "confidence": round(self.confidence, 6), "verified": self.verified,
+            "confidence": round(self.confidence, 6) if math.isfinite(self.confidence) else None, "verified": self.verified,
             "expected": self.expected, "evidence": self.evidence, "nodes": self.nodes,
             "steps_mean": round(self.steps_mean, 3), "ms": round(self.ms, 3),
             **({} if self.witness is None else {"witness": self.witness}),
@@ -66,23 +75,108 @@ class Solution:
         return lines
 
 
-def solve_text(
-    loaded: Loaded, text: str, verify: bool = True, trace: bool = False, worlds: int | None = None,
-    timings: dict[str, float] | None = None,
+def solve(
+    text: str, domain: str | None = None, task: str | None = None, checkpoint: str | Path | None = None, *,
+    timeout: float | None = budget.DEFAULT_SECONDS, verify: bool = True, trace: bool = False,
+    worlds: int | None = None, recursion: Recursion | None = None,
 ) -> Solution:
-    """`timings`: seconds per stage (parse, tensorize, model, answers, verify) are added to it."""
+    """Answer one input: the domain whose grammar accepts it (unless given), the
+    domain's first task whose shipped model knows every node kind in it (unless
+    given), or `checkpoint`'s model; parsed once, the whole within `timeout`
+    seconds (None: no limit). Raises HybridTRMError (BudgetExceeded past the
+    budget, ParseError, a size limit) on input it cannot answer."""
+    with budget.limit(timeout, "solve"):
+        budget.stage("parsing", f"{len(text):,} characters")
+        budget.check_text(text)
+        if checkpoint is not None:
+            loaded = _loaded(str(checkpoint), domain, task, recursion)  # domain and task default to the checkpoint's
+            tree = loaded.domain.parse(text)
+        else:
+            if domain is None:
+                domain, tree = detect_domain(text)
+            else:
+                tree = registry.get(domain).parse(text)
+            dom = registry.get(domain)
+            task_name = dom.task(task if task is not None else pick_task(dom, tree)).name
+            loaded = _loaded(str(pretrained.require(domain, task_name)), domain, task_name, recursion)
+        return solve_text(loaded, text, tree, verify=verify, trace=trace, worlds=worlds)
+
+
+def _loaded(path: str, domain: str | None, task: str | None, recursion: Recursion | None) -> Loaded:
+    """A checkpoint loaded (and warmed up) once per process, for answer after
+    answer; the first load is not charged to the time budget."""
+    with budget.uncharged():
+        return _warm(path, domain, task, recursion)
+
+
+@lru_cache(maxsize=16)
+def _warm(path: str, domain: str | None, task: str | None, recursion: Recursion | None) -> Loaded:
+    loaded = load(path, domain, task, recursion)
+    with budget.limit(None):
+        warm_up(loaded)  # the first answer's time is its own, not the libraries' start-up
+    return loaded
+
+
+def detect_domain(text: str) -> tuple[str, Node]:
+    """The one registered domain whose grammar accepts the text, and its tree."""
+    accepted, errors = [], []
+    for name in registry.names():
+        try:
+            accepted.append((name, registry.get(name).parse(text)))
+        except ParseError as err:
+            errors.append(err)
+    if len(accepted) == 1:
+        return accepted[0]
+    if accepted:
+        raise HybridTRMError(f"the input parses in several domains ({', '.join(n for n, _ in accepted)}); pass --domain")
+    # Report the domain whose parser read furthest: most likely the one meant.
+    raise max(errors, key=lambda e: (e.line, e.column))
+
+
+def pick_task(domain: Domain, tree: Node) -> str | None:
+    """The domain's first task whose shipped model was trained on every node kind
+    of the tree (arith: `exact` for + and -, `mod10` once there is a `*`); if none
+    was, the one that lacks fewest, which will say what it lacks."""
+    kinds = {kind(n) for n in postorder(tree)}
+    lacking: dict[str, int] = {}
+    for name in domain.tasks:
+        path = pretrained.path(domain.name, name)
+        if checkpoints.exists(path):
+            trained = checkpoints.load(path)[1].get("trained_node_kinds")
+            lacking[name] = 0 if trained is None else len(kinds - set(trained))
+            if lacking[name] == 0:
+                return name
+    return min(lacking, key=lacking.get) if lacking else None  # None: the domain's first task
+
+
+def solve_text(
+    loaded: Loaded, text: str, tree: Node | None = None, verify: bool = True, trace: bool = False,
+    worlds: int | None = None, timings: dict[str, float] | None = None,
+) -> Solution:
+    """One input with a loaded model: `tree` is the text's parse where the caller
+    has it already. Sizes are checked before the model runs (budget.check_tree);
+    the stages check the caller's time budget, if any (budget.limit).
+    `timings`: seconds per stage (parse, tensorize, model, answers, verify) are added to it."""
     start = stage = time.perf_counter()
     domain, task, model = loaded.domain, loaded.task, loaded.model
-    tree = domain.parse(text)
+    if tree is None:
+        budget.stage("parsing", f"{len(text):,} characters")
+        budget.check_text(text)
+        tree = domain.parse(text)
+    nodes, depth, arity = measure(tree)
+    budget.stage("checking sizes", f"{len(text):,} characters, {nodes:,} nodes, depth {depth:,}")
+    budget.check_tree(nodes, depth, arity)
     loaded.check_kinds(tree)
     stage = add_time(timings, "parse", stage)
+    budget.stage("tensorizing")
     tensors = inference_tensors(domain, task, [tree], trained_width(loaded.config), worlds)[0]
     add_time(timings, "tensorize", stage)
+    budget.stage("running the model")
     prediction = predict_trees(model, task, [tensors], node_answers=trace, timings=timings)[0]
     stage = time.perf_counter()
     witness = domain.witness(tree, task.name, prediction.cells, worlds or task.positions) if isinstance(task, WorldTask) else None
     stage = add_time(timings, "answers", stage)
-    verdict = domain.verify(text, prediction.answer, task.name) if verify else Verdict(None, None, "")
+    verdict = _verified(domain, text, tree, prediction.answer, task.name) if verify else Verdict(None, None, "")
     add_time(timings, "verify", stage)
     ms = (time.perf_counter() - start) * 1000
     expected_nodes = domain.label_subtrees(tree, task.name) if trace else []
@@ -95,15 +189,38 @@ def solve_text(
     )
 
 
+def _verified(domain: Domain, text: str, tree: Node, answer: str, task: str) -> Verdict:
+    """The verifier's verdict, within what is left of the time budget (its own
+    default where there is none). Past the budget, the error says what the model
+    answered: unverified, so not an answer."""
+    budget.stage("verifying")
+    verdict = domain.verify(text, answer, task, budget.remaining(VERIFY_SECONDS), **_tree_argument(domain, tree))
+    try:
+        budget.check()
+    except BudgetExceeded as err:
+        raise BudgetExceeded(f"{err} (the model answered {answer!r}, unverified; --no-verify skips the check)", err.stage) from None
+    return verdict
+
+
+VERIFY_SECONDS = 2.0  # a verifier's budget where the caller set none
+
+
+def _tree_argument(domain: Domain, tree: Node) -> dict:
+    """`tree=` for a verify that takes the parsed tree (the built-ins do), so the
+    text is not parsed again; none for a plugin written before it could."""
+    return {"tree": tree} if "tree" in inspect.signature(domain.verify).parameters else {}
+
+
 def warm_up(loaded: Loaded) -> None:
     """Solve one small generated input, so that the first real answer is not charged
     with the libraries' start-up (torch's first forward, sympy's caches)."""
     difficulty = loaded.domain.difficulty()
     for index in range(100):
         text = loaded.domain.example(0, index, difficulty, loaded.task.name).input
+        tree = loaded.domain.parse(text)
         try:
-            loaded.check_kinds(loaded.domain.parse(text))
+            loaded.check_kinds(tree)
         except HybridTRMError:
             continue  # e.g. a `*` for a model trained on + and -
-        solve_text(loaded, text)
+        solve_text(loaded, text, tree)
         return

@@ -56,6 +56,7 @@ class ArithDomain(Domain):
         return Example(text, labels[-1], task, {"depth": _height(tree), "operands": _count_operands(tree)})
 
     def label_subtrees(self, tree: Node, task: str) -> list[str | None]:
+        check_value_size(tree)
         values: dict[int, int] = {}
         labels: list[str | None] = []
         limit = 10**self.tasks["exact"].digits
@@ -100,17 +101,22 @@ class ArithDomain(Domain):
             args = [bounds.pop(id(c)) for c in children(node)]
             node_kind = kind(node)
             if node_kind == "NUMBER":
-                bounds[id(node)] = literal(node)
+                bound = literal(node)
             elif node_kind == "mul":
-                bounds[id(node)] = args[0] * args[1]
+                bound = args[0] * args[1]
             else:
-                bounds[id(node)] = sum(args)
+                bound = sum(args)
+            # Past any grid's width the bound only says "wide": clipped, so that a
+            # chain of products never computes a number of millions of digits.
+            bounds[id(node)] = min(bound, _WIDE)
         bound = bounds[id(tree)]
         return int(bound.bit_length() * 0.30103) + 1  # decimal digits, never too few
 
-    def verify(self, text: str, answer: str, task: str, budget_s: float = 2.0) -> Verdict:
+    def verify(self, text: str, answer: str, task: str, budget_s: float = 2.0, tree: Node | None = None) -> Verdict:
+        tree = self.parse(text) if tree is None else tree
+        check_value_size(tree)
         try:
-            value = evaluate(self.parse(text), arith_combine, budget_s)
+            value = evaluate(tree, arith_combine, budget_s)
         except VerifierTimeout as err:
             return Verdict(None, None, str(err))
         value = int(value)
@@ -121,6 +127,32 @@ class ArithDomain(Domain):
         except HybridTRMError as err:
             return Verdict(False, readable(expected), f"{err}; {evidence}")
         return Verdict(bool(correct), readable(expected), evidence)
+
+
+_WIDE = 10**100  # wider than any answer grid (answer_digits)
+MAX_VALUE_DIGITS = 100_000  # the most digits a value is computed exactly with (docs/limits.md)
+
+
+def check_value_size(tree: Node) -> None:
+    """Refuse a tree whose values may pass MAX_VALUE_DIGITS digits, before any is
+    computed: a chain of products of long literals grows without bound, and one
+    multiplication of numbers of millions of digits takes seconds no budget can
+    interrupt. The bound adds digits under a product and one under a sum."""
+    digits: dict[int, int] = {}
+    for node in postorder(tree):
+        args = [digits.pop(id(c)) for c in children(node)]
+        node_kind = kind(node)
+        if node_kind == "NUMBER":
+            digits[id(node)] = len(node)
+        elif node_kind == "mul":
+            digits[id(node)] = args[0] + args[1]
+        else:
+            digits[id(node)] = max(args) + (node_kind != "neg")
+        if digits[id(node)] > MAX_VALUE_DIGITS:
+            raise HybridTRMError(
+                f"arith: a value in this input may have up to {digits[id(node)]:,} digits; "
+                f"at most {MAX_VALUE_DIGITS:,} are computed exactly (docs/limits.md)"
+            )
 
 
 def _apply(node_kind: str, node: Node, args: list[int]) -> int:

@@ -225,5 +225,8 @@ class Domain:
         `positions` grid positions) shows its answer, readably ('' if none)."""
         return ""
 
-    def verify(self, text: str, answer: str, task: str, budget_s: float = 2.0) -> Verdict:
+    def verify(self, text: str, answer: str, task: str, budget_s: float = 2.0, tree: Node | None = None) -> Verdict:
+        """Whether `answer` is right for `text`, computed exactly within `budget_s`
+        seconds (correct=None when it runs out). `tree`: the text's parse, where the
+        caller has it (solve parses once); None: parse the text."""
         raise NotImplementedError
