@@ -11,20 +11,31 @@ import typer
 from rich.table import Table
 
 from hybrid_trm.errors import HybridTRMError
+from hybrid_trm.grammar import printable
 
 
 # Options of the commands that run a model (eval, solve).
-Worlds = Annotated[Optional[int], typer.Option(min=1, help=(
-    "Logic: worlds each formula is evaluated in (default 1024; all of them when fewer exist)."
+# Their largest values are the library's (evaluate.MAX_WORLDS, ModelConfig.LIMITS; a
+# test holds them equal), written out so that --help needs no torch: each multiplies
+# the model's work or memory (docs/limits.md).
+Worlds = Annotated[Optional[int], typer.Option(min=1, max=65_536, help=(
+    "Logic: worlds each formula is evaluated in (default 1024; all of them when fewer exist; at most 65,536)."
 ))]
-InnerSteps = Annotated[Optional[int], typer.Option(min=1, help=(
-    "Latent updates per answer update, instead of the number the model trained with."
+InnerSteps = Annotated[Optional[int], typer.Option(min=1, max=1000, help=(
+    "Latent updates per answer update, instead of the number the model trained with (at most 1,000)."
 ))]
-MaxCycles = Annotated[Optional[int], typer.Option(min=1, help=(
-    "Answer updates a node may run, instead of the most it trained with (a halting model stops each node before)."
+MaxCycles = Annotated[Optional[int], typer.Option(min=1, max=1000, help=(
+    "Answer updates a node may run, instead of the most it trained with (a halting model stops each node before; at most 1,000)."
 ))]
 HaltThreshold = Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help=(
     "Halting models: a node stops once its halting probability exceeds this (default 0.5; 1: every node runs every cycle)."
+))]
+
+
+DEFAULT_TIMEOUT = 10.0  # hybrid_trm.budget.DEFAULT_SECONDS, without importing the library for --help
+Timeout = Annotated[float, typer.Option(min=0.001, help=(
+    "Seconds one input may take: parse, model and verifier together (the model's first load is not counted). "
+    "Past it, one line says which stage ran out, and the exit code is 2."
 ))]
 
 
@@ -36,7 +47,8 @@ def user_errors(command: Callable) -> Callable:
         try:
             return command(*args, **kwargs)
         except HybridTRMError as err:
-            typer.echo(f"error: {err}", err=True)
+            # Messages quote the input; its control characters stay escaped (lines stay lines).
+            typer.echo("error: " + "\n".join(printable(line) for line in str(err).split("\n")), err=True)
             raise typer.Exit(2) from None
 
     return run

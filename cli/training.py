@@ -168,7 +168,7 @@ def _depth_rl(init, out, domain, task, steps, batch_size, lr, seed, step_penalty
     from hybrid_trm import checkpoints
     from hybrid_trm.training.depth_rl import DepthRLConfig, fine_tune
 
-    saved = checkpoints.load(init)[1]
+    saved = checkpoints.one_model(checkpoints.load(init)[1], init)
     if domain not in (None, saved["domain"]) or task not in (None, saved["task"]):
         raise HybridTRMError(f"checkpoint {init} is for {saved['domain']}/{saved['task']}, not {domain}/{task or saved['task']}")
     changes = dict(steps=steps, batch_size=batch_size, lr=lr, seed=seed, step_penalty=step_penalty)

@@ -43,6 +43,9 @@ MAX_INPUT_CHARS = 250_000
 MAX_NODES = 150_000  # parse-tree nodes of one input
 MAX_DEPTH = 20_000  # tree height of one input: the model runs one level after another
 MAX_ARITY = 10_000  # children of one node
+# Nodes x positions of one tree on a grid of worlds (logic): every node holds a state
+# per world, and a level's latent is rows x worlds x hidden floats (GBs past this).
+MAX_GRID_CELLS = 8_000_000
 
 
 @dataclass
@@ -153,3 +156,15 @@ def check_tree(nodes: int, depth: int, arity: int) -> None:
             raise HybridTRMError(
                 f"the input's tree has {amount:,} {what}; at most {most:,} are accepted (docs/limits.md)"
             )
+
+
+def check_grid(nodes: int, positions: int) -> None:
+    """Refuse a tree too large for its grid of worlds (MAX_GRID_CELLS), naming the
+    number of worlds that would fit."""
+    if nodes * positions > MAX_GRID_CELLS:
+        fits = MAX_GRID_CELLS // nodes
+        hint = f"pass --worlds {fits:,} or fewer" if fits else "a formula this large cannot be answered on a grid of worlds"
+        raise HybridTRMError(
+            f"the input's {nodes:,} nodes x {positions:,} worlds = {nodes * positions:,} grid cells; "
+            f"at most {MAX_GRID_CELLS:,} are accepted (docs/limits.md): {hint}"
+        )

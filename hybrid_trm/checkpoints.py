@@ -55,26 +55,131 @@ def save(path: str | Path, tensors: dict[str, torch.Tensor], config: dict) -> Pa
 
 
 def load(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
+    """The pair's tensors and config, each checked before use: a checkpoint is user
+    input (a file passed to `--checkpoint`), and one that is torn, truncated, edited
+    or not a checkpoint at all is refused with one line that names the file and what
+    is wrong (CheckpointError), never a traceback, a hang or a huge allocation."""
     base = stem(path)
     tensor_file, json_file = files(base)
     for f in (tensor_file, json_file):
         if not f.is_file():
             raise CheckpointError(f"checkpoint {base}: missing {f.name}")
-    try:
-        config = json.loads(json_file.read_text(encoding="utf-8"))
-        tensors = load_file(str(tensor_file))
-        with safe_open(str(tensor_file), framework="pt") as handle:
-            step = (handle.metadata() or {}).get("step")
-    except (OSError, ValueError, SafetensorError) as err:
-        raise CheckpointError(f"checkpoint {base}: unreadable ({err})") from None
-    if config.get("format") != FORMAT:
-        raise CheckpointError(f"checkpoint {base}: format {config.get('format')!r}, expected {FORMAT}")
+    config = _read_config(json_file, base)
+    tensors, step = _read_tensors(tensor_file, base)
     if step != str(config.get("step", 0)):
         raise CheckpointError(
             f"checkpoint {base}: {json_file.name} is at step {config.get('step')} but {tensor_file.name} at {step}; "
             "the pair does not belong together"
         )
     return tensors, config
+
+
+# Far above any config this project writes (a few kilobytes; a long run's eval
+# history adds tens of bytes per evaluation): a larger file is not a config.
+MAX_CONFIG_BYTES = 16 * 2**20
+
+
+def _read_config(json_file: Path, base: Path) -> dict:
+    """The JSON config, refused unless it has the structure `check_config` asks for."""
+    try:
+        if json_file.stat().st_size > MAX_CONFIG_BYTES:
+            raise CheckpointError(
+                f"checkpoint {base}: {json_file.name} is {json_file.stat().st_size:,} bytes; "
+                f"a checkpoint's config is at most {MAX_CONFIG_BYTES:,}"
+            )
+        # RecursionError: JSON nested thousands of levels deep ("[[[[...").
+        config = json.loads(json_file.read_bytes().decode("utf-8"))
+    except (OSError, ValueError, RecursionError) as err:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise CheckpointError(f"checkpoint {base}: {json_file.name} is unreadable ({_first_line(err)})") from None
+    problem = check_config(config)
+    if problem:
+        raise CheckpointError(f"checkpoint {base}: {json_file.name} is not a checkpoint's config: {problem}")
+    return config
+
+
+def check_config(config) -> str | None:
+    """What is wrong with a checkpoint's config, or None: a JSON object of this
+    FORMAT, at a whole-number step, describing one model (domain, task, vocab,
+    model: what loading it reads) or the meta-level's shared cell (meta, and a
+    model section per task). The model section's fields are checked by the config
+    class that builds it (ModelConfig, BaselineConfig: evaluate.load)."""
+    if not isinstance(config, dict):
+        return f"it holds a JSON {_json_type(config)}, not an object"
+    if config.get("format") != FORMAT or isinstance(config.get("format"), bool):
+        return f"format {config.get('format')!r}, expected {FORMAT}"
+    step = config.get("step", 0)
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        return f"step must be a whole number, not {step!r}"
+    for name, kind in (("metrics", dict), ("training", dict), ("parameters", int)):
+        if name in config and not isinstance(config[name], kind):
+            return f"{name} must be a JSON {_json_type(kind())}, not a {_json_type(config[name])}"
+    if "meta" not in config:
+        return _model_problem(config)
+    if not isinstance(config["meta"], dict) or not isinstance(config.get("tasks"), dict):
+        return "meta and tasks must be JSON objects"
+    for name, section in config["tasks"].items():
+        problem = _model_problem(section) if isinstance(section, dict) else "not a JSON object"
+        if problem:
+            return f"task {name}: {problem}"
+    return None
+
+
+def _model_problem(config: dict) -> str | None:
+    """What is wrong with one model's part of a config, or None."""
+    for name, kind in (("domain", str), ("task", str), ("vocab", dict), ("model", dict)):
+        if name not in config:
+            return f"it has no {name!r}"
+        if not isinstance(config[name], kind):
+            return f"{name} must be a JSON {_json_type(kind())}, not a {_json_type(config[name])}"
+    lists = [("vocab.node_kinds", config["vocab"].get("node_kinds")), ("vocab.answers", config["vocab"].get("answers"))]
+    if "trained_node_kinds" in config:
+        lists.append(("trained_node_kinds", config["trained_node_kinds"]))
+    for name, value in lists:
+        if not isinstance(value, list):
+            return f"{name} must be a list of strings, not a {_json_type(value)}"
+        if not all(isinstance(v, str) for v in value):
+            return f"{name} must be a list of strings; it holds a {_json_type(next(v for v in value if not isinstance(v, str)))}"
+    return None
+
+
+def _json_type(value) -> str:
+    """A Python value's JSON name, for a line that says what a config holds instead."""
+    names = {dict: "object", list: "list", str: "string", bool: "boolean", int: "number", float: "number"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+def _read_tensors(tensor_file: Path, base: Path) -> tuple[dict[str, torch.Tensor], str | None]:
+    """The tensors and the step their metadata records. safetensors checks the header
+    against the file (sizes, offsets, dtypes) before it reads a byte of data, so a
+    truncated file or one whose header lies is refused, not read past its end; a
+    weight that is NaN or infinite is refused here too: every answer from it would be."""
+    try:
+        with safe_open(str(tensor_file), framework="pt") as handle:
+            step = (handle.metadata() or {}).get("step")
+        tensors = load_file(str(tensor_file))
+    except (OSError, ValueError, SafetensorError) as err:
+        raise CheckpointError(f"checkpoint {base}: {tensor_file.name} is unreadable ({_first_line(err)})") from None
+    for name, tensor in tensors.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise CheckpointError(
+                f"checkpoint {base}: {tensor_file.name} holds NaN or infinite values in {name}; "
+                "the run that wrote it diverged (train again, or resume from an earlier checkpoint)"
+            )
+    return tensors, step
+
+
+def _first_line(err: Exception) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+
+
+def one_model(config: dict, path: str | Path) -> dict:
+    """`config` itself, if it is one model's (not the meta-level's shared cell)."""
+    if "meta" in config:
+        raise CheckpointError(
+            f"checkpoint {stem(path)} is the meta-level's shared cell over {', '.join(config['tasks'])}; "
+            "start a model from it with `train --init`"
+        )
+    return config
 
 
 def section(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:

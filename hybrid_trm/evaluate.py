@@ -3,6 +3,7 @@ score examples with accuracy by depth and by arity."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import multiprocessing
@@ -10,18 +11,19 @@ import sys
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
 import numpy as np
 import torch
 
-from . import checkpoints
+from . import budget, checkpoints
 from .domains import registry
 from .domains.base import Domain, Example, Task, WorldTask
 from .errors import CheckpointError, HybridTRMError
-from .grammar import kind, postorder
+from .grammar import Node, kind, postorder
+from .grammar import measure as tree_size
 from .model.reasoner import ModelConfig, TreeReasoner
 from .trees import TreeTensors, batch, tensorize, tensorize_worlds
 
@@ -65,6 +67,12 @@ def unseen_kinds(loaded: Loaded, report: Report) -> str | None:
     )
 
 
+# The most worlds a logic formula is evaluated in (`--worlds`): every world of 16
+# letters. Each node holds a state per world: on 65,536 worlds, one latent state of
+# a 100-node formula is 0.8 GB at hidden 32 (the default grid is 1,024 worlds).
+MAX_WORLDS = 65_536
+
+
 @dataclass(frozen=True)
 class Recursion:
     """How deep a loaded model recurses, where not as it trained: the weights are the
@@ -76,11 +84,15 @@ class Recursion:
     halt_threshold: float | None = None  # a node stops once its halting probability exceeds this
 
     def applied(self, model: dict) -> dict:
-        """The checkpoint's model config with these changes."""
-        if self.inner_steps is not None and self.inner_steps < 1:
-            raise HybridTRMError(f"inner steps must be at least 1, not {self.inner_steps}")
-        if self.max_cycles is not None and self.max_cycles < 1:
-            raise HybridTRMError(f"max cycles must be at least 1, not {self.max_cycles}")
+        """The checkpoint's model config with these changes. Each is bounded as a
+        model's own sizes are (ModelConfig.LIMITS): every node runs up to inner steps
+        x cycles cell steps, and each cycle's answers are kept for the loss."""
+        for what, value, most in (
+            ("inner steps", self.inner_steps, ModelConfig.LIMITS["inner_steps"]),
+            ("max cycles", self.max_cycles, ModelConfig.LIMITS["outer_cycles"]),
+        ):
+            if value is not None and not 1 <= value <= most:
+                raise HybridTRMError(f"{what} must be from 1 to {most:,}, not {value:,}")
         if self.halt_threshold is not None:
             if not 0.0 <= self.halt_threshold <= 1.0:
                 raise HybridTRMError(f"the halting threshold is a probability in [0, 1], not {self.halt_threshold}")
@@ -95,44 +107,89 @@ class Recursion:
 
 
 def load(path: str | Path, domain: str | None = None, task: str | None = None, recursion: Recursion | None = None) -> Loaded:
-    """A checkpoint ready for inference; refuses one made for another domain or task.
-    `recursion` changes how deep it recurses (see Recursion)."""
-    tensors, config = checkpoints.load(path)
-    if "meta" in config:
-        raise CheckpointError(
-            f"checkpoint {checkpoints.stem(path)} is the meta-level's shared cell over {', '.join(config['tasks'])}; "
-            "start a model from it with `train --init`"
-        )
+    """A checkpoint ready for inference; refuses one made for another domain or task,
+    and one whose config or weights do not make a model (CheckpointError, one line
+    naming the file). `recursion` changes how deep it recurses (see Recursion)."""
+    tensors, config = checkpoints.load(path)  # its structure and weights checked there
+    name = checkpoints.stem(path)
+    checkpoints.one_model(config, path)
     if recursion is not None and "baseline" not in config["model"]:
         config = {**config, "model": recursion.applied(config["model"])}
     if domain not in (None, config["domain"]) or task not in (None, config["task"]):
         raise CheckpointError(
-            f"checkpoint {checkpoints.stem(path)} is for {config['domain']}/{config['task']}, "
+            f"checkpoint {name} is for {config['domain']}/{config['task']}, "
             f"not {domain or config['domain']}/{task or config['task']}"
         )
-    dom = registry.get(config["domain"])
-    tsk = dom.task(config["task"])
+    try:
+        dom = registry.get(config["domain"])
+        tsk = dom.task(config["task"])
+    except HybridTRMError as err:  # a domain not installed here, or a task it does not have
+        raise CheckpointError(f"checkpoint {name} is for {config['domain']}/{config['task']}: {err}") from None
     if config["vocab"]["node_kinds"] != list(dom.node_kinds) or config["vocab"]["answers"] != list(tsk.answers):
-        raise CheckpointError(f"checkpoint {checkpoints.stem(path)}: its vocabulary does not match domain {dom.name} as installed")
-    model = _model(config["model"], recursion, checkpoints.stem(path))
+        raise CheckpointError(f"checkpoint {name}: its vocabulary does not match domain {dom.name} as installed")
+    model = _model(config["model"], recursion, name)
     try:
         model.load_state_dict(checkpoints.section(tensors, "model"))
-    except RuntimeError as err:
-        raise CheckpointError(f"checkpoint {checkpoints.stem(path)}: weights do not fit its config ({err})") from None
+    except RuntimeError as err:  # names missing, extra or wrongly shaped weights
+        raise CheckpointError(f"checkpoint {name}: weights do not fit its config ({_one_line(err)})") from None
     model.eval()
     return Loaded(model, dom, tsk, config)
 
 
+def _one_line(err: Exception) -> str:
+    return " ".join(str(err).split())
+
+
 def _model(shape: dict, recursion: Recursion | None, name) -> TreeReasoner:
     """The network a checkpoint's model config describes: the recursive model, or
-    a baseline (model/baselines.py), which has no recursion to change."""
-    if "baseline" not in shape:
-        return TreeReasoner(ModelConfig(**shape))
+    a baseline (model/baselines.py), which has no recursion to change. Its fields
+    are checked (names, types, sizes) before anything is allocated."""
     from .model import baselines
 
+    kind_of = baselines.BaselineConfig if "baseline" in shape else ModelConfig
+    known = {f.name for f in fields(kind_of)}
+    needed = {f.name for f in fields(kind_of) if f.default is MISSING and f.default_factory is MISSING}
+    unknown, missing = sorted(set(shape) - known), sorted(needed - set(shape))
+    if unknown or missing:
+        what = [f"unknown field(s) {', '.join(unknown)}"] if unknown else []
+        what += [f"no {', '.join(missing)}"] if missing else []
+        raise CheckpointError(f"checkpoint {name}: its model config is not one this version builds ({'; '.join(what)})")
+    if kind_of is ModelConfig:
+        try:
+            return TreeReasoner(ModelConfig(**shape))
+        except HybridTRMError as err:  # ModelConfig's checks: types and sizes
+            raise CheckpointError(f"checkpoint {name}: its model config is refused: {err}") from None
     if recursion is not None and recursion != Recursion():
         raise CheckpointError(f"checkpoint {name} is the {shape['baseline']} baseline: it has no recursion to change")
-    return baselines.build(baselines.BaselineConfig(**shape))
+    return _baseline(baselines, shape, name)
+
+
+# A baseline's sizes, as ModelConfig.LIMITS bounds the recursive model's: checked
+# here, before its own config divides by `heads` or builds `layers` layers.
+BASELINE_LIMITS = {"kinds": 10_000, "classes": 10_000, "hidden": 4096, "layers": 64, "heads": 64, "positions": 1024}
+
+
+def _baseline(baselines, shape: dict, name) -> torch.nn.Module:
+    """The baseline a checkpoint's config describes, its types and sizes checked, and
+    its parameters counted on the meta device (no memory) before it is built."""
+    for field_name, most in BASELINE_LIMITS.items():
+        value = shape.get(field_name, 1)
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= most:
+            raise CheckpointError(f"checkpoint {name}: model {field_name} must be a whole number from 1 to {most:,}, not {value!r}")
+    if not isinstance(shape["baseline"], str) or not isinstance(shape.get("worlds", False), bool):
+        raise CheckpointError(f"checkpoint {name}: model baseline must be a string and worlds true or false")
+    try:
+        config = baselines.BaselineConfig(**shape)
+        with torch.device("meta"):
+            parameters = sum(p.numel() for p in baselines.build(config).parameters())
+    except HybridTRMError as err:
+        raise CheckpointError(f"checkpoint {name}: its model config is refused: {err}") from None
+    if parameters > ModelConfig.MAX_PARAMETERS:
+        raise CheckpointError(
+            f"checkpoint {name}: its {config.baseline} baseline would have {parameters:,} parameters; "
+            f"at most {ModelConfig.MAX_PARAMETERS:,} are accepted"
+        )
+    return baselines.build(config)
 
 
 @dataclass
@@ -176,6 +233,8 @@ def inference_tensors(
     if isinstance(task, WorldTask):
         if worlds is not None and worlds < 1:
             raise HybridTRMError(f"worlds must be at least 1, not {worlds}")
+        for tree in trees:
+            budget.check_grid(len(postorder(tree)), worlds or task.positions)
         return tensorize_worlds(domain, trees, task, worlds or task.positions, labelled=False)
     if worlds is not None:
         raise HybridTRMError(f"{domain.name}/{task.name} is not answered over worlds; a number of worlds applies to logic tasks")
@@ -302,8 +361,8 @@ def predict(
 
 @dataclass
 class Report:
-    accuracy: float
-    n: int
+    accuracy: float  # of every input given, those that could not be scored counted as wrong
+    n: int  # every input given, scored or not
     by_depth: dict[int, tuple[float, int]]  # depth -> (accuracy, n)
     by_arity: dict[int, tuple[float, int]]  # largest number of children of any node -> (accuracy, n)
     steps_mean: float = 0.0  # latent updates per node, over every node of every input
@@ -311,6 +370,20 @@ class Report:
     cycles_mean: float = 0.0  # answer updates per node (what a halting model decides)
     difficulty: Difficulty | None = None  # steps against the domain's node difficulty
     node_kinds: dict[str, int] = field(default_factory=dict)  # node kind -> nodes of that kind, over every input
+    # The inputs that could not be scored (unparsable, too large, past their time
+    # budget, ...): (where, why), where counted as errors_at says: "index" of the
+    # example in the list scored (from 0), or "line" of the file it came from.
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    errors_at: str = "index"
+
+    def located(self, lines: list[int], unread: list[tuple[int, str]]) -> Report:
+        """This report with its errors at the lines of the file the examples came
+        from (`lines[i]`: example i's), and `unread`, the (line, why) of lines that
+        held no example, counted as wrong inputs too."""
+        right = round(self.accuracy * self.n)  # exact: accuracy is right / n
+        n = self.n + len(unread)
+        errors = sorted([(lines[i], why) for i, why in self.errors] + list(unread))
+        return replace(self, accuracy=right / max(1, n), n=n, errors=errors, errors_at="line")
 
     def to_json(self) -> dict:
         def table(rows):
@@ -321,6 +394,7 @@ class Report:
             "steps_mean": self.steps_mean, "steps_histogram": {str(k): v for k, v in sorted(self.steps_histogram.items())},
             "cycles_mean": self.cycles_mean, "difficulty": None if self.difficulty is None else asdict(self.difficulty),
             "node_kinds": self.node_kinds,
+            "errors": [{self.errors_at: where, "error": why} for where, why in self.errors],
         }
 
 
@@ -369,7 +443,8 @@ def same_answer(task: Task, predicted: str, expected: str) -> bool:
 def evaluate_examples(
     model: TreeReasoner, domain: Domain, task: Task, examples: list[Example], batch_size: int = INFERENCE_TREES,
     progress=None, width: int | None = None, worlds: int | None = None, halting: str | None = None,
-    timings: dict[str, float] | None = None, jobs: int = 1,
+    timings: dict[str, float] | None = None, jobs: int = 1, timeout: float | None = None, strict: bool = False,
+    where: Callable[[int], str] | None = None,
 ) -> Report:
     """Accuracy on examples; `width` is the answer grid the model trained on, `worlds`
     the grid of a WorldTask (see inference_tensors), `halting` the forward pass's mode
@@ -377,9 +452,20 @@ def evaluate_examples(
     head and controller say). `timings`: seconds per stage (parse, tensorize, model,
     answers: decoding and scoring) are added to it, for `bench speed`; with workers,
     the sum of theirs. `jobs` > 1: that many worker processes score chunks of the
-    examples at once, each on one thread (see _scored_chunks); the report is the same."""
+    examples at once, each on one thread (see _scored_chunks); the report is the same.
+
+    An example that cannot be scored (unparsable, past a size limit, past its time
+    budget: a HybridTRMError) counts as wrong and is listed in Report.errors with
+    why; the others are scored as if it were not there. `strict`: raise the first
+    one instead, once its chunk is scored. `timeout`: seconds each example may take
+    to be parsed, sized and tensorized, and its share of the batch it runs in (see
+    _predictions); None: no budget of its own. `where(i)` names example i in
+    messages ("data.jsonl:12"; default "example i")."""
     if jobs < 1:
         raise HybridTRMError(f"jobs must be at least 1, not {jobs}")
+    if worlds is not None and not 1 <= worlds <= MAX_WORLDS:
+        raise HybridTRMError(f"worlds must be from 1 to {MAX_WORLDS:,}, not {worlds:,}")
+    where = where or (lambda i: f"example {i}")
     was_training = model.training
     model.eval()
     # Every chunk keeps thousands of tree nodes alive, so the garbage collector runs
@@ -388,24 +474,29 @@ def evaluate_examples(
     gc.freeze()
     batch_size = grid_batch_size(task, batch_size, worlds)
     measure = domain.difficulty_measure.get(task.name)
-    score = functools.partial(_scored_chunk, model, domain, task, width, worlds, halting, measure)
+    score = functools.partial(_scored_chunk, model, domain, task, width, worlds, halting, measure, timeout, where)
     tally = _Tally(np.zeros(len(domain.node_kinds), dtype=np.int64))
     try:
-        for scores in _scored_chunks(score, examples, batch_size, jobs):
+        # Each example with its index, so that a chunk (here or in a worker) names its failures.
+        for scores in _scored_chunks(score, list(enumerate(examples)), batch_size, jobs):
+            if strict and scores.errors:
+                index, why = scores.errors[0]
+                raise HybridTRMError(f"{where(index)}: {why}")
             tally.add(scores)
             if progress:
-                progress(len(tally.correct))
+                progress(len(tally.correct) + len(tally.errors))
     finally:
         model.train(was_training)
         gc.unfreeze()
     if timings is not None:
         _add_timings(timings, tally.timings)
+    n = len(tally.correct) + len(tally.errors)
     return Report(
-        accuracy=sum(tally.correct) / max(1, len(tally.correct)), n=len(tally.correct),
+        accuracy=sum(tally.correct) / max(1, n), n=n,
         by_depth=_group(tally.depths, tally.correct), by_arity=_group(tally.arities, tally.correct),
         steps_mean=_mean(tally.steps), steps_histogram=dict(tally.steps), cycles_mean=_mean(tally.cycles),
         difficulty=Difficulty.of(measure, tally.difficulty) if measure else None,
-        node_kinds={k: int(n) for k, n in zip(domain.node_kinds, tally.kinds) if n},
+        node_kinds={k: int(n) for k, n in zip(domain.node_kinds, tally.kinds) if n}, errors=tally.errors,
     )
 
 
@@ -414,13 +505,14 @@ class _Tally:
     """What the scored chunks add up to, in the examples' order."""
 
     kinds: np.ndarray  # nodes per kind id
-    correct: list[bool] = field(default_factory=list)
+    correct: list[bool] = field(default_factory=list)  # per example scored
     depths: list[int] = field(default_factory=list)
     arities: list[int] = field(default_factory=list)
     steps: Counter[int] = field(default_factory=Counter)
     cycles: Counter[int] = field(default_factory=Counter)
     difficulty: list[tuple[int, int, int]] = field(default_factory=list)  # (difficulty, latent, answer updates) per node
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (index, why) per example that could not be scored
 
     def add(self, other: _Tally) -> None:
         self.kinds += other.kinds
@@ -430,24 +522,39 @@ class _Tally:
         self.difficulty += other.difficulty
         self.steps.update(other.steps)
         self.cycles.update(other.cycles)
+        self.errors += other.errors
         _add_timings(self.timings, other.timings)
+
+
+def _within(seconds: float | None, what: str):
+    """A time budget of `seconds` for `what`; None: none of its own (the caller's, if any, still holds)."""
+    return contextlib.nullcontext() if seconds is None else budget.limit(seconds, what)
 
 
 def _scored_chunk(
     model: TreeReasoner, domain: Domain, task: Task, width: int | None, worlds: int | None, halting: str | None,
-    measure: str | None, chunk: list[Example],
+    measure: str | None, timeout: float | None, where: Callable[[int], str], chunk: list[tuple[int, Example]],
 ) -> _Tally:
-    """Parse, tensorize, predict and score one chunk of examples (one batch per grid width)."""
+    """Parse, tensorize, predict and score one chunk of (index, example): each one
+    made ready on its own, under its own time budget, so that one that fails
+    (a HybridTRMError: anything else is a bug, and propagates) is recorded with
+    why and left out of the batch the others run in."""
     out = _Tally(np.zeros(len(domain.node_kinds), dtype=np.int64))
+    ready: list[tuple[int, Example, Node, TreeTensors]] = []
+    for index, ex in chunk:
+        try:
+            with _within(timeout, f"the input at {where(index)}"):
+                ready.append((index, ex, *_prepared(domain, task, width, worlds, ex.input, out.timings)))
+        except HybridTRMError as err:
+            out.errors.append((index, str(err)))
+    if not ready:
+        return out
+    out.kinds += np.bincount(np.concatenate([tensors.kind for *_, tensors in ready]), minlength=len(out.kinds))
+    predictions = _predictions(model, task, [(i, t) for i, _, _, t in ready], halting, timeout, where, out)
     start = time.perf_counter()
-    parsed = [domain.parse(ex.input) for ex in chunk]
-    start = add_time(out.timings, "parse", start)
-    trees = inference_tensors(domain, task, parsed, width, worlds)
-    out.kinds += np.bincount(np.concatenate([t.kind for t in trees]), minlength=len(out.kinds))
-    add_time(out.timings, "tensorize", start)
-    predictions = predict_trees(model, task, trees, halting=halting, timings=out.timings)
-    start = time.perf_counter()
-    for ex, tree, tensors, pred in zip(chunk, parsed, trees, predictions):
+    for (index, ex, tree, tensors), pred in zip(ready, predictions):
+        if pred is None:  # failed in the model: recorded by _predictions
+            continue
         out.correct.append(same_answer(task, pred.answer, ex.answer))
         out.steps.update(pred.node_steps)
         out.cycles.update(pred.node_cycles)
@@ -455,9 +562,73 @@ def _scored_chunk(
             hard = domain.node_difficulty(tree, task.name, tensors.literal.shape[1])
             out.difficulty.extend((d, s, c) for d, s, c in zip(hard, pred.node_steps, pred.node_cycles) if d is not None)
         out.depths.append(int(tensors.height.max()))
-        out.arities.append(int(tensors.child_rank.max()) + 1 if tensors.nodes > 1 else 0)  # the most children of a node
+        out.arities.append(_arity(tensors))
+    out.errors.sort()  # in the examples' order, whichever stage found them
     add_time(out.timings, "answers", start)
     return out
+
+
+def _prepared(
+    domain: Domain, task: Task, width: int | None, worlds: int | None, text: str, timings: dict[str, float],
+) -> tuple[Node, TreeTensors]:
+    """One input parsed, made the model's tensors and its size checked against the
+    limits (budget.py) before the model runs, within the current time budget."""
+    start = time.perf_counter()
+    budget.stage("parsing", f"{len(text):,} characters")
+    budget.check_text(text)
+    tree = domain.parse(text)
+    if isinstance(task, WorldTask):  # a row per node per world: sized before it is built
+        _check_size(text, *tree_size(tree))
+    start = add_time(timings, "parse", start)
+    budget.stage("tensorizing")
+    # One tree at a time, so that one the tensors cannot hold (a number wider than the
+    # grid, a formula with too many worlds) fails alone; trees of different widths then
+    # run as one batch per width (predict_trees), as `solve` runs each one.
+    tensors = inference_tensors(domain, task, [tree], width, worlds)[0]
+    if not isinstance(task, WorldTask):
+        # Sized from the tensors, which are no larger than the parse tree: a walk of the
+        # tree (grammar.measure) costs as much as tensorizing it, and a third of a parse.
+        _check_size(text, tensors.nodes, int(tensors.height.max()), _arity(tensors))
+    add_time(timings, "tensorize", start)
+    return tree, tensors
+
+
+def _check_size(text: str, nodes: int, depth: int, arity: int) -> None:
+    budget.stage("checking sizes", f"{len(text):,} characters, {nodes:,} nodes, depth {depth:,}")
+    budget.check_tree(nodes, depth, arity)
+
+
+def _arity(tensors: TreeTensors) -> int:
+    """The most children of any node of a tree."""
+    return int(tensors.child_rank.max()) + 1 if tensors.nodes > 1 else 0
+
+
+def _predictions(
+    model: TreeReasoner, task: Task, trees: list[tuple[int, TreeTensors]], halting: str | None, timeout: float | None,
+    where: Callable[[int], str], out: _Tally,
+) -> list[Prediction | None]:
+    """The model's prediction for each (index, tensors): all as one batch, within
+    `timeout` x their number; where the batch fails (past that, or an input the
+    model cannot hold), each alone within `timeout`, so that only the inputs at fault
+    are lost: each is None, its error recorded in `out`. At worst the model runs for
+    twice the time the inputs' budgets add up to."""
+    if len(trees) > 1:
+        try:
+            with _within(None if timeout is None else timeout * len(trees), f"a batch of {len(trees)} inputs"):
+                budget.stage("running the model", f"{sum(t.nodes for _, t in trees):,} nodes")
+                return predict_trees(model, task, [t for _, t in trees], halting=halting, timings=out.timings)
+        except HybridTRMError:
+            pass  # run one at a time, below
+    predictions: list[Prediction | None] = []
+    for index, tensors in trees:
+        try:
+            with _within(timeout, f"the input at {where(index)}"):
+                budget.stage("running the model", f"{tensors.nodes:,} nodes")
+                predictions.append(predict_trees(model, task, [tensors], halting=halting, timings=out.timings)[0])
+        except HybridTRMError as err:
+            out.errors.append((index, str(err)))
+            predictions.append(None)
+    return predictions
 
 
 # The least a worker's chunk holds (fewer where a batch is smaller, as on a grid of

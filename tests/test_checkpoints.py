@@ -4,6 +4,11 @@ writes them: round trip, refusal of mismatched or missing files, resume."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 import torch
@@ -16,6 +21,12 @@ from hybrid_trm.training.loop import TrainConfig, train
 TINY = dict(domain="arith", task="mod10", save_every=2, eval_every=2, eval_examples=8, batch_size=4, hidden=16)
 
 
+def sample_config(**more):
+    """The smallest config a checkpoint's loader accepts: one model's."""
+    vocab = {"node_kinds": ["NUMBER", "add"], "answers": ["0", "1"]}
+    return {"domain": "arith", "task": "mod10", "vocab": vocab, "model": {"kinds": 2}, **more}
+
+
 def sample_tensors():
     g = torch.Generator().manual_seed(0)
     return {"model.w": torch.randn(3, 4, generator=g), "model.b": torch.arange(5), "train.x": torch.zeros(2, dtype=torch.float64)}
@@ -23,7 +34,7 @@ def sample_tensors():
 
 def test_round_trip(tmp_path):
     tensors = sample_tensors()
-    config = {"domain": "arith", "task": "mod10", "step": 7, "nested": {"a": [1, 2]}}
+    config = sample_config(step=7, nested={"a": [1, 2]})
     base = checkpoints.save(tmp_path / "run", tensors, config)
     assert checkpoints.exists(base)
     assert (tmp_path / "run.safetensors").is_file() and (tmp_path / "run.json").is_file()
@@ -41,16 +52,16 @@ def test_round_trip(tmp_path):
 def test_a_name_with_a_dot_is_its_own_checkpoint(tmp_path):
     """`--out runs/lr0.003` and `--out runs/lr0.001` are two runs, not one file pair
     `runs/lr0.*` that the second overwrites."""
-    checkpoints.save(tmp_path / "lr0.003", sample_tensors(), {"step": 3})
-    checkpoints.save(tmp_path / "lr0.001", sample_tensors(), {"step": 1})
+    checkpoints.save(tmp_path / "lr0.003", sample_tensors(), sample_config(step=3))
+    checkpoints.save(tmp_path / "lr0.001", sample_tensors(), sample_config(step=1))
     assert checkpoints.load(tmp_path / "lr0.003")[1]["step"] == 3
     assert checkpoints.load(tmp_path / "lr0.001")[1]["step"] == 1
     assert (tmp_path / "lr0.003.safetensors").is_file()
 
 
 def test_mismatched_pair_is_refused(tmp_path):
-    checkpoints.save(tmp_path / "a", sample_tensors(), {"step": 10})
-    checkpoints.save(tmp_path / "b", sample_tensors(), {"step": 20})
+    checkpoints.save(tmp_path / "a", sample_tensors(), sample_config(step=10))
+    checkpoints.save(tmp_path / "b", sample_tensors(), sample_config(step=20))
     (tmp_path / "a.json").write_text((tmp_path / "b.json").read_text())
     with pytest.raises(CheckpointError, match="step"):
         checkpoints.load(tmp_path / "a")
@@ -65,23 +76,23 @@ def test_mismatched_pair_is_refused(tmp_path):
 def test_missing_or_unreadable_files_are_refused(tmp_path):
     with pytest.raises(CheckpointError, match="missing"):
         checkpoints.load(tmp_path / "nothing")
-    checkpoints.save(tmp_path / "c", sample_tensors(), {"step": 1})
+    checkpoints.save(tmp_path / "c", sample_tensors(), sample_config(step=1))
     (tmp_path / "c.json").unlink()
     assert not checkpoints.exists(tmp_path / "c")
     with pytest.raises(CheckpointError, match="c.json"):
         checkpoints.load(tmp_path / "c")
 
-    checkpoints.save(tmp_path / "d", sample_tensors(), {"step": 1})
+    checkpoints.save(tmp_path / "d", sample_tensors(), sample_config(step=1))
     (tmp_path / "d.safetensors").write_bytes(b"not a safetensors file at all")
     with pytest.raises(CheckpointError, match="unreadable"):
         checkpoints.load(tmp_path / "d")
 
-    checkpoints.save(tmp_path / "e", sample_tensors(), {"step": 1})
+    checkpoints.save(tmp_path / "e", sample_tensors(), sample_config(step=1))
     (tmp_path / "e.json").write_text("{ not json")
     with pytest.raises(CheckpointError, match="unreadable"):
         checkpoints.load(tmp_path / "e")
 
-    checkpoints.save(tmp_path / "f", sample_tensors(), {"step": 1})
+    checkpoints.save(tmp_path / "f", sample_tensors(), sample_config(step=1))
     cfg = json.loads((tmp_path / "f.json").read_text())
     cfg["format"] = 99
     (tmp_path / "f.json").write_text(json.dumps(cfg))
@@ -144,3 +155,48 @@ def test_resume_refuses_another_shape_and_load_refuses_another_task(runs, tmp_pa
     with pytest.raises(CheckpointError, match="arith/mod10"):
         load(root / "full", "listops", None)
     assert load(root / "full", "arith", "mod10").domain.name == "arith"
+
+
+def test_a_training_killed_mid_run_leaves_a_checkpoint_that_resumes_to_the_same_weights(tmp_path):
+    """SIGKILL a `hybrid-trm train` once its first checkpoint is written (the CLI
+    saves every TrainConfig.save_every steps): the checkpoint loads, and the run
+    resumed from it ends on exactly the weights, raw and averaged, and the
+    optimizer moments of an uninterrupted run of the same seed."""
+    steps, every = 300, TrainConfig.save_every  # 250: the kill lands in the 50 steps after it
+    out = tmp_path / "killed"
+    command = [
+        sys.executable, "-c", "from hybrid_trm.cli.main import main; main()", "train", "arith", "--task", "mod10",
+        "--steps", str(steps), "--hidden", "8", "--batch-size", "1", "--knob", "depth=2", "--eval-every", str(steps),
+        "--out", str(out),
+    ]
+    # Its own process group, so the kill takes its batch worker too, as a machine's would.
+    run = subprocess.Popen(
+        command, env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not checkpoints.exists(out) and run.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert run.poll() is None, f"the run ended before it could be killed: {run.stderr.read().decode()[-2000:]}"
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+        run.wait()
+    assert run.returncode == -signal.SIGKILL
+    saved, config = checkpoints.load(out)
+    assert config["step"] == every and load(out).model.config.hidden == 8
+    # Resumed here, as `train` resumes (the same function, the same config; eval only
+    # writes metrics, so a smaller held-out set changes no weight), and run through here.
+    same = TrainConfig(
+        domain="arith", task="mod10", steps=steps, hidden=8, batch_size=1, difficulty={"depth": 2}, eval_every=steps,
+        eval_examples=8,
+    )
+    seen = []
+    train(same, out, on_step=lambda step, _: seen.append(step))
+    assert seen == list(range(every + 1, steps + 1))
+    train(same, tmp_path / "whole")
+    resumed, _ = checkpoints.load(out)
+    whole, _ = checkpoints.load(tmp_path / "whole")
+    assert resumed.keys() == whole.keys() and any(k.startswith("train.optim.") for k in whole)
+    assert [k for k in whole if not torch.equal(resumed[k], whole[k])] == []

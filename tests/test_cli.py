@@ -179,23 +179,51 @@ def test_eval_plots_steps_per_node(cli, tmp_path):
     assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+GOOD_LINE = b'{"input": "1 + 2", "answer": "3"}\n'
+
+
 @pytest.mark.parametrize(
-    "content,fragments",
+    "bad,fragment",
     [
-        ('{"input": "1+"\n', ["bad.jsonl:1"]),
-        ('{"input": "1+2", "answer": "3"}\n[1, 2]\n', ["bad.jsonl:2"]),
-        ('{"answer": "3"}\n', ["bad.jsonl:1", "input"]),
-        ('"just a string"\n', ["bad.jsonl:1"]),
-        ("\n\n", ["no examples"]),
-        ('{"input": 12, "answer": "2"}\n', ["bad.jsonl:1"]),
-        ('{"input": null, "answer": "2"}\n', ["bad.jsonl:1"]),
+        (b'{"input": "1+"', "not JSON"),
+        (b"[1, 2]", "a JSON list, not an object"),
+        (b'{"answer": "3"}', "no 'input' key"),
+        (b'"just a string"', "a JSON string, not an object"),
+        (b'{"input": 12, "answer": "2"}', "'input' must be a string, not 12"),
+        (b'{"input": null, "answer": "2"}', "'input' must be a string, not null"),
+        (b'{"input": "1 + 2"}', "no 'answer' key"),
+        (b'{"input": "1 + 2", "answer": true}', "'answer' must be a string or an integer"),
+        (b'{"input": "1 + 2", "answer": "3", "task": 7}', "'task' must be a string"),
+        (b'{"input": "caf\xe9", "answer": "3"}', "not UTF-8"),
     ],
-    ids=["broken-json", "not-an-object", "no-input", "string", "empty", "input-not-text", "input-null"],
+    ids=[
+        "broken-json", "not-an-object", "no-input", "string", "input-not-text", "input-null", "no-answer",
+        "answer-bool", "task-not-text", "latin-1",
+    ],
 )
-def test_eval_malformed_jsonl(cli, tmp_path, arith_mod10_checkpoint, content, fragments):
-    (tmp_path / "bad.jsonl").write_text(content)
+def test_eval_malformed_jsonl(cli, tmp_path, arith_mod10_checkpoint, bad, fragment):
+    """A line that holds no example is reported with its number and why, counted as
+    wrong, and the lines around it are scored; --strict stops at it; alone in its
+    file, there is nothing to score."""
+    (tmp_path / "bad.jsonl").write_bytes(GOOD_LINE + bad + b"\n" + GOOD_LINE)
+    args = ("eval", "arith", "bad.jsonl", "--task", "mod10", "--checkpoint", arith_mod10_checkpoint, "--json")
+    result = cli(*args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["n"] == 3 and sum(row["n"] for row in report["by_depth"].values()) == 2
+    assert [e["line"] for e in report["errors"]] == [2] and fragment in report["errors"][0]["error"]
+    assert report["accuracy"] in (0, 1 / 3, 2 / 3)  # the bad line is never right
+    assert "1 of 3 inputs could not be scored" in result.stderr
+    assert_user_error(cli(*args, "--strict"), "bad.jsonl:2: ", fragment)
+    (tmp_path / "bad.jsonl").write_bytes(bad + b"\n")
+    assert_user_error(cli(*args), "bad.jsonl: no line holds an example", "bad.jsonl:1: ", fragment)
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n", b"  \r\n"], ids=["empty", "blank-lines", "spaces"])
+def test_eval_file_without_examples(cli, tmp_path, arith_mod10_checkpoint, content):
+    (tmp_path / "bad.jsonl").write_bytes(content)
     result = cli("eval", "arith", "bad.jsonl", "--task", "mod10", "--checkpoint", arith_mod10_checkpoint, "--json")
-    assert_user_error(result, *fragments)
+    assert_user_error(result, "bad.jsonl: no examples")
 
 
 def test_eval_errors(cli, tmp_path, arith_mod10_checkpoint):

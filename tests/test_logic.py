@@ -1,5 +1,5 @@
 """The logic domain: one tree whatever the surface syntax, precedence and quantifier
-scope, the labeller and the sympy verifier against each other and against the
+scope, the labeller and the z3 verifier against each other and against the
 benchmark files' labels, the generator's knobs, deep input, and parse errors."""
 
 from __future__ import annotations

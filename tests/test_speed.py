@@ -219,17 +219,22 @@ def test_eval_in_workers_reports_what_one_process_does(model, monkeypatch):
     assert max(workers_seen) >= 2  # it did run in workers
 
 
-def test_a_parse_error_in_a_worker_reaches_the_caller(monkeypatch):
+def test_a_parse_error_in_a_worker_is_reported_with_its_index(monkeypatch):
     monkeypatch.setattr(evaluate, "WORKER_CHUNK_MIN", 1)
     loaded = load(pretrained.require("listops", "value"))
     domain = loaded.domain
     examples = [domain.example(3, i, domain.difficulty(depth=3), "value") for i in range(12)]
     examples.insert(9, Example("[MAX 1 [MIN 2 ]", "2", "value"))
-    with pytest.raises(ParseError) as raised:
-        evaluate_examples(loaded.model, domain, loaded.task, examples, batch_size=4, jobs=2)
-    assert (raised.value.domain, raised.value.line, raised.value.column) == ("listops", 1, 16)
-    again = pickle.loads(pickle.dumps(raised.value))
-    assert str(again) == str(raised.value) and again.expected == raised.value.expected
+    # Reported with its index, the rest scored: in workers as in one process.
+    report = evaluate_examples(loaded.model, domain, loaded.task, examples, batch_size=4, jobs=2)
+    assert report.n == 13 and [i for i, _ in report.errors] == [9]
+    assert "listops: cannot parse at line 1, column 16" in report.errors[0][1]
+    assert report == evaluate_examples(loaded.model, domain, loaded.task, examples, batch_size=4, jobs=1)
+    with pytest.raises(HybridTRMError, match="example 9: listops: cannot parse"):
+        evaluate_examples(loaded.model, domain, loaded.task, examples, batch_size=4, jobs=2, strict=True)
+    error = ParseError("listops", 1, 16, "  [MAX 1 [MIN 2 ]\n  ^", ["']'"], "end of input")
+    again = pickle.loads(pickle.dumps(error))  # an error crosses from a worker as itself
+    assert str(again) == str(error) and again.expected == error.expected
     with pytest.raises(HybridTRMError, match="jobs must be at least 1"):
         evaluate_examples(loaded.model, domain, loaded.task, examples, jobs=0)
 

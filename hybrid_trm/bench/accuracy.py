@@ -333,6 +333,7 @@ def _scored(
     reports: dict[str, Report] = {
         set_name: evaluate_examples(
             loaded.model, loaded.domain, loaded.task, examples, width=trained_width(loaded.config), worlds=worlds,
+            strict=True,
         )
         for set_name, examples in held_out.items()
     }

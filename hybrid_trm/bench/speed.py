@@ -213,12 +213,12 @@ def eval_stages(loaded: Loaded, examples: list[Example], repeats: int = 3, jobs:
     total of `repeats`. Returns it and the accuracy."""
     domain, task, width = loaded.domain, loaded.task, trained_width(loaded.config)
     nodes = sum(len(postorder(domain.parse(e.input))) for e in examples)
-    evaluate_examples(loaded.model, domain, task, examples[:64], width=width)  # warm-up
+    evaluate_examples(loaded.model, domain, task, examples[:64], width=width, strict=True)  # warm-up
     runs = []
     for _ in range(repeats):
         timings: dict[str, float] = {}
         start = time.perf_counter()
-        report = evaluate_examples(loaded.model, domain, task, examples, width=width, timings=timings, jobs=jobs)
+        report = evaluate_examples(loaded.model, domain, task, examples, width=width, timings=timings, jobs=jobs, strict=True)
         runs.append((time.perf_counter() - start, timings))
     total, timings = sorted(runs, key=lambda run: run[0])[len(runs) // 2]
     return StageTimes(f"eval {domain.name}/{task.name}", len(examples), nodes, total, timings, jobs), report.accuracy

@@ -49,6 +49,7 @@ def halting_vs_fixed(path, examples: list[Example], name: str, worlds: int | Non
     reports = [
         evaluate_examples(
             loaded.model, loaded.domain, loaded.task, examples, width=trained_width(loaded.config), worlds=worlds, halting=mode,
+            strict=True,
         )
         for mode in ("off", None)
     ]
@@ -83,7 +84,7 @@ def curriculum_vs_uniform(
         progress = None if on_step is None else functools.partial(on_step, schedule)
         metrics = train(run, path, resume=False, on_step=progress)
         loaded = load(path)
-        report = evaluate_examples(loaded.model, loaded.domain, loaded.task, held_out, width=trained_width(loaded.config))
+        report = evaluate_examples(loaded.model, loaded.domain, loaded.task, held_out, width=trained_width(loaded.config), strict=True)
         runs.append(CurriculumRun(
             schedule, _first_reaching(metrics, target), metrics["eval_accuracy"], report.accuracy,
             metrics["train_seconds"], metrics.get("curriculum_schedule", []),

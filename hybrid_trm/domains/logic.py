@@ -12,7 +12,7 @@ Holds: `resolve` (names every leaf of a parsed tree by its role), the labeller's
 evaluator (truth tables as bitmasks for propositional formulas; every finite
 structure up to the monadic bound, as numpy arrays, for first-order ones), `render`
 (one tree in each surface syntax) and the seeded generator. The verifier
-(verifiers/logic.py) answers the same questions independently, with sympy.
+(verifiers/logic.py) answers the same questions independently, with z3.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from itertools import product
 import lark
 import numpy as np
 
+from .. import budget
 from ..errors import HybridTRMError, VerifierTimeout
 from ..grammar import Node, children, kind, parse, postorder
 from ..verifiers import logic as symbolic
@@ -44,7 +45,7 @@ BINARY = ("and", "or", "implies", "iff")
 
 MAX_TRUTH_TABLE_VARIABLES = 24  # 2^24 worlds: a 2 MB bitmask per subformula
 MAX_CELLS = 4_000_000  # worlds x assignments of the variables: the largest first-order table labelled
-MAX_STRUCTURES = 100_000
+MAX_STRUCTURES = 100_000  # structures x assignments of the propositions: the worlds W enumerated
 
 
 # --- leaves by role -----------------------------------------------------------------
@@ -102,7 +103,8 @@ class _TruthTables:
     def __init__(self, props: tuple[str, ...]):
         if len(props) > MAX_TRUTH_TABLE_VARIABLES:
             raise HybridTRMError(
-                f"logic: {len(props)} propositional variables; the labeller's truth tables stop at {MAX_TRUTH_TABLE_VARIABLES}"
+                f"logic: {len(props):,} propositional variables; the labeller's truth tables stop at "
+                f"{MAX_TRUTH_TABLE_VARIABLES} (MAX_TRUTH_TABLE_VARIABLES)"
             )
         worlds = 1 << len(props)
         self.full = (1 << worlds) - 1
@@ -143,36 +145,32 @@ class _Structures:
     def __init__(self, sig: Signature):
         self.sig = sig
         self.vars = {v: i for i, v in enumerate(sig.variables)}
-        count = _structure_count(sig) * 2 ** len(sig.props)
-        if count > MAX_STRUCTURES:
-            raise HybridTRMError(
-                f"logic: too large to label exactly ({count} structures to check); use fewer predicates, variables or constants"
-            )
-        structures = list(_enumerate_structures(sig))
-        self.D = max(n for n, _, _ in structures)
-        if count * self.D ** len(sig.variables) > MAX_CELLS:
-            raise HybridTRMError(
-                f"logic: too large to label exactly ({count} worlds x {self.D}^{len(sig.variables)} assignments); "
-                "use fewer predicates, variables or constants"
-            )
-        present, consts, props = [], [], []
-        preds: dict[str, list] = {name: [] for name, _ in sig.predicates}
-        for n, relations, constants in structures:
-            for p_values in product((False, True), repeat=len(sig.props)):
-                present.append([e < n for e in range(self.D)])
-                consts.append(constants)
-                props.append(p_values)
-                for name, arity in sig.predicates:
-                    table = np.zeros((self.D,) * arity, dtype=bool)
-                    for args in relations[name]:
-                        table[args] = True
-                    preds[name].append(table)
-        self.W = len(present)
+        self.D = _check_size(sig)
+        sizes, namings = [], []
+        held: dict[str, list] = {name: [] for name, _ in sig.predicates}  # (structure, *args) where it holds
+        for s, (n, relations, constants) in enumerate(_enumerate_structures(sig)):
+            if s % 256 == 0:  # up to MAX_STRUCTURES of them: a caller's budget may stop the enumeration
+                budget.check()
+            sizes.append(n)
+            namings.append(constants)
+            for name, tuples in relations.items():
+                held[name].extend((s, *args) for args in tuples)
+        # Each structure once per assignment of the propositions, structure-major: W worlds.
+        S, copies = len(sizes), 2 ** len(sig.props)
+        self.W = S * copies
         shape = (self.W,) + (1,) * len(self.vars)
-        self.present = np.array(present, dtype=bool)  # (W, D)
-        self.consts = {c: np.array([v[i] for v in consts], dtype=np.int64).reshape(shape) for i, c in enumerate(sig.constants)}
-        self.props = {p: np.array([v[i] for v in props], dtype=bool).reshape(shape) for i, p in enumerate(sig.props)}
-        self.preds = {name: np.stack(tables) for name, tables in preds.items()}
+        self.present = np.repeat(np.arange(self.D)[None, :] < np.array(sizes)[:, None], copies, axis=0)  # (W, D)
+        named = np.array(namings, dtype=np.int64).reshape(S, len(sig.constants)).repeat(copies, axis=0)
+        self.consts = {c: named[:, i].reshape(shape) for i, c in enumerate(sig.constants)}
+        truth = np.array(list(product((False, True), repeat=len(sig.props))), dtype=bool).reshape(copies, len(sig.props))
+        truth = np.tile(truth, (S, 1))
+        self.props = {p: truth[:, i].reshape(shape) for i, p in enumerate(sig.props)}
+        self.preds = {}
+        for name, arity in sig.predicates:
+            table = np.zeros((S,) + (self.D,) * arity, dtype=bool)
+            if held[name]:
+                table[tuple(np.array(held[name]).T)] = True
+            self.preds[name] = table.repeat(copies, axis=0)
         self.world_index = np.arange(self.W).reshape(shape)
         self.full = (1 << self.W) - 1
 
@@ -258,9 +256,10 @@ def _enumerate_structures(sig: Signature):
     if not sig.monadic:
         for n in range(1, RELATIONAL_BOUND + 1):
             tuples = {name: list(product(range(n), repeat=arity)) for name, arity in sig.predicates}
+            namings = _restricted_growth(c, n)
             for picks in product(*(product((False, True), repeat=len(t)) for t in tuples.values())):
                 relations = {name: {a for a, keep in zip(tuples[name], pick) if keep} for name, pick in zip(tuples, picks)}
-                for blocks in _restricted_growth(c, n):
+                for blocks in namings:
                     yield n, relations, blocks
         return
     unary = [name for name, _ in sig.predicates]
@@ -278,10 +277,13 @@ def _enumerate_structures(sig: Signature):
                     yield structure(elements, constants)
         return
     r = len(sig.variables)
+    # Without variables no further elements: one empty choice, not one 0 per type
+    # (constants alone admit 2^16 types within the limits).
+    extras = list(product(range(r + 1), repeat=len(types))) if r else [()]
     for blocks in _restricted_growth(c, c):
         named = max(blocks, default=-1) + 1
         for block_types in product(types, repeat=named):
-            for counts in product(range(r + 1), repeat=len(types)):
+            for counts in extras:
                 elements = list(block_types) + [t for t, m in zip(types, counts) for _ in range(m)]
                 if elements:
                     yield structure(elements, blocks)
@@ -289,22 +291,93 @@ def _enumerate_structures(sig: Signature):
 
 def _restricted_growth(count: int, n: int):
     """Every way to name `count` constants by elements 0..n-1 up to renaming: each
-    takes an element already named or the next new one."""
+    takes an element already named or the next new one. (Only after _check_size:
+    their number is part of the structure count.)"""
     out = [()]
     for _ in range(count):
         out = [s + (e,) for s in out for e in range(min(n, max(s, default=-1) + 2))]
     return out
 
 
+def _check_size(sig: Signature) -> int:
+    """The largest domain D of the structures _enumerate_structures yields, once their
+    number (times the propositions' assignments) is within MAX_STRUCTURES and the
+    cells of a table within MAX_CELLS; raises naming the limit, before anything is
+    enumerated. The count is first bounded from below in log space: the exact count
+    for P(x,x,x,x,x,x,x,x,x,x) has 17,776 digits, and for 20 arguments it would not
+    fit in memory."""
+    p, r = len(sig.props), len(sig.variables)
+    low = _log10_structures_at_least(sig) + p * _LOG2
+    if low > math.log10(MAX_STRUCTURES) + 1e-9:
+        shown = "10^(10^299)" if math.isinf(low) else f"10^{math.floor(low):,}"
+        _too_large(f"more than {shown} structures to check, at most {MAX_STRUCTURES:,} (MAX_STRUCTURES)")
+    count = _structure_count(sig) << p  # small now: the bound above is tight enough
+    if count > MAX_STRUCTURES:
+        _too_large(f"{count:,} structures to check, at most {MAX_STRUCTURES:,} (MAX_STRUCTURES)")
+    if not sig.monadic:
+        D = RELATIONAL_BOUND
+    else:  # every type once; with equality also the constants apart and r more of each type
+        types = 2 ** len(sig.predicates)
+        D = len(sig.constants) + r * types if sig.equality else types
+    if r * math.log10(D) > math.log10(MAX_CELLS) or count * D**r > MAX_CELLS:
+        _too_large(f"{count:,} worlds x {D}^{r} assignments of the variables, at most {MAX_CELLS:,} cells (MAX_CELLS)")
+    return D
+
+
+def _too_large(what: str):
+    raise HybridTRMError(
+        f"logic: too large to label exactly: {what}; use fewer predicates, variables, constants or arguments"
+    )
+
+
+_LOG2 = math.log10(2)
+
+
+def _power(base: int, exponent: int) -> float:
+    """base^exponent as a float, inf past float range (base >= 1)."""
+    return math.inf if exponent * math.log10(base) > 300 else float(base) ** exponent
+
+
+def _log10_structures_at_least(sig: Signature) -> float:
+    """A lower bound on log10 of _structure_count(sig), cheap for any signature (inf
+    past float range), and close enough that where it is within MAX_STRUCTURES every
+    factor of the exact count is small (at most 17 constants, 2^16 types, 3^a <= 19)."""
+    c, k = len(sig.constants), len(sig.predicates)
+    if not sig.monadic:  # the largest size alone: 2^tuples relations, >= B^c / B! namings of the constants
+        B = RELATIONAL_BOUND
+        tuples = sum(_power(B, arity) for _, arity in sig.predicates)
+        return tuples * _LOG2 + c * math.log10(B) - math.log10(math.factorial(B))
+    types = _power(2, k)
+    if not sig.equality:  # 2^T - 1 nonempty sets of types; all T types with T^c namings
+        return max((types - 1) * _LOG2, c * k * _LOG2)
+    r = len(sig.variables)
+    # The constants' elements: all apart (T^c typings) or in at most two blocks
+    # (2^(c-1) partitions); then 0..r further elements of each type.
+    named = max(c * k * _LOG2, (c - 1) * _LOG2) if c else 0.0
+    return named + (types * math.log10(r + 1) if r else 0.0)
+
+
+def _partitions(count: int, most: int) -> list[int]:
+    """S(count, j) for j = 0..most: the ways to split `count` constants into j named
+    elements, i.e. restricted-growth strings with j distinct values."""
+    row = [1] + [0] * most
+    for _ in range(count):
+        row = [0] + [j * row[j] + row[j - 1] for j in range(1, most + 1)]
+    return row
+
+
 def _structure_count(sig: Signature) -> int:
+    """How many structures _enumerate_structures yields (one more when monadic with
+    equality and no constants: the empty one it skips). Exact integers: call it after the
+    log-space bound, as for a wide signature they are astronomically long."""
     c, T = len(sig.constants), 2 ** len(sig.predicates)
     if not sig.monadic:
         sizes = range(1, RELATIONAL_BOUND + 1)
-        return sum(2 ** sum(n**a for _, a in sig.predicates) * len(_restricted_growth(c, n)) for n in sizes)
+        return sum(2 ** sum(n**a for _, a in sig.predicates) * sum(_partitions(c, n)) for n in sizes)
     if not sig.equality:
         return sum(math.comb(T, s) * s**c for s in range(1, T + 1))
     r = len(sig.variables)
-    return sum(T ** (max(b, default=-1) + 1) for b in _restricted_growth(c, c)) * (r + 1) ** T
+    return sum(ways * T**j for j, ways in enumerate(_partitions(c, c))) * (r + 1) ** T
 
 
 @lru_cache(maxsize=64)
@@ -319,6 +392,7 @@ def node_answers(tree: Node) -> list[str | None]:
     values: dict[int, object] = {}
     labels: list[str | None] = []
     for node in postorder(tree):
+        budget.check()  # a node costs up to 2^24 bits or MAX_CELLS cells
         k = kind(node)
         if k in TERMS:
             labels.append(None)
@@ -427,7 +501,7 @@ class _Positions:
         if not sig.first_order:
             self.sem = None
             v = len(sig.props)
-            if 2**v <= count:
+            if v < 63 and 2**v <= count:
                 bits = (np.arange(2**v)[:, None] >> np.arange(v)) & 1  # world w: variable i is bit i
             else:
                 chance = np.full((count, v), 0.5)
@@ -447,7 +521,9 @@ class _Positions:
             sizes = self.sem.present.sum(1)
             per_world = sizes ** len(self.vars)
             chosen, total = [], 0
-            for w in (range(self.sem.W) if per_world.sum() <= count else rng.permutation(self.sem.W)):
+            for i, w in enumerate(range(self.sem.W) if per_world.sum() <= count else rng.permutation(self.sem.W)):
+                if i % 1024 == 0:
+                    budget.check()
                 if total + per_world[w] <= count:
                     chosen.append(w)
                     total += per_world[w]
@@ -456,11 +532,16 @@ class _Positions:
                     f"logic: one world needs {per_world.min()} grid positions (elements ^ variables); "
                     f"the grid has {count}: use fewer variables or a larger grid"
                 )
-            self.world = np.concatenate([np.full(per_world[w], w) for w in chosen])
+            chosen = np.array(chosen)
+            counts = per_world[chosen]
+            self.world = np.repeat(chosen, counts)
             self.size = sizes[self.world]
-            self.sigma = np.concatenate(
-                [np.array(list(product(range(sizes[w]), repeat=len(self.vars))), dtype=np.int64).reshape(-1, len(self.vars)) for w in chosen]
-            )
+            # A world's positions in product order (the first variable slowest): a
+            # position's index within its world in base `size`, one digit per variable
+            # (none when no quantifier binds one, as in P(a)).
+            local = np.arange(len(self.world)) - np.repeat(np.cumsum(counts) - counts, counts)
+            place = self.size[:, None] ** np.arange(len(self.vars) - 1, -1, -1)  # (positions, variables)
+            self.sigma = (local[:, None] // place % self.size[:, None]).astype(np.int64)
             self.props = {p: self.sem.props[p].reshape(-1)[self.world] for p in sig.props}
         self.count = len(self.world)
         self._partners: dict[str, np.ndarray] = {}
@@ -697,8 +778,8 @@ class LogicDomain(Domain):
         where = _grid(tree, positions).describe(cells.index(wanted))
         return f"false in {where}" if task == "verdict" else f"A true, B false in {where}"
 
-    def verify(self, text: str, answer: str, task: str, budget_s: float = 2.0) -> Verdict:
-        tree = self.parse(text)
+    def verify(self, text: str, answer: str, task: str, budget_s: float = 2.0, tree: Node | None = None) -> Verdict:
+        tree = self.parse(text) if tree is None else tree
         _check_shape(tree, task)
         decide = {"verdict": symbolic.verdict, "entails": symbolic.entails, "relation": symbolic.relation}[task]
         try:
@@ -815,6 +896,7 @@ def _node_values(sem, tree: Node) -> list:
     values: dict[int, object] = {}
     out = []
     for node in postorder(tree):
+        budget.check()
         k = kind(node)
         if k in TERMS or k in PAIRS:
             out.append(None)

@@ -42,6 +42,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .. import budget
 from ..errors import HybridTRMError
 from ..trees import IGNORE, NO_LITERAL, TreeBatch
 from .cell import RecursiveCell
@@ -76,7 +77,38 @@ class ModelConfig:
     # (in effect its own threshold); learnt by the depth reward (training/depth_rl.py).
     controller: bool = False
 
+    # The largest sizes a model may have (a checkpoint's config is user input: a
+    # `hidden` of 10^12 would allocate before anything else looked at it). Each is
+    # far above every shipped checkpoint and preset (hidden 64, expansion 4, inner
+    # steps 6, cycles 3, 17 kinds, 10 classes); no attribute annotation: not fields.
+    LIMITS = {
+        "kinds": 10_000, "classes": 10_000, "hidden": 4096, "expansion": 64, "inner_steps": 1000, "outer_cycles": 1000,
+    }
+    MAX_PARAMETERS = 100_000_000  # 400 MB of float32 weights, twice over in training (the EMA)
+
     def __post_init__(self):
+        for name, most in self.LIMITS.items():
+            value = getattr(self, name)
+            # bool is an int to Python, but `hidden: true` is a mistake, not a 1.
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= most:
+                shown = repr(value) if len(repr(value)) <= 24 else f"{repr(value)[:12]}... ({len(repr(value))} characters)"
+                raise HybridTRMError(f"{name} must be a whole number from 1 to {most:,}, not {shown}")
+        for name in ("carry", "halting", "controller"):
+            if type(getattr(self, name)) is not bool:
+                raise HybridTRMError(f"{name} must be true or false, not {getattr(self, name)!r}")
+        threshold = self.halt_threshold
+        if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or not 0.0 <= threshold <= 1.0:  # also NaN
+            raise HybridTRMError(f"halt_threshold must be a probability in [0, 1], not {threshold!r}")
+        h, c = self.hidden, self.classes
+        # The most parameters these sizes can build (every option on): the cell's MLP and carry,
+        # the embeddings (NO_LITERAL + 1 literal rows), the heads, the controller's table.
+        e, kinds = self.expansion, self.kinds
+        parameters = h * (2 * e * h + h + kinds + e + 18 + 7 * c) + 2 * c + 1 + kinds * (self.inner_steps + 1)
+        if parameters > self.MAX_PARAMETERS:
+            raise HybridTRMError(
+                f"a model of hidden {h}, expansion {e}, {kinds} kinds and {c} classes has up to "
+                f"{parameters:,} parameters; at most {self.MAX_PARAMETERS:,} are accepted"
+            )
         if self.scan not in ("latent", "answer"):
             raise HybridTRMError(f"scan must be 'latent' or 'answer', not {self.scan!r}")
         if self.summary not in ("sum", "share"):
@@ -190,6 +222,7 @@ class TreeReasoner(nn.Module):
         first_right = torch.zeros(n, dtype=torch.long) if mode == "sample" else None
         shared = self.distinct_leaves(batch, mode) if groups is None and not with_loss and mode != "sample" else None
         for start, end in groups or batch.levels:
+            budget.check()  # one level at a time: a deep tree's answer stops at its time budget
             if shared is not None and start == 0:  # the leaf level, from its distinct leaves
                 leaf, which = shared
                 finals.append(leaf.final[which])

@@ -240,7 +240,7 @@ def train(config: TrainConfig, out: str | Path, resume: bool = True, on_step: Pr
         metrics["train_seconds"] = seconds0 + time.monotonic() - clock
         metrics["loss"] = round(output.loss.item(), 5)
         if done % config.eval_every == 0 or done == config.steps:
-            report = evaluate_examples(ema, domain, domain.task(config.task), eval_set, width=config.width)
+            report = evaluate_examples(ema, domain, domain.task(config.task), eval_set, width=config.width, strict=True)
             metrics["eval_accuracy"] = report.accuracy
             metrics.setdefault("eval_history", []).append([done, report.accuracy])
         if curriculum and done % config.curriculum_every == 0 and _level_passed(config, model, domain, curriculum, metrics):
@@ -262,7 +262,7 @@ def _level_passed(config: TrainConfig, model: TreeReasoner, domain, curriculum: 
         return False
     difficulty = domain.difficulty(**curriculum.levels[level])
     held_out = [domain.example(config.seed + 1, i, difficulty, config.task) for i in range(config.curriculum_examples)]
-    accuracy = evaluate_examples(model, domain, domain.task(config.task), held_out, width=config.width).accuracy
+    accuracy = evaluate_examples(model, domain, domain.task(config.task), held_out, width=config.width, strict=True).accuracy
     return accuracy >= config.curriculum_threshold
 
 
@@ -290,18 +290,24 @@ def _save(out, config, model, ema, optimizer, step, metrics, kinds) -> None:
 
 def _restore(out, config, model, ema, optimizer) -> tuple[int, dict]:
     tensors, saved = checkpoints.load(out)
-    if (saved["domain"], saved["task"]) != (config.domain, config.task) or saved["model"] != model.config.to_json():
+    if (saved.get("domain"), saved.get("task")) != (config.domain, config.task) or saved.get("model") != model.config.to_json():
         raise checkpoints.CheckpointError(
             f"checkpoint {checkpoints.stem(out)} was trained for {saved['domain']}/{saved['task']} with another "
             "model shape; pass another --out or --no-resume"
         )
-    ema.load_state_dict(checkpoints.section(tensors, "model"))
-    model.load_state_dict(checkpoints.section(tensors, "train.raw"))
-    state = optimizer.state_dict()
-    moments: dict[int, dict] = {}
-    for key, value in checkpoints.section(tensors, "train.optim").items():
-        index, name = key.split(".", 1)
-        moments.setdefault(int(index), {})[name] = value
-    state["state"] = moments
-    optimizer.load_state_dict(state)
-    return saved["step"], saved["metrics"]
+    try:
+        ema.load_state_dict(checkpoints.section(tensors, "model"))
+        model.load_state_dict(checkpoints.section(tensors, "train.raw"))
+        state = optimizer.state_dict()
+        moments: dict[int, dict] = {}
+        for key, value in checkpoints.section(tensors, "train.optim").items():
+            index, name = key.split(".", 1)
+            moments.setdefault(int(index), {})[name] = value
+        state["state"] = moments
+        optimizer.load_state_dict(state)
+    except (RuntimeError, ValueError, KeyError) as err:  # hand-edited tensors: no traceback, the file named
+        raise checkpoints.CheckpointError(
+            f"checkpoint {checkpoints.stem(out)}: what resuming needs does not fit the model ({str(err).splitlines()[0]}); "
+            "pass another --out or --no-resume"
+        ) from None
+    return saved["step"], saved.get("metrics", {})

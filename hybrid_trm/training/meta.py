@@ -108,7 +108,7 @@ def train_meta(config: MetaConfig, out: str | Path, on_step: Callable[[int, dict
         domain = registry.get(task.domain)
         difficulty = domain.difficulty(**task.difficulty)
         held_out = [domain.example(config.seed + 1, i, difficulty, task.task) for i in range(config.eval_examples)]
-        report = evaluate_examples(models[name], domain, domain.task(task.task), held_out, width=task.width)
+        report = evaluate_examples(models[name], domain, domain.task(task.task), held_out, width=task.width, strict=True)
         metrics["eval_accuracy"][name] = report.accuracy
     _save(out, config, tasks, models, metrics)
     return metrics

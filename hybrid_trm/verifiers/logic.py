@@ -1,12 +1,12 @@
 """Symbolic ground truth for logic: a formula's verdict, `A |= B`, and Bowman's
-relation of two formulas, decided with sympy's SAT solver (dpll2) on expressions
-built from the parse tree (never from a string), each within a time budget and with
+relation of two formulas, decided with the z3 SAT/SMT solver on expressions built
+from the parse tree (never from a string), each within a time budget and with
 evidence a person can check: the countermodel or satisfying interpretation.
 
 Input trees are resolved (`domains.logic.resolve`): leaves are PROP, VAR, CONST, PRED.
 
 Propositional formulas are decided exactly. A first-order formula is decided by
-grounding it over every finite domain {0..n-1} up to a bound and asking sympy for a
+grounding it over every finite domain {0..n-1} up to a bound and asking z3 for a
 model of the ground formula:
   - monadic (every predicate unary), with or without equality: exact, by the
     finite-model bound below;
@@ -30,18 +30,13 @@ formulas. Without equality elements of one type cannot be told apart at all.
 
 from __future__ import annotations
 
-import math
-import signal
-import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import product
 
-import sympy
-from sympy.logic.boolalg import And, Equivalent, Not, Or
-from sympy.logic.inference import satisfiable
+import z3
 
+from .. import budget
 from ..errors import HybridTRMError, VerifierTimeout
 from ..grammar import Node, children, kind, postorder
 
@@ -50,12 +45,6 @@ RELATIONAL_BOUND = 3  # largest domain searched when a predicate has arity >= 2
 # Bowman et al.'s seven relations between the sets of worlds of A and B, in the order
 # they are tested: degenerate pairs (A or B valid or unsatisfiable) take the first that fits.
 RELATIONS = ("=", "<", ">", "^", "|", "v", "#")
-
-# Distributing & over | (sympy's CNF conversion) can grow exponentially; a subformula
-# whose CNF would exceed this many clauses, or nest deeper than _DEPTH, is named by a
-# fresh symbol defined as equivalent to it (Tseitin), which keeps satisfiability.
-_CLAUSES = 64
-_DEPTH = 40
 
 
 @dataclass(frozen=True)
@@ -160,14 +149,16 @@ def _pair(tree: Node, task: str) -> tuple[Node, Node]:
 
 class _Search:
     """Finds an interpretation making each (formula, truth) part hold, over the
-    domain sizes the signature calls for."""
+    domain sizes the signature calls for. Its z3 objects live in a context of its
+    own: z3's default context is not thread-safe, and verifiers run in threads."""
 
     def __init__(self, sig: Signature, budget_s: float, max_size: int):
         self.sig = sig
         self.budget = _Budget(budget_s)
+        self.ctx = z3.Context()
         self.groundings: dict[tuple, _Grounding] = {}  # one per (size, constants), shared by the searches
         if not sig.first_order:
-            self.sizes, self.exact, self.bound_note = [0], True, ""
+            self.sizes, self.exact, self.bound_note = range(0, 1), True, ""
             return
         if sig.monadic:
             k = sum(1 for _, arity in sig.predicates if arity == 1)
@@ -175,37 +166,42 @@ class _Search:
             bound = max(1, 2**k * q if sig.equality else 2**k)
             how = f"2^{k}·{q}" if sig.equality else f"2^{k}"
             self.exact = True
+            short = bound < 10**15  # 2^k for many predicates has more digits than Python prints
+            self.largest = f"{bound}" if short else how
             self.bound_note = (
-                f"{bound} = {how} elements suffice for a monadic formula with {k} predicate(s)"
+                (f"{bound} = " if short else "") + f"{how} elements suffice for a monadic formula with {k} predicate(s)"
                 + (f", {q} variable(s) and constant(s) and equality" if sig.equality else " and no equality")
             )
         else:
             bound = max_size
+            self.largest = f"{bound}"
             arity = max(arity for _, arity in sig.predicates)
             self.exact = False
             self.bound_note = f"bounded search: a predicate has arity {arity}, so no finite-model bound applies"
-        self.sizes = list(range(1, bound + 1))
+        self.sizes = range(1, bound + 1)  # a range: with many predicates the bound is astronomical
 
     def no(self, what: str) -> str:
         if not self.sig.first_order:
-            return f"no {what} among the truth assignments (sympy dpll2)"
-        return f"no {what} with ≤ {self.sizes[-1]} elements ({self.bound_note})"
+            return f"no {what} among the truth assignments (z3)"
+        return f"no {what} with ≤ {self.largest} elements ({self.bound_note})"
 
     def scope(self) -> str:
         """What "unsatisfiable" meant in a search that is not exact."""
-        return "" if self.exact else f" (domains of ≤ {self.sizes[-1]} elements searched; {self.bound_note})"
+        return "" if self.exact else f" (domains of ≤ {self.largest} elements searched; {self.bound_note})"
 
     def find(self, parts: list[tuple[Node, bool]]) -> str | None:
         """A readable interpretation satisfying every part, or None if there is none in range."""
         for n in self.sizes:
             for constants in _canonical_constants(len(self.sig.constants), n):
+                self.budget.check()
                 key = (n, constants)
                 if key not in self.groundings:
-                    self.groundings[key] = _Grounding(self.sig, n, dict(zip(self.sig.constants, constants)), self.budget)
+                    named = dict(zip(self.sig.constants, constants))
+                    self.groundings[key] = _Grounding(self.sig, n, named, self.budget, self.ctx)
                 ground = self.groundings[key]
-                exprs = [ground.formula(tree) if truth else Not(ground.formula(tree)) for tree, truth in parts]
-                model = self.budget.satisfiable(And(*ground.definitions, *exprs))
-                if model is not False:
+                exprs = [ground.formula(tree) if truth else z3.Not(ground.formula(tree)) for tree, truth in parts]
+                model = self.budget.model(self.ctx, exprs)
+                if model is not None:
                     return ground.describe(model)
         return None
 
@@ -213,45 +209,45 @@ class _Search:
 def _canonical_constants(count: int, n: int):
     """Assignments of `count` constants to {0..n-1}, one per renaming of the elements
     (restricted growth: each constant takes an element already used or the next new
-    one). Predicates are free, so renaming elements loses no model."""
+    one), in lexicographic order. Predicates are free, so renaming elements loses no
+    model. Iterative: any number of constants."""
     if n == 0:  # propositional: no domain
         yield ()
         return
-
-    def grow(prefix: tuple[int, ...]):
+    stack = [((), -1)]  # (prefix, its largest element)
+    while stack:
+        prefix, top = stack.pop()
         if len(prefix) == count:
             yield prefix
-            return
-        for e in range(min(n, max(prefix, default=-1) + 2)):
-            yield from grow(prefix + (e,))
-
-    yield from grow(())
+            continue
+        stack.extend((prefix + (e,), max(top, e)) for e in reversed(range(min(n, top + 2))))
 
 
 class _Grounding:
-    """A formula as a sympy expression over one finite domain: quantifiers become
-    conjunctions and disjunctions over the elements, atoms become symbols `P(0,1)`."""
+    """A formula as a z3 expression over one finite domain: quantifiers become
+    conjunctions and disjunctions over the elements, atoms become Boolean constants
+    named `P(0,1)`. z3 shares equal subterms and does its own clausal form, so a
+    grounding is linear in the cells it visits."""
 
-    def __init__(self, sig: Signature, n: int, constants: dict[str, int], budget: "_Budget"):
-        self.sig, self.n, self.constants, self.budget = sig, n, constants, budget
-        self.definitions: list = []
-        self.atoms: dict[sympy.Symbol, tuple[str, tuple[int, ...]]] = {}
-        self.grounded: dict[int, object] = {}
+    def __init__(self, sig: Signature, n: int, constants: dict[str, int], deadline: "_Budget", ctx: z3.Context):
+        self.sig, self.n, self.constants, self.deadline, self.ctx = sig, n, constants, deadline, ctx
+        self.atoms: dict[str, tuple[str, tuple[int, ...]]] = {}  # z3 name of P(0,1) -> ("P", (0, 1))
+        self.grounded: dict[int, z3.BoolRef] = {}
+        self.truth = {True: z3.BoolVal(True, ctx), False: z3.BoolVal(False, ctx)}
 
-    def formula(self, tree: Node):
+    def formula(self, tree: Node) -> z3.BoolRef:
         """The ground expression of a formula whose every term is bound or a constant."""
         if id(tree) not in self.grounded:
             self.grounded[id(tree)] = self._ground(tree)
         return self.grounded[id(tree)]
 
-    def _ground(self, tree: Node):
+    def _ground(self, tree: Node) -> z3.BoolRef:
         free: dict[int, tuple[str, ...]] = {}
-        tables: dict[int, dict] = {}  # node -> {values of its free variables: (expr, clauses, negated clauses, depth)}
+        tables: dict[int, dict] = {}  # node -> {values of its free variables: expression}
         for node in postorder(tree):
             k = kind(node)
             if k in ("VAR", "CONST", "PRED"):
                 continue
-            self.budget.check()
             if k in ("pred", "eq"):
                 names = tuple(sorted({str(t) for t in node.children if kind(t) == "VAR"}))
             elif k in ("forall", "exists"):
@@ -260,87 +256,63 @@ class _Grounding:
                 names = tuple(sorted({v for c in children(node) for v in free[id(c)]}))
             free[id(node)] = names
             table = {}
-            for values in product(range(self.n), repeat=len(names)):
-                env = dict(zip(names, values))
-                table[values] = self._node(k, node, env, free, tables)
+            for values in product(range(self.n), repeat=len(names)):  # n^free cells: checked one by one
+                self.deadline.check()
+                table[values] = self._node(k, node, dict(zip(names, values)), free, tables)
             for c in children(node):
                 tables.pop(id(c), None)
             tables[id(node)] = table
-        return tables[id(tree)][()][0]
+        return tables[id(tree)][()]
 
-    def _node(self, k: str, node: Node, env: dict[str, int], free, tables):
+    def _node(self, k: str, node: Node, env: dict[str, int], free, tables) -> z3.BoolRef:
         def child(c, bind: dict[str, int] | None = None):
             e = {**env, **(bind or {})}
             return tables[id(c)][tuple(e[v] for v in free[id(c)])]
 
         if k == "PROP":
-            return _leaf(sympy.Symbol(str(node)))
-        if k == "true":
-            return _leaf(sympy.true)
-        if k == "false":
-            return _leaf(sympy.false)
+            return z3.Bool(str(node), self.ctx)
+        if k in ("true", "false"):
+            return self.truth[k == "true"]
         if k == "pred":
             name, args = str(node.children[0]), tuple(self._term(t, env) for t in node.children[1:])
-            symbol = sympy.Symbol(f"{name}({','.join(map(str, args))})")
-            self.atoms[symbol] = (name, args)
-            return _leaf(symbol)
+            atom = f"{name}({','.join(map(str, args))})"  # no name has parentheses: never a PROP's
+            self.atoms[atom] = (name, args)
+            return z3.Bool(atom, self.ctx)
         if k == "eq":
             left, right = (self._term(t, env) for t in node.children)
-            return _leaf(sympy.true if left == right else sympy.false)
+            return self.truth[left == right]
         if k == "not":
-            return _negate(child(node.children[0]))
+            return z3.Not(child(node.children[0]))
         if k in ("forall", "exists"):
             var, body = str(node.children[0]), node.children[1]
             parts = [child(body, {var: e}) for e in range(self.n)]
-            return self._junction(And if k == "forall" else Or, parts)
+            return (z3.And if k == "forall" else z3.Or)(*parts)
         a, b = (child(c) for c in node.children)
         if k == "and":
-            return self._junction(And, [a, b])
+            return z3.And(a, b)
         if k == "or":
-            return self._junction(Or, [a, b])
+            return z3.Or(a, b)
         if k == "implies":
-            return self._junction(Or, [_negate(a), b])
+            return z3.Implies(a, b)
         if k == "iff":
-            a, b = self._named(a), self._named(b)
-            return (Equivalent(a[0], b[0]), 2, 2, 2)
+            return a == b
         raise HybridTRMError(f"logic: cannot ground a {k!r} node")
 
     def _term(self, token: Node, env: dict[str, int]) -> int:
         return env[str(token)] if kind(token) == "VAR" else self.constants[str(token)]
 
-    def _junction(self, op, parts: list[tuple]) -> tuple:
-        """And / Or of parts. The CNF of an Or multiplies its parts' clauses (of an
-        And, its parts' negations'); the biggest parts are named until that product
-        stays under _CLAUSES, and parts nested too deep are named as well."""
-        grows = 1 if op is Or else 2  # index of the size the product runs over
-        parts = list(parts)
-        while math.prod(p[grows] for p in parts) > _CLAUSES:
-            i = max(range(len(parts)), key=lambda j: parts[j][grows])
-            parts[i] = self._named(parts[i])
-        parts = [self._named(p) if p[3] >= _DEPTH else p for p in parts]
-        product_, sum_ = math.prod(p[grows] for p in parts), sum(p[3 - grows] for p in parts)
-        pos, neg = (product_, sum_) if op is Or else (sum_, product_)
-        # sympy merges a part that is itself an `op` into this one: it adds no depth.
-        depth = max(p[3] if isinstance(p[0], op) else p[3] + 1 for p in parts)
-        return (op(*(p[0] for p in parts)), pos, neg, depth)
-
-    def _named(self, part: tuple) -> tuple:
-        expr, pos, neg, depth = part
-        if depth <= 1 and pos <= 1 and neg <= 1:
-            return part
-        symbol = sympy.Dummy("t")
-        self.definitions.append(Equivalent(symbol, expr))
-        return _leaf(symbol)
-
-    def describe(self, model: dict) -> str:
+    def describe(self, model: z3.ModelRef) -> str:
         """`a=T b=F` for a propositional interpretation; `domain {0,1}; P = {0}; a = 1`
-        for a first-order one. Symbols the solver left open do not matter; they read F."""
-        truth = {str(s): bool(v) for s, v in model.items() if not isinstance(s, sympy.Dummy)}
-        relations = {
-            name: {args for symbol, (p, args) in self.atoms.items() if p == name and truth.get(str(symbol), False)}
-            for name, _ in self.sig.predicates
-        }
-        props = {p: truth.get(p, False) for p in self.sig.props}
+        for a first-order one. Symbols z3 left open do not matter: its completion
+        of the model (false) is shown."""
+        def holds(name: str) -> bool:
+            return z3.is_true(model.eval(z3.Bool(name, self.ctx), model_completion=True))
+
+        relations = {name: set() for name, _ in self.sig.predicates}
+        for atom, (name, args) in self.atoms.items():
+            if holds(atom):
+                relations[name].add(args)
+        props = {p: holds(p) for p in self.sig.props}
         return describe(self.sig, self.n, relations, self.constants, props)
 
 
@@ -359,54 +331,43 @@ def describe(sig: Signature, n: int, relations: dict, constants: dict, props: di
     return "; ".join(parts + shown_props)
 
 
-def _leaf(expr) -> tuple:
-    return (expr, 1, 1, 1)
-
-
-def _negate(part: tuple) -> tuple:
-    expr, pos, neg, depth = part
-    return (Not(expr), neg, pos, depth + 1)
-
-
 # --- the time budget ----------------------------------------------------------------
 
 
 class _Budget:
-    """A deadline, checked while grounding and between solver calls. One solver call
-    is interrupted by SIGALRM when this runs on the main thread and nothing else
-    holds that signal; elsewhere the call finishes before the budget is checked."""
+    """The verifier's deadline: its own `seconds`, or the caller's budget
+    (hybrid_trm.budget) where that ends first. Checked at every grounded cell and
+    before each solver call; a solver call stops itself at the deadline (z3's
+    `timeout`), so the budget holds in any thread, without signals."""
 
     def __init__(self, seconds: float):
         self.seconds = seconds
         self.deadline = time.monotonic() + seconds
 
     def check(self) -> None:
+        budget.check()  # the caller's: BudgetExceeded
         if time.monotonic() > self.deadline:
             raise VerifierTimeout(f"verifier ran past its budget of {self.seconds:g}s")
 
-    def satisfiable(self, expr):
+    def model(self, ctx: z3.Context, formulas: list[z3.BoolRef]) -> z3.ModelRef | None:
+        """z3's model of the conjunction, None when it has none; past the deadline,
+        BudgetExceeded (the caller's) or VerifierTimeout (ours)."""
         self.check()
-        with self._alarm():
-            return satisfiable(expr)
-
-    @contextmanager
-    def _alarm(self):
-        usable = (
-            hasattr(signal, "setitimer")
-            and threading.current_thread() is threading.main_thread()
-            and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None)
-        )
-        if not usable:
-            yield
-            return
-
-        def expire(signum, frame):
+        left = budget.remaining(self.deadline - time.monotonic())
+        # QF_FD: z3's SAT core for finite domains; the general solver's start-up made
+        # the benchmark pairs' checks twice as slow.
+        solver = z3.SolverFor("QF_FD", ctx=ctx)
+        solver.set("timeout", max(1, min(int(left * 1000), 2**31 - 1)))  # milliseconds
+        solver.add(*formulas)
+        result = solver.check()
+        if result == z3.sat:
+            return solver.model()
+        if result == z3.unsat:
+            return None
+        caller = budget.current()
+        if caller is not None and caller.at <= self.deadline:
+            raise caller.exceeded()
+        why = solver.reason_unknown()
+        if why in ("timeout", "canceled"):
             raise VerifierTimeout(f"verifier ran past its budget of {self.seconds:g}s")
-
-        signal.signal(signal.SIGALRM, expire)
-        signal.setitimer(signal.ITIMER_REAL, max(1e-3, self.deadline - time.monotonic()))
-        try:
-            yield
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        raise VerifierTimeout(f"verifier: z3 gave no answer ({why}) within its budget of {self.seconds:g}s")
