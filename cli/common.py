@@ -15,7 +15,7 @@ from hybrid_trm.grammar import printable
 
 
 # Options of the commands that run a model (eval, solve).
-# Their largest values are the library's (evaluate.MAX_WORLDS, ModelConfig.LIMITS; a
+# Their largest values are the library's (inference.MAX_WORLDS, ModelConfig.LIMITS; a
 # test holds them equal), written out so that --help needs no torch: each multiplies
 # the model's work or memory (docs/limits.md).
 Worlds = Annotated[Optional[int], typer.Option(min=1, max=65_536, help=(

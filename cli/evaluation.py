@@ -127,7 +127,8 @@ def eval_command(
     import torch
 
     from hybrid_trm import pretrained
-    from hybrid_trm.evaluate import Recursion, evaluate_examples, load, plot_steps, strategies, trained_width, unseen_kinds
+    from hybrid_trm.evaluate import evaluate_examples, plot_steps, unseen_kinds
+    from hybrid_trm.loading import load, Recursion, strategies, trained_width
 
     if plot is not None:
         from hybrid_trm.plotting import pyplot

@@ -28,7 +28,7 @@ def solve(
     timeout: Timeout = DEFAULT_TIMEOUT,
 ) -> None:
     """Answer one input with the tiny recursive model and check it symbolically."""
-    from hybrid_trm.evaluate import Recursion
+    from hybrid_trm.loading import Recursion
     from hybrid_trm.solver import solve as solve_input
 
     result = solve_input(

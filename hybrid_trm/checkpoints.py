@@ -102,7 +102,7 @@ def check_config(config) -> str | None:
     FORMAT, at a whole-number step, describing one model (domain, task, vocab,
     model: what loading it reads) or the meta-level's shared cell (meta, and a
     model section per task). The model section's fields are checked by the config
-    class that builds it (ModelConfig, BaselineConfig: evaluate.load)."""
+    class that builds it (ModelConfig, BaselineConfig: loading.load)."""
     if not isinstance(config, dict):
         return f"it holds a JSON {_json_type(config)}, not an object"
     if config.get("format") != FORMAT or isinstance(config.get("format"), bool):

@@ -1,5 +1,6 @@
-"""Run a trained reasoner: load a checkpoint, predict answers for texts, and
-score examples with accuracy by depth and by arity."""
+"""Score a loaded reasoner on examples: accuracy overall, by depth and by arity,
+steps per node, the inputs that could not be scored and why (loading.py loads
+the model, inference.py runs it)."""
 
 from __future__ import annotations
 
@@ -11,47 +12,26 @@ import sys
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import MISSING, asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
 import numpy as np
 import torch
 
-from . import budget, checkpoints
-from .domains import registry
+from . import budget
 from .domains.base import Domain, Example, Task, WorldTask
-from .errors import CheckpointError, HybridTRMError
-from .grammar import Node, kind, postorder
+from .errors import HybridTRMError
+from .grammar import Node
 from .grammar import measure as tree_size
-from .model.reasoner import ModelConfig, TreeReasoner
-from .trees import TreeTensors, batch, tensorize, tensorize_worlds
+from .inference import (
+    INFERENCE_TREES, MAX_WORLDS, Prediction, add_time, add_timings, grid_batch_size, inference_tensors, predict_trees,
+)
+from .loading import Loaded
+from .model.reasoner import TreeReasoner
+from .trees import TreeTensors
 
 T = TypeVar("T")
-
-
-@dataclass
-class Loaded:
-    model: TreeReasoner
-    domain: Domain
-    task: Task
-    config: dict  # the checkpoint's JSON
-
-    def untrained(self, kinds) -> list[str]:
-        """Those of `kinds` the model never saw in training (none where the
-        checkpoint does not record what it saw), sorted."""
-        trained = self.config.get("trained_node_kinds")
-        return [] if trained is None else sorted(set(kinds) - set(trained))
-
-    def check_kinds(self, tree) -> None:
-        """Refuse a tree with node kinds the model never saw in training: its answer
-        there would be a guess, however confident."""
-        unseen = self.untrained(kind(n) for n in postorder(tree))
-        if unseen:
-            raise HybridTRMError(
-                f"the {self.domain.name}/{self.task.name} model was not trained on {', '.join(unseen)} nodes "
-                f"(it knows {', '.join(self.config['trained_node_kinds'])}); use another --task or --checkpoint"
-            )
 
 
 def unseen_kinds(loaded: Loaded, report: Report) -> str | None:
@@ -65,298 +45,6 @@ def unseen_kinds(loaded: Loaded, report: Report) -> str | None:
         f"({sum(report.node_kinds[k] for k in unseen):,} of the {sum(report.node_kinds.values()):,} nodes scored): "
         "its answers on inputs holding them are guesses"
     )
-
-
-# The most worlds a logic formula is evaluated in (`--worlds`): every world of 16
-# letters. Each node holds a state per world: on 65,536 worlds, one latent state of
-# a 100-node formula is 0.8 GB at hidden 32 (the default grid is 1,024 worlds).
-MAX_WORLDS = 65_536
-
-
-@dataclass(frozen=True)
-class Recursion:
-    """How deep a loaded model recurses, where not as it trained: the weights are the
-    same at every step, so a model may run longer on inputs deeper or wider than
-    training's, or (halt_threshold 1) run every node for all its cycles."""
-
-    inner_steps: int | None = None  # latent updates per answer update (n)
-    max_cycles: int | None = None  # answer updates a node may run (T); a halting model stops before
-    halt_threshold: float | None = None  # a node stops once its halting probability exceeds this
-
-    def applied(self, model: dict) -> dict:
-        """The checkpoint's model config with these changes. Each is bounded as a
-        model's own sizes are (ModelConfig.LIMITS): every node runs up to inner steps
-        x cycles cell steps, and each cycle's answers are kept for the loss."""
-        for what, value, most in (
-            ("inner steps", self.inner_steps, ModelConfig.LIMITS["inner_steps"]),
-            ("max cycles", self.max_cycles, ModelConfig.LIMITS["outer_cycles"]),
-        ):
-            if value is not None and not 1 <= value <= most:
-                raise HybridTRMError(f"{what} must be from 1 to {most:,}, not {value:,}")
-        if self.halt_threshold is not None:
-            if not 0.0 <= self.halt_threshold <= 1.0:
-                raise HybridTRMError(f"the halting threshold is a probability in [0, 1], not {self.halt_threshold}")
-            if not model.get("halting"):
-                raise HybridTRMError("this model has no halting head (it was trained without halting); drop the halting threshold")
-        if self.inner_steps is not None and model.get("controller"):
-            raise HybridTRMError(
-                f"this model's controller picks each node's inner steps (1..{model['inner_steps']}, by node kind); drop the inner steps"
-            )
-        changes = {"inner_steps": self.inner_steps, "outer_cycles": self.max_cycles, "halt_threshold": self.halt_threshold}
-        return {**model, **{k: v for k, v in changes.items() if v is not None}}
-
-
-def load(path: str | Path, domain: str | None = None, task: str | None = None, recursion: Recursion | None = None) -> Loaded:
-    """A checkpoint ready for inference; refuses one made for another domain or task,
-    and one whose config or weights do not make a model (CheckpointError, one line
-    naming the file). `recursion` changes how deep it recurses (see Recursion)."""
-    tensors, config = checkpoints.load(path)  # its structure and weights checked there
-    name = checkpoints.stem(path)
-    checkpoints.one_model(config, path)
-    if recursion is not None and "baseline" not in config["model"]:
-        config = {**config, "model": recursion.applied(config["model"])}
-    if domain not in (None, config["domain"]) or task not in (None, config["task"]):
-        raise CheckpointError(
-            f"checkpoint {name} is for {config['domain']}/{config['task']}, "
-            f"not {domain or config['domain']}/{task or config['task']}"
-        )
-    try:
-        dom = registry.get(config["domain"])
-        tsk = dom.task(config["task"])
-    except HybridTRMError as err:  # a domain not installed here, or a task it does not have
-        raise CheckpointError(f"checkpoint {name} is for {config['domain']}/{config['task']}: {err}") from None
-    if config["vocab"]["node_kinds"] != list(dom.node_kinds) or config["vocab"]["answers"] != list(tsk.answers):
-        raise CheckpointError(f"checkpoint {name}: its vocabulary does not match domain {dom.name} as installed")
-    model = _model(config["model"], recursion, name)
-    try:
-        model.load_state_dict(checkpoints.section(tensors, "model"))
-    except RuntimeError as err:  # names missing, extra or wrongly shaped weights
-        raise CheckpointError(f"checkpoint {name}: weights do not fit its config ({_one_line(err)})") from None
-    model.eval()
-    return Loaded(model, dom, tsk, config)
-
-
-def _one_line(err: Exception) -> str:
-    return " ".join(str(err).split())
-
-
-def _model(shape: dict, recursion: Recursion | None, name) -> TreeReasoner:
-    """The network a checkpoint's model config describes: the recursive model, or
-    a baseline (model/baselines.py), which has no recursion to change. Its fields
-    are checked (names, types, sizes) before anything is allocated."""
-    from .model import baselines
-
-    kind_of = baselines.BaselineConfig if "baseline" in shape else ModelConfig
-    known = {f.name for f in fields(kind_of)}
-    needed = {f.name for f in fields(kind_of) if f.default is MISSING and f.default_factory is MISSING}
-    unknown, missing = sorted(set(shape) - known), sorted(needed - set(shape))
-    if unknown or missing:
-        what = [f"unknown field(s) {', '.join(unknown)}"] if unknown else []
-        what += [f"no {', '.join(missing)}"] if missing else []
-        raise CheckpointError(f"checkpoint {name}: its model config is not one this version builds ({'; '.join(what)})")
-    if kind_of is ModelConfig:
-        try:
-            return TreeReasoner(ModelConfig(**shape))
-        except HybridTRMError as err:  # ModelConfig's checks: types and sizes
-            raise CheckpointError(f"checkpoint {name}: its model config is refused: {err}") from None
-    if recursion is not None and recursion != Recursion():
-        raise CheckpointError(f"checkpoint {name} is the {shape['baseline']} baseline: it has no recursion to change")
-    return _baseline(baselines, shape, name)
-
-
-# A baseline's sizes, as ModelConfig.LIMITS bounds the recursive model's: checked
-# here, before its own config divides by `heads` or builds `layers` layers.
-BASELINE_LIMITS = {"kinds": 10_000, "classes": 10_000, "hidden": 4096, "layers": 64, "heads": 64, "positions": 1024}
-
-
-def _baseline(baselines, shape: dict, name) -> torch.nn.Module:
-    """The baseline a checkpoint's config describes, its types and sizes checked, and
-    its parameters counted on the meta device (no memory) before it is built."""
-    for field_name, most in BASELINE_LIMITS.items():
-        value = shape.get(field_name, 1)
-        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= most:
-            raise CheckpointError(f"checkpoint {name}: model {field_name} must be a whole number from 1 to {most:,}, not {value!r}")
-    if not isinstance(shape["baseline"], str) or not isinstance(shape.get("worlds", False), bool):
-        raise CheckpointError(f"checkpoint {name}: model baseline must be a string and worlds true or false")
-    try:
-        config = baselines.BaselineConfig(**shape)
-        with torch.device("meta"):
-            parameters = sum(p.numel() for p in baselines.build(config).parameters())
-    except HybridTRMError as err:
-        raise CheckpointError(f"checkpoint {name}: its model config is refused: {err}") from None
-    if parameters > ModelConfig.MAX_PARAMETERS:
-        raise CheckpointError(
-            f"checkpoint {name}: its {config.baseline} baseline would have {parameters:,} parameters; "
-            f"at most {ModelConfig.MAX_PARAMETERS:,} are accepted"
-        )
-    return baselines.build(config)
-
-
-@dataclass
-class Strategy:
-    """The recursion strategy a controller learnt for one node kind."""
-
-    kind: str
-    inner_steps: int  # latent updates per answer update
-    halt_threshold: float  # the head's probability at which a node of this kind stops
-
-
-def strategies(loaded: Loaded) -> list[Strategy]:
-    """Per node kind the model was trained on, its controller's strategy (empty: none)."""
-    model = loaded.model
-    if not model.config.controller:
-        return []
-    kinds = list(loaded.domain.node_kinds)
-    trained = loaded.config.get("trained_node_kinds") or kinds
-    ids = torch.tensor([kinds.index(k) for k in trained])
-    with torch.no_grad():
-        steps, _ = model.strategy(ids, sample=False)
-        theta = torch.tensor(model.config.halt_threshold).clamp(1e-6, 1 - 1e-6)
-        # sigmoid(h + offset) > theta  <=>  sigmoid(h) > sigmoid(logit(theta) - offset)
-        thresholds = torch.sigmoid(torch.logit(theta) - model.strategy_halt[ids])
-    if model.config.halt_threshold >= 1.0:
-        thresholds = torch.ones_like(thresholds)
-    return [Strategy(k, int(n), round(float(t), 3)) for k, n, t in zip(trained, steps, thresholds)]
-
-
-def inference_tensors(
-    domain: Domain, task: Task, trees: list, trained_width: int | None = None, worlds: int | None = None
-) -> list[TreeTensors]:
-    """Trees as the model reads them. An integer answer's grid is as wide as the
-    tree's values need (a sign digit above the domain's bound on their digits),
-    never narrower than the grid the model was trained on, never wider than the
-    task's: the cell's weights are shared across positions, but carries running
-    through many more positions than it trained on are where it errs. Each tree
-    gets its own width, so that its answer does not depend on the trees it is
-    batched with (predict_trees runs each width apart).
-    A WorldTask's grid has `worlds` positions (default: the task's)."""
-    if isinstance(task, WorldTask):
-        if worlds is not None and worlds < 1:
-            raise HybridTRMError(f"worlds must be at least 1, not {worlds}")
-        for tree in trees:
-            budget.check_grid(len(postorder(tree)), worlds or task.positions)
-        return tensorize_worlds(domain, trees, task, worlds or task.positions, labelled=False)
-    if worlds is not None:
-        raise HybridTRMError(f"{domain.name}/{task.name} is not answered over worlds; a number of worlds applies to logic tasks")
-    if task.positions == 1:
-        return [tensorize(domain, tree, task) for tree in trees]
-    out = []
-    for tree in trees:
-        digits = domain.answer_digits(tree, task.name)
-        width = None if digits is None else min(task.positions, max(trained_width or 0, digits + 1))
-        out.append(tensorize(domain, tree, task, width=width))
-    return out
-
-
-def trained_width(config: dict) -> int | None:
-    """The answer grid width a checkpoint was trained on (None: the task's)."""
-    return config.get("training", {}).get("width")
-
-
-# Trees per inference batch. A level's rows are one matmul each: on 2,000 ListOps
-# inputs of ~40 nodes, batches of 1,024 took 0.28-0.34 s in the model, of 256 0.47-0.55.
-INFERENCE_TREES = 1024
-
-
-def grid_batch_size(task: Task, trees: int, worlds: int | None = None) -> int:
-    """Trees per inference batch: fewer on a wide grid of worlds, whose every node
-    holds a state per world (256 trees of 300 nodes on 1024 worlds need gigabytes):
-    two trees at a time on 1024 worlds, 32 on 64."""
-    if not isinstance(task, WorldTask):
-        return trees
-    return max(1, trees * 2 // (worlds or task.positions))
-
-
-@dataclass
-class Prediction:
-    answer: str
-    confidence: float
-    steps_mean: float  # latent updates per node of this tree
-    node_answers: list[str] = field(default_factory=list)  # every node, in postorder
-    node_steps: list[int] = field(default_factory=list)  # latent updates of every node, in postorder
-    node_cycles: list[int] = field(default_factory=list)  # answer updates of every node, in postorder
-    cells: list[int] = field(default_factory=list)  # the root's grid: digits, or one cell per world
-
-
-def add_time(timings: dict[str, float] | None, stage: str, since: float) -> float:
-    """Add the time from `since` to now to `timings[stage]` (None: not timed); returns now."""
-    now = time.perf_counter()
-    if timings is not None:
-        timings[stage] = timings.get(stage, 0.0) + now - since
-    return now
-
-
-def _add_timings(timings: dict[str, float], more: dict[str, float]) -> None:
-    """Add `more`'s seconds per stage to `timings`'."""
-    for stage, seconds in more.items():
-        timings[stage] = timings.get(stage, 0.0) + seconds
-
-
-@torch.inference_mode()
-def predict_trees(
-    model: TreeReasoner, task: Task, trees: list[TreeTensors], node_answers: bool = False, halting: str | None = None,
-    timings: dict[str, float] | None = None,
-) -> list[Prediction]:
-    """`halting`: as TreeReasoner.forward's ("off": every node at the fixed maximum).
-    `timings`: seconds are added to its "tensorize" (batching), "model" and "answers".
-    Trees of different grid widths (see inference_tensors) run as one batch per width."""
-    widths = sorted({t.literal.shape[1] for t in trees})
-    if len(widths) > 1:
-        out: list[Prediction | None] = [None] * len(trees)
-        for width in widths:
-            rows = [i for i, t in enumerate(trees) if t.literal.shape[1] == width]
-            for i, prediction in zip(rows, predict_trees(model, task, [trees[i] for i in rows], node_answers, halting, timings)):
-                out[i] = prediction
-        return out
-    start = time.perf_counter()
-    tree_batch = batch(trees)
-    start = add_time(timings, "tensorize", start)
-    output = model(tree_batch, with_loss=False, halting=halting)
-    start = add_time(timings, "model", start)
-    probs = torch.softmax(output.final, dim=-1)  # (N, P, C)
-    best, grid = probs.max(dim=-1)  # (N, P)
-    # A grid of worlds is as sure as its least sure world; digits must all be right.
-    confidence = best.amin(dim=-1) if isinstance(task, WorldTask) else best.prod(dim=-1)
-    roots = tree_batch.roots
-    steps_mean = torch.zeros(len(trees)).index_add(0, tree_batch.tree, output.steps.float())
-    steps_mean /= torch.tensor([t.nodes for t in trees], dtype=torch.float)
-    # Read out as Python lists in one call each, not a tensor index per tree.
-    out = [
-        Prediction(task.decode(cells), c, s, cells=list(cells))
-        for cells, c, s in zip(grid[roots].tolist(), confidence[roots].tolist(), steps_mean.tolist())
-    ]
-    # Batch positions back to each tree's postorder: nodes were sorted stably by height.
-    order = torch.argsort(tree_batch.tree * (tree_batch.nodes + 1) + _postorder_rank(trees, tree_batch))
-    node_steps, node_cycles = output.steps[order].tolist(), output.cycles[order].tolist()
-    node_grid = grid[order].tolist() if node_answers else None
-    hi = 0
-    for pred, t in zip(out, trees):
-        lo, hi = hi, hi + t.nodes
-        pred.node_steps, pred.node_cycles = node_steps[lo:hi], node_cycles[lo:hi]
-        if node_grid is not None:
-            pred.node_answers = [task.decode(cells) for cells in node_grid[lo:hi]]
-    add_time(timings, "answers", start)
-    return out
-
-
-def _postorder_rank(trees: list[TreeTensors], tree_batch) -> torch.Tensor:
-    """Each batch node's index in its own tree's postorder."""
-    ranks = torch.cat([torch.arange(t.nodes) for t in trees])
-    heights = torch.cat([torch.from_numpy(t.height) for t in trees])
-    order = torch.argsort(heights, stable=True)
-    return ranks[order]
-
-
-def predict(
-    model: TreeReasoner, domain: Domain, task: Task, texts: list[str], batch_size: int = INFERENCE_TREES, width: int | None = None,
-    worlds: int | None = None,
-) -> list[Prediction]:
-    out: list[Prediction] = []
-    batch_size = grid_batch_size(task, batch_size, worlds)
-    for i in range(0, len(texts), batch_size):
-        trees = inference_tensors(domain, task, [domain.parse(t) for t in texts[i : i + batch_size]], width, worlds)
-        out.extend(predict_trees(model, task, trees))
-    return out
 
 
 @dataclass
@@ -489,7 +177,7 @@ def evaluate_examples(
         model.train(was_training)
         gc.unfreeze()
     if timings is not None:
-        _add_timings(timings, tally.timings)
+        add_timings(timings, tally.timings)
     n = len(tally.correct) + len(tally.errors)
     return Report(
         accuracy=sum(tally.correct) / max(1, n), n=n,
@@ -523,7 +211,7 @@ class _Tally:
         self.steps.update(other.steps)
         self.cycles.update(other.cycles)
         self.errors += other.errors
-        _add_timings(self.timings, other.timings)
+        add_timings(self.timings, other.timings)
 
 
 def _within(seconds: float | None, what: str):

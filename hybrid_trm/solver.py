@@ -16,7 +16,8 @@ from . import budget, checkpoints, pretrained
 from .domains import registry
 from .domains.base import Domain, Verdict, WorldTask
 from .errors import BudgetExceeded, HybridTRMError, ParseError
-from .evaluate import Loaded, Recursion, add_time, inference_tensors, load, predict_trees, trained_width
+from .inference import add_time, inference_tensors, predict_trees
+from .loading import load, Loaded, Recursion, trained_width
 from .grammar import Node, children, kind, measure, postorder
 
 

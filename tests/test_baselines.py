@@ -15,7 +15,8 @@ from hybrid_trm.bench import accuracy as bench_accuracy
 from hybrid_trm.cli.main import app
 from hybrid_trm.domains import registry
 from hybrid_trm.errors import CheckpointError, HybridTRMError
-from hybrid_trm.evaluate import Recursion, evaluate_examples, load
+from hybrid_trm.evaluate import evaluate_examples
+from hybrid_trm.loading import load, Recursion
 from hybrid_trm.model.baselines import BASELINES, SequenceModel, preorder
 from hybrid_trm.training.loop import GeneratedBatches, TrainConfig, build_model, train
 from hybrid_trm.trees import batch, encode_texts

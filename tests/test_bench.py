@@ -7,7 +7,7 @@ import pytest
 from hybrid_trm import checkpoints, pretrained
 from hybrid_trm.bench import speed
 from hybrid_trm.domains import registry
-from hybrid_trm.evaluate import load
+from hybrid_trm.loading import load
 
 
 def test_batched_and_naive_forward_agree(listops_checkpoint):

@@ -22,7 +22,7 @@ from safetensors.torch import load_file
 
 from hybrid_trm import checkpoints
 from hybrid_trm.errors import CheckpointError
-from hybrid_trm.evaluate import Recursion, load
+from hybrid_trm.loading import load, Recursion
 
 from test_cli import assert_user_error
 

@@ -15,7 +15,7 @@ import torch
 
 from hybrid_trm import checkpoints
 from hybrid_trm.errors import CheckpointError
-from hybrid_trm.evaluate import load
+from hybrid_trm.loading import load
 from hybrid_trm.training.loop import TrainConfig, train
 
 TINY = dict(domain="arith", task="mod10", save_every=2, eval_every=2, eval_examples=8, batch_size=4, hidden=16)

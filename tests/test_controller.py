@@ -11,7 +11,8 @@ import torch
 from hybrid_trm import checkpoints
 from hybrid_trm.domains import registry
 from hybrid_trm.errors import HybridTRMError
-from hybrid_trm.evaluate import Recursion, evaluate_examples, load, strategies
+from hybrid_trm.evaluate import evaluate_examples
+from hybrid_trm.loading import load, Recursion, strategies
 from hybrid_trm.model.cell import RecursiveCell
 from hybrid_trm.model.reasoner import ModelConfig, Output, TreeReasoner
 from hybrid_trm.training.depth_rl import DepthRLConfig, fine_tune, rewards

@@ -13,7 +13,9 @@ from hybrid_trm import budget, evaluate
 from hybrid_trm.cli import common
 from hybrid_trm.domains.base import Example
 from hybrid_trm.errors import HybridTRMError
-from hybrid_trm.evaluate import MAX_WORLDS, Recursion, Report, evaluate_examples, load
+from hybrid_trm.evaluate import evaluate_examples, Report
+from hybrid_trm.inference import MAX_WORLDS
+from hybrid_trm.loading import load, Recursion
 from hybrid_trm.model.reasoner import ModelConfig
 
 from test_cli import assert_user_error

@@ -11,7 +11,9 @@ import torch
 from hybrid_trm import checkpoints
 from hybrid_trm.domains import registry
 from hybrid_trm.errors import HybridTRMError
-from hybrid_trm.evaluate import Recursion, evaluate_examples, load, predict_trees
+from hybrid_trm.evaluate import evaluate_examples
+from hybrid_trm.inference import predict_trees
+from hybrid_trm.loading import load, Recursion
 from hybrid_trm.model.reasoner import ModelConfig, TreeReasoner
 from hybrid_trm.training.curriculum import Curriculum
 from hybrid_trm.training.depth_rl import DepthRLConfig, fine_tune

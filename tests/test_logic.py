@@ -469,7 +469,7 @@ def test_bad_input_exits_2_with_the_caret():
 
 
 def test_the_operators_knob_caps_each_formula():
-    from hybrid_trm.domains.logic import _connectives
+    from hybrid_trm.domains.logic.generator import _connectives
 
     pairs = LOGIC.difficulty(variables=6, depth=4, ops="not,and,or", operators=6)
     for i in range(60):

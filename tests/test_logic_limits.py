@@ -14,6 +14,7 @@ import pytest
 
 from hybrid_trm import budget, checkpoints, pretrained
 from hybrid_trm.domains import logic, registry
+from hybrid_trm.domains.logic import semantics
 from hybrid_trm.errors import BudgetExceeded, HybridTRMError
 from hybrid_trm.verifiers.logic import Signature
 
@@ -103,14 +104,14 @@ def test_the_structure_count_is_what_the_enumeration_yields():
             continue
         predicates = tuple((f"P{i}", arity if i == 0 else 1) for i in range(k))
         sig = Signature((), predicates, tuple(f"c{i}" for i in range(c)), tuple(f"x{i}" for i in range(r)), equality)
-        if not sig.first_order or logic._log10_structures_at_least(sig) > 4:
+        if not sig.first_order or semantics._log10_structures_at_least(sig) > 4:
             continue
-        structures = list(logic._enumerate_structures(sig))
-        count = logic._structure_count(sig)
+        structures = list(semantics._enumerate_structures(sig))
+        count = semantics._structure_count(sig)
         assert count - len(structures) == (equality and arity == 1 and c == 0), sig
-        assert 10 ** logic._log10_structures_at_least(sig) <= count * (1 + 1e-9), sig
+        assert 10 ** semantics._log10_structures_at_least(sig) <= count * (1 + 1e-9), sig
         if count <= logic.MAX_STRUCTURES and count * max(n for n, _, _ in structures) ** r <= logic.MAX_CELLS:
-            assert logic._check_size(sig) == max(n for n, _, _ in structures), sig
+            assert semantics._check_size(sig) == max(n for n, _, _ in structures), sig
         checked += 1
     assert checked > 80, checked
 
@@ -121,7 +122,7 @@ def test_the_structure_count_is_what_the_enumeration_yields():
 def test_a_budget_stops_the_enumeration_of_structures():
     """2^16 structures (one constant, 16 predicates): seconds to build, stopped."""
     text = " & ".join(f"P{i}(a)" for i in range(16)) + " & a = a"
-    logic._semantics.cache_clear()
+    semantics._semantics.cache_clear()
     with budget.limit(0.1, "solve"):
         err, seconds = timed(lambda: LOGIC.label_subtrees(LOGIC.parse(text), "verdict"))
     assert isinstance(err, BudgetExceeded) and seconds < 1.0, (err, seconds)

@@ -8,7 +8,8 @@ import torch
 
 from hybrid_trm.domains import registry
 from hybrid_trm.errors import HybridTRMError
-from hybrid_trm.evaluate import evaluate_examples, predict, predict_trees
+from hybrid_trm.evaluate import evaluate_examples
+from hybrid_trm.inference import predict, predict_trees
 from hybrid_trm.model.reasoner import ModelConfig, TreeReasoner
 from hybrid_trm.trees import IGNORE, batch, encode_texts, tensorize
 from hybrid_trm.training.loop import build_model

@@ -22,7 +22,8 @@ from hybrid_trm.domains import registry
 from hybrid_trm.errors import ParseError
 from hybrid_trm.domains.base import Example
 from hybrid_trm.errors import HybridTRMError
-from hybrid_trm.evaluate import evaluate_examples, load, trained_width
+from hybrid_trm.evaluate import evaluate_examples
+from hybrid_trm.loading import load, trained_width
 from hybrid_trm.grammar import _fast_parser, load_grammar, parse_with
 from hybrid_trm.model import reasoner
 from hybrid_trm.trees import batch, encode_texts

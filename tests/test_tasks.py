@@ -70,7 +70,7 @@ def test_class_task_round_trip_and_rejection():
 
 def test_inference_grid_fits_the_values_and_the_training_width():
     from hybrid_trm.domains import registry
-    from hybrid_trm.evaluate import inference_tensors
+    from hybrid_trm.inference import inference_tensors
 
     arith = registry.get("arith")
     exact = arith.task("exact")
@@ -97,7 +97,8 @@ def test_an_answer_does_not_depend_on_the_trees_batched_with_it():
     """A narrow sum batched with a wide one gets the answer it gets alone, node by
     node (the shipped model: trained on a grid of 6, run on wider ones)."""
     from hybrid_trm import pretrained
-    from hybrid_trm.evaluate import inference_tensors, load, predict_trees, trained_width
+    from hybrid_trm.inference import inference_tensors, predict_trees
+    from hybrid_trm.loading import load, trained_width
 
     loaded = load(pretrained.require("arith", "exact"))
     domain, task, trained = loaded.domain, loaded.task, trained_width(loaded.config)

@@ -33,7 +33,8 @@ from typing import Callable
 from .. import checkpoints, pretrained
 from ..domains import registry
 from ..errors import HybridTRMError
-from ..evaluate import Report, evaluate_examples, load, trained_width
+from ..evaluate import evaluate_examples, Report
+from ..loading import load, trained_width
 from ..model.baselines import sized
 from ..training.loop import TrainConfig, baseline_config, build_model, train
 from ..training.presets import PRESETS

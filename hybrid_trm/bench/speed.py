@@ -22,7 +22,9 @@ from typing import Callable
 import torch
 
 from ..domains.base import Example
-from ..evaluate import Loaded, evaluate_examples, inference_tensors, predict_trees, same_answer, trained_width
+from ..evaluate import evaluate_examples, same_answer
+from ..inference import inference_tensors, predict_trees
+from ..loading import Loaded, trained_width
 from ..grammar import postorder
 from ..solver import solve_text
 from ..trees import batch, encode_texts

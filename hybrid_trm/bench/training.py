@@ -14,7 +14,8 @@ from .. import checkpoints
 from ..domains import registry
 from ..domains.base import Example
 from ..errors import HybridTRMError
-from ..evaluate import Report, Strategy, evaluate_examples, load, strategies, trained_width
+from ..evaluate import evaluate_examples, Report
+from ..loading import load, strategies, Strategy, trained_width
 from ..training.loop import TrainConfig, train
 
 

@@ -37,7 +37,7 @@ import torch
 from .. import checkpoints
 from ..domains.base import WorldTask
 from ..errors import HybridTRMError
-from ..evaluate import load, trained_width
+from ..loading import load, trained_width
 from ..model.reasoner import TreeReasoner
 from ..trees import IGNORE, batch, encode_texts
 

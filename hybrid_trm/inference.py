@@ -1,0 +1,158 @@
+"""Run a loaded reasoner on parsed trees: the trees as the model reads them
+(an answer grid per tree), batched, and the predictions read back per tree and
+per node, timed by stage."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import torch
+
+from . import budget
+from .domains.base import Domain, Task, WorldTask
+from .errors import HybridTRMError
+from .grammar import postorder
+from .model.reasoner import TreeReasoner
+from .trees import TreeTensors, batch, tensorize, tensorize_worlds
+
+
+# The most worlds a logic formula is evaluated in (`--worlds`): every world of 16
+# letters. Each node holds a state per world: on 65,536 worlds, one latent state of
+# a 100-node formula is 0.8 GB at hidden 32 (the default grid is 1,024 worlds).
+MAX_WORLDS = 65_536
+
+
+def inference_tensors(
+    domain: Domain, task: Task, trees: list, trained_width: int | None = None, worlds: int | None = None
+) -> list[TreeTensors]:
+    """Trees as the model reads them. An integer answer's grid is as wide as the
+    tree's values need (a sign digit above the domain's bound on their digits),
+    never narrower than the grid the model was trained on, never wider than the
+    task's: the cell's weights are shared across positions, but carries running
+    through many more positions than it trained on are where it errs. Each tree
+    gets its own width, so that its answer does not depend on the trees it is
+    batched with (predict_trees runs each width apart).
+    A WorldTask's grid has `worlds` positions (default: the task's)."""
+    if isinstance(task, WorldTask):
+        if worlds is not None and not 1 <= worlds <= MAX_WORLDS:
+            raise HybridTRMError(f"worlds must be from 1 to {MAX_WORLDS:,}, not {worlds:,}")
+        for tree in trees:
+            budget.check_grid(len(postorder(tree)), worlds or task.positions)
+        return tensorize_worlds(domain, trees, task, worlds or task.positions, labelled=False)
+    if worlds is not None:
+        raise HybridTRMError(f"{domain.name}/{task.name} is not answered over worlds; a number of worlds applies to logic tasks")
+    if task.positions == 1:
+        return [tensorize(domain, tree, task) for tree in trees]
+    out = []
+    for tree in trees:
+        digits = domain.answer_digits(tree, task.name)
+        width = None if digits is None else min(task.positions, max(trained_width or 0, digits + 1))
+        out.append(tensorize(domain, tree, task, width=width))
+    return out
+
+
+# Trees per inference batch. A level's rows are one matmul each: on 2,000 ListOps
+# inputs of ~40 nodes, batches of 1,024 took 0.28-0.34 s in the model, of 256 0.47-0.55.
+INFERENCE_TREES = 1024
+
+
+def grid_batch_size(task: Task, trees: int, worlds: int | None = None) -> int:
+    """Trees per inference batch: fewer on a wide grid of worlds, whose every node
+    holds a state per world (256 trees of 300 nodes on 1024 worlds need gigabytes):
+    two trees at a time on 1024 worlds, 32 on 64."""
+    if not isinstance(task, WorldTask):
+        return trees
+    return max(1, trees * 2 // (worlds or task.positions))
+
+
+@dataclass
+class Prediction:
+    answer: str
+    confidence: float
+    steps_mean: float  # latent updates per node of this tree
+    node_answers: list[str] = field(default_factory=list)  # every node, in postorder
+    node_steps: list[int] = field(default_factory=list)  # latent updates of every node, in postorder
+    node_cycles: list[int] = field(default_factory=list)  # answer updates of every node, in postorder
+    cells: list[int] = field(default_factory=list)  # the root's grid: digits, or one cell per world
+
+
+def add_time(timings: dict[str, float] | None, stage: str, since: float) -> float:
+    """Add the time from `since` to now to `timings[stage]` (None: not timed); returns now."""
+    now = time.perf_counter()
+    if timings is not None:
+        timings[stage] = timings.get(stage, 0.0) + now - since
+    return now
+
+
+def add_timings(timings: dict[str, float], more: dict[str, float]) -> None:
+    """Add `more`'s seconds per stage to `timings`'."""
+    for stage, seconds in more.items():
+        timings[stage] = timings.get(stage, 0.0) + seconds
+
+
+@torch.inference_mode()
+def predict_trees(
+    model: TreeReasoner, task: Task, trees: list[TreeTensors], node_answers: bool = False, halting: str | None = None,
+    timings: dict[str, float] | None = None,
+) -> list[Prediction]:
+    """`halting`: as TreeReasoner.forward's ("off": every node at the fixed maximum).
+    `timings`: seconds are added to its "tensorize" (batching), "model" and "answers".
+    Trees of different grid widths (see inference_tensors) run as one batch per width."""
+    widths = sorted({t.literal.shape[1] for t in trees})
+    if len(widths) > 1:
+        out: list[Prediction | None] = [None] * len(trees)
+        for width in widths:
+            rows = [i for i, t in enumerate(trees) if t.literal.shape[1] == width]
+            for i, prediction in zip(rows, predict_trees(model, task, [trees[i] for i in rows], node_answers, halting, timings)):
+                out[i] = prediction
+        return out
+    start = time.perf_counter()
+    tree_batch = batch(trees)
+    start = add_time(timings, "tensorize", start)
+    output = model(tree_batch, with_loss=False, halting=halting)
+    start = add_time(timings, "model", start)
+    probs = torch.softmax(output.final, dim=-1)  # (N, P, C)
+    best, grid = probs.max(dim=-1)  # (N, P)
+    # A grid of worlds is as sure as its least sure world; digits must all be right.
+    confidence = best.amin(dim=-1) if isinstance(task, WorldTask) else best.prod(dim=-1)
+    roots = tree_batch.roots
+    steps_mean = torch.zeros(len(trees)).index_add(0, tree_batch.tree, output.steps.float())
+    steps_mean /= torch.tensor([t.nodes for t in trees], dtype=torch.float)
+    # Read out as Python lists in one call each, not a tensor index per tree.
+    out = [
+        Prediction(task.decode(cells), c, s, cells=list(cells))
+        for cells, c, s in zip(grid[roots].tolist(), confidence[roots].tolist(), steps_mean.tolist())
+    ]
+    # Batch positions back to each tree's postorder: nodes were sorted stably by height.
+    order = torch.argsort(tree_batch.tree * (tree_batch.nodes + 1) + _postorder_rank(trees, tree_batch))
+    node_steps, node_cycles = output.steps[order].tolist(), output.cycles[order].tolist()
+    node_grid = grid[order].tolist() if node_answers else None
+    hi = 0
+    for pred, t in zip(out, trees):
+        lo, hi = hi, hi + t.nodes
+        pred.node_steps, pred.node_cycles = node_steps[lo:hi], node_cycles[lo:hi]
+        if node_grid is not None:
+            pred.node_answers = [task.decode(cells) for cells in node_grid[lo:hi]]
+    add_time(timings, "answers", start)
+    return out
+
+
+def _postorder_rank(trees: list[TreeTensors], tree_batch) -> torch.Tensor:
+    """Each batch node's index in its own tree's postorder."""
+    ranks = torch.cat([torch.arange(t.nodes) for t in trees])
+    heights = torch.cat([torch.from_numpy(t.height) for t in trees])
+    order = torch.argsort(heights, stable=True)
+    return ranks[order]
+
+
+def predict(
+    model: TreeReasoner, domain: Domain, task: Task, texts: list[str], batch_size: int = INFERENCE_TREES, width: int | None = None,
+    worlds: int | None = None,
+) -> list[Prediction]:
+    out: list[Prediction] = []
+    batch_size = grid_batch_size(task, batch_size, worlds)
+    for i in range(0, len(texts), batch_size):
+        trees = inference_tensors(domain, task, [domain.parse(t) for t in texts[i : i + batch_size]], width, worlds)
+        out.extend(predict_trees(model, task, trees))
+    return out

@@ -1,0 +1,194 @@
+"""Load a trained reasoner: a checkpoint's config and weights checked and built
+into a model (or a baseline), with how deep it recurses where not as it trained.
+What it then does with inputs is inference.py's; scoring them, evaluate.py's."""
+
+from __future__ import annotations
+
+from dataclasses import MISSING, dataclass, fields
+from pathlib import Path
+
+import torch
+
+from . import checkpoints
+from .domains import registry
+from .domains.base import Domain, Task
+from .errors import CheckpointError, HybridTRMError
+from .grammar import kind, postorder
+from .model.reasoner import ModelConfig, TreeReasoner
+
+
+@dataclass
+class Loaded:
+    model: TreeReasoner
+    domain: Domain
+    task: Task
+    config: dict  # the checkpoint's JSON
+
+    def untrained(self, kinds) -> list[str]:
+        """Those of `kinds` the model never saw in training (none where the
+        checkpoint does not record what it saw), sorted."""
+        trained = self.config.get("trained_node_kinds")
+        return [] if trained is None else sorted(set(kinds) - set(trained))
+
+    def check_kinds(self, tree) -> None:
+        """Refuse a tree with node kinds the model never saw in training: its answer
+        there would be a guess, however confident."""
+        unseen = self.untrained(kind(n) for n in postorder(tree))
+        if unseen:
+            raise HybridTRMError(
+                f"the {self.domain.name}/{self.task.name} model was not trained on {', '.join(unseen)} nodes "
+                f"(it knows {', '.join(self.config['trained_node_kinds'])}); use another --task or --checkpoint"
+            )
+
+
+
+
+@dataclass(frozen=True)
+class Recursion:
+    """How deep a loaded model recurses, where not as it trained: the weights are the
+    same at every step, so a model may run longer on inputs deeper or wider than
+    training's, or (halt_threshold 1) run every node for all its cycles."""
+
+    inner_steps: int | None = None  # latent updates per answer update (n)
+    max_cycles: int | None = None  # answer updates a node may run (T); a halting model stops before
+    halt_threshold: float | None = None  # a node stops once its halting probability exceeds this
+
+    def applied(self, model: dict) -> dict:
+        """The checkpoint's model config with these changes. Each is bounded as a
+        model's own sizes are (ModelConfig.LIMITS): every node runs up to inner steps
+        x cycles cell steps, and each cycle's answers are kept for the loss."""
+        for what, value, most in (
+            ("inner steps", self.inner_steps, ModelConfig.LIMITS["inner_steps"]),
+            ("max cycles", self.max_cycles, ModelConfig.LIMITS["outer_cycles"]),
+        ):
+            if value is not None and not 1 <= value <= most:
+                raise HybridTRMError(f"{what} must be from 1 to {most:,}, not {value:,}")
+        if self.halt_threshold is not None:
+            if not 0.0 <= self.halt_threshold <= 1.0:
+                raise HybridTRMError(f"the halting threshold is a probability in [0, 1], not {self.halt_threshold}")
+            if not model.get("halting"):
+                raise HybridTRMError("this model has no halting head (it was trained without halting); drop the halting threshold")
+        if self.inner_steps is not None and model.get("controller"):
+            raise HybridTRMError(
+                f"this model's controller picks each node's inner steps (1..{model['inner_steps']}, by node kind); drop the inner steps"
+            )
+        changes = {"inner_steps": self.inner_steps, "outer_cycles": self.max_cycles, "halt_threshold": self.halt_threshold}
+        return {**model, **{k: v for k, v in changes.items() if v is not None}}
+
+
+def load(path: str | Path, domain: str | None = None, task: str | None = None, recursion: Recursion | None = None) -> Loaded:
+    """A checkpoint ready for inference; refuses one made for another domain or task,
+    and one whose config or weights do not make a model (CheckpointError, one line
+    naming the file). `recursion` changes how deep it recurses (see Recursion)."""
+    tensors, config = checkpoints.load(path)  # its structure and weights checked there
+    name = checkpoints.stem(path)
+    checkpoints.one_model(config, path)
+    if recursion is not None and "baseline" not in config["model"]:
+        config = {**config, "model": recursion.applied(config["model"])}
+    if domain not in (None, config["domain"]) or task not in (None, config["task"]):
+        raise CheckpointError(
+            f"checkpoint {name} is for {config['domain']}/{config['task']}, "
+            f"not {domain or config['domain']}/{task or config['task']}"
+        )
+    try:
+        dom = registry.get(config["domain"])
+        tsk = dom.task(config["task"])
+    except HybridTRMError as err:  # a domain not installed here, or a task it does not have
+        raise CheckpointError(f"checkpoint {name} is for {config['domain']}/{config['task']}: {err}") from None
+    if config["vocab"]["node_kinds"] != list(dom.node_kinds) or config["vocab"]["answers"] != list(tsk.answers):
+        raise CheckpointError(f"checkpoint {name}: its vocabulary does not match domain {dom.name} as installed")
+    model = _model(config["model"], recursion, name)
+    try:
+        model.load_state_dict(checkpoints.section(tensors, "model"))
+    except RuntimeError as err:  # names missing, extra or wrongly shaped weights
+        raise CheckpointError(f"checkpoint {name}: weights do not fit its config ({_one_line(err)})") from None
+    model.eval()
+    return Loaded(model, dom, tsk, config)
+
+
+def _one_line(err: Exception) -> str:
+    return " ".join(str(err).split())
+
+
+def _model(shape: dict, recursion: Recursion | None, name) -> TreeReasoner:
+    """The network a checkpoint's model config describes: the recursive model, or
+    a baseline (model/baselines.py), which has no recursion to change. Its fields
+    are checked (names, types, sizes) before anything is allocated."""
+    from .model import baselines
+
+    kind_of = baselines.BaselineConfig if "baseline" in shape else ModelConfig
+    known = {f.name for f in fields(kind_of)}
+    needed = {f.name for f in fields(kind_of) if f.default is MISSING and f.default_factory is MISSING}
+    unknown, missing = sorted(set(shape) - known), sorted(needed - set(shape))
+    if unknown or missing:
+        what = [f"unknown field(s) {', '.join(unknown)}"] if unknown else []
+        what += [f"no {', '.join(missing)}"] if missing else []
+        raise CheckpointError(f"checkpoint {name}: its model config is not one this version builds ({'; '.join(what)})")
+    if kind_of is ModelConfig:
+        try:
+            return TreeReasoner(ModelConfig(**shape))
+        except HybridTRMError as err:  # ModelConfig's checks: types and sizes
+            raise CheckpointError(f"checkpoint {name}: its model config is refused: {err}") from None
+    if recursion is not None and recursion != Recursion():
+        raise CheckpointError(f"checkpoint {name} is the {shape['baseline']} baseline: it has no recursion to change")
+    return _baseline(baselines, shape, name)
+
+
+# A baseline's sizes, as ModelConfig.LIMITS bounds the recursive model's: checked
+# here, before its own config divides by `heads` or builds `layers` layers.
+BASELINE_LIMITS = {"kinds": 10_000, "classes": 10_000, "hidden": 4096, "layers": 64, "heads": 64, "positions": 1024}
+
+
+def _baseline(baselines, shape: dict, name) -> torch.nn.Module:
+    """The baseline a checkpoint's config describes, its types and sizes checked, and
+    its parameters counted on the meta device (no memory) before it is built."""
+    for field_name, most in BASELINE_LIMITS.items():
+        value = shape.get(field_name, 1)
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= most:
+            raise CheckpointError(f"checkpoint {name}: model {field_name} must be a whole number from 1 to {most:,}, not {value!r}")
+    if not isinstance(shape["baseline"], str) or not isinstance(shape.get("worlds", False), bool):
+        raise CheckpointError(f"checkpoint {name}: model baseline must be a string and worlds true or false")
+    try:
+        config = baselines.BaselineConfig(**shape)
+        with torch.device("meta"):
+            parameters = sum(p.numel() for p in baselines.build(config).parameters())
+    except HybridTRMError as err:
+        raise CheckpointError(f"checkpoint {name}: its model config is refused: {err}") from None
+    if parameters > ModelConfig.MAX_PARAMETERS:
+        raise CheckpointError(
+            f"checkpoint {name}: its {config.baseline} baseline would have {parameters:,} parameters; "
+            f"at most {ModelConfig.MAX_PARAMETERS:,} are accepted"
+        )
+    return baselines.build(config)
+
+
+@dataclass
+class Strategy:
+    """The recursion strategy a controller learnt for one node kind."""
+
+    kind: str
+    inner_steps: int  # latent updates per answer update
+    halt_threshold: float  # the head's probability at which a node of this kind stops
+
+
+def strategies(loaded: Loaded) -> list[Strategy]:
+    """Per node kind the model was trained on, its controller's strategy (empty: none)."""
+    model = loaded.model
+    if not model.config.controller:
+        return []
+    kinds = list(loaded.domain.node_kinds)
+    trained = loaded.config.get("trained_node_kinds") or kinds
+    ids = torch.tensor([kinds.index(k) for k in trained])
+    with torch.no_grad():
+        steps, _ = model.strategy(ids, sample=False)
+        theta = torch.tensor(model.config.halt_threshold).clamp(1e-6, 1 - 1e-6)
+        # sigmoid(h + offset) > theta  <=>  sigmoid(h) > sigmoid(logit(theta) - offset)
+        thresholds = torch.sigmoid(torch.logit(theta) - model.strategy_halt[ids])
+    if model.config.halt_threshold >= 1.0:
+        thresholds = torch.ones_like(thresholds)
+    return [Strategy(k, int(n), round(float(t), 3)) for k, n, t in zip(trained, steps, thresholds)]
+
+
+def trained_width(config: dict) -> int | None:
+    """The answer grid width a checkpoint was trained on (None: the task's)."""
+    return config.get("training", {}).get("width")
