@@ -55,7 +55,7 @@ def speed_command(
 
     from hybrid_trm import pretrained
     from hybrid_trm.bench import speed
-    from hybrid_trm.evaluate import load
+    from hybrid_trm.loading import load
 
     if plot is not None:
         from hybrid_trm.plotting import pyplot
@@ -157,7 +157,7 @@ def logic_command(
     from hybrid_trm import benchmarks, pretrained
     from hybrid_trm.bench.speed import model_vs_verifier
     from hybrid_trm.domains import registry
-    from hybrid_trm.evaluate import load
+    from hybrid_trm.loading import load
 
     logic = registry.get("logic")
     difficulty = logic.difficulty(**NESTING_4)
@@ -210,7 +210,7 @@ def halting_command(
         raise HybridTRMError("--benchmark scores one model: pass one --checkpoint")
     rows = []
     for path in paths:
-        saved = checkpoints.load(path)[1]
+        saved = checkpoints.one_model(checkpoints.load(path)[1], path)
         if benchmark is not None:
             _, _, examples = benchmarks.load(benchmark)
             name = benchmark
@@ -459,3 +459,65 @@ def accuracy_command(
         by_depth.add_row(m.model, *(f"{m.by_depth[str(d)]['accuracy']:.0%}" if str(d) in m.by_depth else "" for d in depths))
     console.print(by_depth)
     console.print(f"wall time {result.wall_seconds:.0f} s" + (f"; plot: {plot}" if plot else ""))
+
+
+@app.command("fuzz")
+@user_errors
+def fuzz_command(
+    n: Annotated[int, typer.Option("--n", "-n", min=1, help="Inputs to solve, drawn in turn from the four families.")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Seed of the inputs: input i of seed s is hybrid_trm.fuzz.fuzz_input(s, i).")] = 0,
+    timeout: Annotated[float, typer.Option(min=0.001, help=(
+        "Each input's time budget in seconds, as `solve --timeout`; an input that takes more than 1 s past it is a failure."
+    ))] = 10.0,
+    jobs: Annotated[int, typer.Option(min=1, help="Worker processes, forked, one torch thread each.")] = 1,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Solve seeded hostile inputs the way `solve` does: random bytes and Unicode,
+    mutated examples, extremes of depth, width and length, and injection payloads.
+    Each must end in an answer or one clear error within its budget, and no payload
+    may run; exit code 1 otherwise, with what reproduces each failure."""
+    from rich.progress import Progress
+
+    from hybrid_trm import fuzz
+
+    with Progress(console=Console(stderr=True), transient=True, disable=json_output) as progress:
+        bar = progress.add_task(f"fuzz seed {seed}", total=n)
+        report = fuzz.run(n, seed, timeout=timeout, jobs=jobs, progress=lambda k: progress.advance(bar, k))
+    if json_output:
+        typer.echo(json.dumps(report.to_json()))
+    else:
+        _print_fuzz(report)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def _print_fuzz(report) -> None:
+    """The table per family, every failure with its reproducer, and the summary line."""
+    from hybrid_trm import fuzz
+
+    console = Console(width=max(120, Console().width))
+    table = Table(title=(
+        f"fuzz seed {report.seed}: {report.timeout:g} s budget (+{report.slack:g} s slack), "
+        f"{report.seconds:.0f} s wall, {report.jobs} job(s)"
+    ))
+    for column in ("family", "inputs", "answered", "project errors", "other exceptions", "over budget", "slowest s"):
+        table.add_column(column, justify="right")
+    for family, counts in report.counts.items():
+        table.add_row(
+            family, f"{sum(counts.values()):,}", *(f"{counts[o]:,}" for o in fuzz.OUTCOMES), f"{report.slowest_s[family]:.2f}",
+        )
+    console.print(table)
+    if report.project_errors:
+        console.print("project errors: " + ", ".join(f"{kind} {count:,}" for kind, count in report.project_errors.items()))
+    for case in report.failures[:50]:
+        given = "".join(f", {k}={v!r}" for k, v in (("domain", case.domain), ("task", case.task)) if v is not None)
+        console.print(
+            f"{case.outcome} ({case.seconds:.2f} s) {case.family}/{case.shape}: fuzz_input({case.seed}, {case.index}){given}: "
+            f"{case.error}; input {case.text}",
+            markup=False, highlight=False, soft_wrap=True,  # one line each, to copy whole
+        )
+    if len(report.failures) > 50:
+        console.print(f"... and {len(report.failures) - 50} more (--json lists every one)")
+    for path in report.payloads_executed:
+        console.print(f"payload executed: {path} was created", markup=False)
+    console.print(report.summary())

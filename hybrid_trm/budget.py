@@ -150,11 +150,12 @@ def check_tree(nodes: int, depth: int, arity: int) -> None:
     """Refuse a parse tree past MAX_NODES, MAX_DEPTH or MAX_ARITY, before the model
     or a verifier runs on it."""
     for amount, most, what in (
-        (nodes, MAX_NODES, "nodes"), (depth, MAX_DEPTH, "levels deep"), (arity, MAX_ARITY, "children under one node"),
+        (nodes, MAX_NODES, "has {:,} nodes"), (depth, MAX_DEPTH, "is {:,} levels deep"),
+        (arity, MAX_ARITY, "has {:,} children under one node"),
     ):
         if amount > most:
             raise HybridTRMError(
-                f"the input's tree has {amount:,} {what}; at most {most:,} are accepted (docs/limits.md)"
+                f"the input's tree {what.format(amount)}; at most {most:,} are accepted (docs/limits.md)"
             )
 
 

@@ -194,3 +194,33 @@ def test_the_cli_timeout_and_escaped_errors(cli):
     assert out.exit_code == 2 and "budget" in out.output and "Traceback" not in out.output
     out = cli("solve", "--domain", "arith", "1 + \x1b]0;title\x07")
     assert out.exit_code == 2 and "\x1b" not in out.output and "\\x1b" in out.output
+
+
+def test_a_level_in_parts_computes_what_the_whole_level_does(monkeypatch):
+    """At inference a level runs in parts of at most PART_CELLS grid cells (a wide
+    formula on 1,024 worlds holds millions): the same numbers, and the budget is
+    checked between the parts."""
+    import torch
+
+    from hybrid_trm.domains import registry
+    from hybrid_trm.inference import inference_tensors
+    from hybrid_trm.model import reasoner
+    from hybrid_trm.model.reasoner import ModelConfig, TreeReasoner
+    from hybrid_trm.trees import batch
+
+    logic = registry.get("logic")
+    task = logic.task("verdict")
+    trees = [logic.parse(" | ".join(f"a{i}" for i in range(40))), logic.parse("forall x. P(x) -> P(a)")]
+    tree_batch = batch(inference_tensors(logic, task, trees, worlds=64))
+    torch.manual_seed(0)
+    model = TreeReasoner(ModelConfig(kinds=len(logic.node_kinds), classes=task.classes, hidden=8, carry=False)).eval()
+    monkeypatch.setattr(reasoner, "PART_CELLS", 64 * 3)  # three nodes a part
+    assert len(reasoner._level_parts(tree_batch, False)) > len(tree_batch.levels)
+    with torch.no_grad():
+        parts = model(tree_batch, with_loss=False)
+        whole = model(tree_batch, with_loss=False, groups=tree_batch.levels)
+    assert torch.equal(parts.final, whole.final) and torch.equal(parts.steps, whole.steps)
+    with budget.limit(1e-4):
+        time.sleep(0.001)
+        with pytest.raises(BudgetExceeded):
+            model(tree_batch, with_loss=False)

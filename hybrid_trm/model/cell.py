@@ -36,6 +36,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .. import budget
+
 
 class RMSNorm(nn.Module):
     def __init__(self, dim: int, eps: float = 1e-6):
@@ -98,12 +100,14 @@ class RecursiveCell(nn.Module):
         if z.shape[1] == 1 and self.has_carry:  # one position: what lies below is always carry_in
             xy = xy + self.carry(self.carry_in)
         for child, has in zip(children, present):
+            budget.check()  # a node of 10,000 children reads them one step at a time
             z = _keep_absent(has, self.latent_step(xy + child, z), z)
             after_child.append(z)
         if torch.is_tensor(inner_steps) and bool((inner_steps == inner_steps[0]).all()):
             inner_steps = int(inner_steps[0])  # one n for every node: no row selection
         if not torch.is_tensor(inner_steps):
             for _ in range(inner_steps):
+                budget.check()  # a step of a large part costs a tenth of a second
                 z = self.latent_step(xy, z)
         else:
             for step in range(int(inner_steps.max())):
@@ -120,6 +124,7 @@ class RecursiveCell(nn.Module):
         starts its n steps from its last state."""
         after_child: list[torch.Tensor] = []
         for child, has in zip(children, present):
+            budget.check()
             if not after_child or has is None:
                 after_child.append(self.net(own + child + answer(after_child[-1] if after_child else None)))
                 continue

@@ -184,7 +184,8 @@ class TreeReasoner(nn.Module):
         halting: str | None = None, explore: float = 0.0,
     ) -> Output:
         """Run the cell over the batch one group of nodes at a time: by default each
-        level is one group. `groups` = one node each gives the per-node recursion
+        level is one group (at inference, a level is cut into parts of at most
+        PART_CELLS grid cells; its nodes do not read each other). `groups` = one node each gives the per-node recursion
         (same numbers, one node per step) that benchmarks compare against.
 
         Without the loss and without sampling, the leaves (the first level, most of
@@ -221,6 +222,8 @@ class TreeReasoner(nn.Module):
         log_probs: list[torch.Tensor] = []
         first_right = torch.zeros(n, dtype=torch.long) if mode == "sample" else None
         shared = self.distinct_leaves(batch, mode) if groups is None and not with_loss and mode != "sample" else None
+        if groups is None and not with_loss:
+            groups = _level_parts(batch, shared is not None)
         for start, end in groups or batch.levels:
             budget.check()  # one level at a time: a deep tree's answer stops at its time budget
             if shared is not None and start == 0:  # the leaf level, from its distinct leaves
@@ -417,6 +420,27 @@ class TreeReasoner(nn.Module):
 
     def parameter_count(self) -> int:
         return sum(p.numel() for p in self.parameters())
+
+
+# Grid cells (rows x positions) an inference step computes at once: a level of a wide
+# formula on 1,024 worlds holds millions, whose single steps take seconds and
+# gigabytes. Its nodes are independent of each other, so the level runs in parts of
+# this size, and a time budget is checked between them (a part's step: ~0.1 s).
+PART_CELLS = 1 << 17
+
+
+def _level_parts(batch: TreeBatch, shared_leaves: bool) -> list[tuple[int, int]]:
+    """Each level's node range, cut into parts of at most PART_CELLS grid cells (the
+    leaf level whole where distinct_leaves computes it). In training every level
+    runs whole, as it always has."""
+    rows = max(1, PART_CELLS // batch.literal.shape[1])
+    parts = []
+    for start, end in batch.levels:
+        if shared_leaves and start == 0:
+            parts.append((start, end))
+        else:
+            parts.extend((lo, min(lo + rows, end)) for lo in range(start, end, rows))
+    return parts
 
 
 def _unique_rows(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
