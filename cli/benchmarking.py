@@ -4,7 +4,8 @@ batch eval and solve by stage, the parser and the verifier alone;
 `hybrid-trm bench logic`: the logic models against the symbolic verifier;
 `hybrid-trm bench halting`: halting models against their fixed maximum depth;
 `hybrid-trm bench curriculum`: a curriculum against uniform sampling;
-`hybrid-trm bench adapt`: a new task from the meta-level's cell against from scratch."""
+`hybrid-trm bench adapt`: a new task from the meta-level's cell against from scratch;
+`hybrid-trm bench fuzz`: seeded inputs no user should break `solve` with, and how each ended."""
 
 from __future__ import annotations
 

@@ -116,8 +116,8 @@ def fake_solve(text, domain=None, task=None, *, timeout, **_):
 
 def test_the_runner_records_crashes_overruns_hangs_and_payloads(monkeypatch):
     monkeypatch.setattr(solver, "solve", fake_solve)
-    monkeypatch.setattr(fuzz, "_warm_up", lambda: None)  # no model to load
-    monkeypatch.setattr(fuzz, "HARD_STOP_S", 0.2)
+    monkeypatch.setattr(fuzz.runner, "_warm_up", lambda: None)  # no model to load
+    monkeypatch.setattr(fuzz.runner, "HARD_STOP_S", 0.2)
     got = fuzz.run(30, seed=3, timeout=0.05, slack=0.1)
     assert got.failed and got.payloads_executed and Path(got.payloads_executed[0]).name == "CANARY"
     crash = next(c for c in got.failures if c.outcome == "other exception")
@@ -134,8 +134,8 @@ def test_bench_fuzz_exit_code_says_whether_anything_failed(cli, report, monkeypa
     assert clean.exit_code == 0, clean.output
     assert "8 inputs: 0 other exceptions, 0 over budget, 0 payloads executed" in clean.output
     monkeypatch.setattr(solver, "solve", fake_solve)
-    monkeypatch.setattr(fuzz, "_warm_up", lambda: None)  # no model to load
-    monkeypatch.setattr(fuzz, "HARD_STOP_S", 0.2)
+    monkeypatch.setattr(fuzz.runner, "_warm_up", lambda: None)  # no model to load
+    monkeypatch.setattr(fuzz.runner, "HARD_STOP_S", 0.2)
     broken = cli("bench", "fuzz", "--n", "12", "--seed", "3", "--timeout", "0.05", "--json")
     assert broken.exit_code == 1
     out = json.loads(broken.stdout)
