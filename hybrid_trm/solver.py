@@ -105,13 +105,25 @@ def solve(
 
 def _loaded(path: str, domain: str | None, task: str | None, recursion: Recursion | None) -> Loaded:
     """A checkpoint loaded (and warmed up) once per process, for answer after
-    answer; the first load is not charged to the time budget."""
+    answer, and again when its files change; the first load is not charged to
+    the time budget."""
     with budget.uncharged():
-        return _warm(path, domain, task, recursion)
+        return _warm(path, _written(path), domain, task, recursion)
+
+
+def _written(path: str) -> tuple[int, ...]:
+    """When a checkpoint's files were last written: part of what a cached load is keyed by."""
+    return tuple(f.stat().st_mtime_ns for f in checkpoints.files(path) if f.is_file())
 
 
 @lru_cache(maxsize=16)
-def _warm(path: str, domain: str | None, task: str | None, recursion: Recursion | None) -> Loaded:
+def _trained_kinds(path: str, written: tuple[int, ...]) -> frozenset[str] | None:
+    trained = checkpoints.load(path)[1].get("trained_node_kinds")
+    return None if trained is None else frozenset(trained)
+
+
+@lru_cache(maxsize=16)
+def _warm(path: str, written: tuple[int, ...], domain: str | None, task: str | None, recursion: Recursion | None) -> Loaded:
     loaded = load(path, domain, task, recursion)
     with budget.limit(None):
         warm_up(loaded)  # the first answer's time is its own, not the libraries' start-up
@@ -143,8 +155,8 @@ def pick_task(domain: Domain, tree: Node) -> str | None:
     for name in domain.tasks:
         path = pretrained.path(domain.name, name)
         if checkpoints.exists(path):
-            trained = checkpoints.load(path)[1].get("trained_node_kinds")
-            lacking[name] = 0 if trained is None else len(kinds - set(trained))
+            trained = _trained_kinds(str(path), _written(str(path)))
+            lacking[name] = 0 if trained is None else len(kinds - trained)
             if lacking[name] == 0:
                 return name
     return min(lacking, key=lacking.get) if lacking else None  # None: the domain's first task
