@@ -321,7 +321,9 @@ def measure(root: Node) -> tuple[int, int, int]:
     heights: dict[int, int] = {}
     widest = 0
     order = postorder(root)
-    for node in order:
+    for i, node in enumerate(order):
+        if not i & 4095:  # a tree past the size limits takes a second to measure
+            budget.check()
         below = node.children if isinstance(node, lark.Tree) else ()
         widest = max(widest, len(below))
         heights[id(node)] = 1 + max((heights.pop(id(c)) for c in below), default=-1)
