@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import benchmarking, data, domains, evaluation, grammars, solving, training
+from . import benchmarking, data, domains, evaluation, fuzzing, grammars, solving, training
 
 app = typer.Typer(
     name="hybrid-trm",
@@ -22,6 +22,7 @@ app.command("solve", context_settings={"ignore_unknown_options": True})(solving.
 app.command("generate")(data.generate)
 app.command("train")(training.train)
 app.command("eval")(evaluation.eval_command)
+benchmarking.app.command("fuzz")(fuzzing.fuzz_command)
 app.add_typer(benchmarking.app, name="bench")
 app.add_typer(grammars.app, name="grammar")
 app.add_typer(domains.app, name="domain")
