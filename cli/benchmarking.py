@@ -139,46 +139,67 @@ def speed_command(
         console.print(f"plot: {plot}")
 
 
-# First-order formulas at quantifier nesting 4 with four variables: every structure
-# of two predicates, with every element for each variable (680 positions).
-NESTING_4 = {"first_order": 1, "variables": 4, "predicates": 2, "depth": 8, "quantifier_depth": 4, "quantifier_depth_min": 4}
+# Generated first-order families (n each): monadic with six predicates; relational
+# (binary, nesting up to 4); and the whole range (up to 6 predicates of 1..3
+# arguments, 3 constants, equality, nesting up to 5). Drawn balanced over the
+# answers (the search reads them off sampled worlds; see LogicDifficulty.balance)
+# and as they come (`natural`).
+LOGIC_FAMILIES = {
+    "monadic, 4-6 predicates": {"first_order": 1, "variables": 3, "predicates": 6, "constants": 2, "depth": 6, "quantifier_depth": 3},
+    "relational, arity 2, nesting <= 4": {
+        "first_order": 1, "variables": 4, "predicates": 4, "arity": 2, "constants": 2, "depth": 6, "quantifier_depth": 4,
+    },
+    "6 predicates, arity <= 3, 3 constants, =, nesting <= 5": {
+        "first_order": 1, "variables": 5, "predicates": 6, "constants": 3, "arity": 3, "equality": 0.15, "depth": 7,
+        "quantifier_depth": 5,
+    },
+}
 
 
 @app.command("logic")
 @user_errors
 def logic_command(
-    n: Annotated[int, typer.Option("-n", min=1, help="Inputs of each kind.")] = 200,
+    n: Annotated[int, typer.Option("-n", min=1, help="Generated inputs of each family.")] = 200,
     seed: Annotated[int, typer.Option(help="Seed of the generated formulas.")] = 0,
     budget: Annotated[float, typer.Option(min=0.1, help="The verifier's time budget per input, seconds.")] = 10.0,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Median time per input of the shipped logic models and of the symbolic
-    verifier on the same inputs: first-order verdicts at quantifier nesting 4
-    (generated) and the entailment pairs of test_massive."""
+    """The shipped logic models against the symbolic verifier, one input at a time:
+    the verdict model on the Pelletier problems (each family, every line) and on
+    generated first-order families; the entailment model on test_massive. Per row:
+    the model's accuracy, confident mistakes, calibration, latency (median, p99);
+    what the verifier decided and how fast."""
     from hybrid_trm import benchmarks, pretrained
-    from hybrid_trm.bench.speed import model_vs_verifier
+    from hybrid_trm.bench.logic import model_vs_verifier
     from hybrid_trm.domains import registry
     from hybrid_trm.loading import load
 
     logic = registry.get("logic")
-    difficulty = logic.difficulty(**NESTING_4)
-    nested = [logic.example(seed, i, difficulty, "verdict").input for i in range(n)]
-    massive = [e.input for e in benchmarks.load("evans:test_massive")[2][:n]]
-    rows = [
-        model_vs_verifier(load(pretrained.require("logic", "verdict")), nested, "first-order verdict, nesting 4", budget),
-        model_vs_verifier(load(pretrained.require("logic", "entails")), massive, "entails, evans test_massive", budget),
-    ]
+    verdict = load(pretrained.require("logic", "verdict"))
+    rows = []
+    for family in ("propositional", "monadic", "relational", "equality"):
+        rows.append(model_vs_verifier(verdict, benchmarks.load(f"pelletier:{family}")[2], f"pelletier {family}", budget))
+    for name, knobs in LOGIC_FAMILIES.items():
+        for balance in ("", "natural"):
+            difficulty = logic.difficulty(**knobs, balance=balance)
+            examples = [logic.example(seed, i, difficulty, "verdict") for i in range(n)]
+            rows.append(model_vs_verifier(verdict, examples, f"{name}, {balance or 'balanced'}", budget))
+    massive = benchmarks.load("evans:test_massive")[2][:n]
+    rows.append(model_vs_verifier(load(pretrained.require("logic", "entails")), massive, "entails, evans test_massive", budget))
     if json_output:
         typer.echo(json.dumps([r.to_json() for r in rows]))
         return
-    table = Table(title="model vs symbolic verifier, one input at a time (median ms, parse included)")
-    for column in ("inputs", "n", "model ms", "verifier ms", "verifier / model", "agreement", "verifier timeouts"):
+    table = Table(title="model vs symbolic verifier, one input at a time (ms per input, parse included)")
+    columns = ("inputs", "n", "accuracy", "wrong > 0.99", "ECE", "model median", "model p99", "verifier median",
+               "verifier / model", "verifier decided")
+    for column in columns:
         table.add_column(column, justify="right")
     for r in rows:
         out = r.to_json()
         table.add_row(
-            r.inputs, str(r.n), f"{r.model_ms_median:.2f}", f"{r.verifier_ms_median:.2f}",
-            f"{out['model_vs_verifier']:.1f}x", f"{r.agreement:.1%}", str(r.verifier_timeouts),
+            r.inputs, str(r.n), f"{r.accuracy:.1%}", str(r.confident_wrong), f"{r.calibration_error:.3f}",
+            f"{r.model_ms_median:.1f}", f"{r.model_ms_p99:.1f}", f"{r.verifier_ms_median:.1f}",
+            f"{out['model_vs_verifier']:.2f}x", f"{r.verifier_decided}/{r.n}",
         )
     Console().print(table)
 

@@ -19,7 +19,7 @@ from hybrid_trm.grammar import printable
 # test holds them equal), written out so that --help needs no torch: each multiplies
 # the model's work or memory (docs/limits.md).
 Worlds = Annotated[Optional[int], typer.Option(min=1, max=65_536, help=(
-    "Logic: worlds each formula is evaluated in (default 1024; all of them when fewer exist; at most 65,536)."
+    "Logic: worlds each formula is evaluated in (default 1024, fewer for a large formula, at least 256: see docs/logic.md; all of them when fewer exist; at most 65,536)."
 ))]
 InnerSteps = Annotated[Optional[int], typer.Option(min=1, max=1000, help=(
     "Latent updates per answer update, instead of the number the model trained with (at most 1,000)."

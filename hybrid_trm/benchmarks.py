@@ -3,6 +3,7 @@ loaded as Examples of a domain/task. Never trained on."""
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 
 from .domains.base import Example
@@ -41,6 +42,17 @@ def _bowman(n: str) -> tuple[str, str, list[Example]]:
     return "logic", "relation", examples
 
 
+def _pelletier(family: str) -> tuple[str, str, list[Example]]:
+    """JSON lines of classic-fol/problems.jsonl, one family of them."""
+    examples = []
+    for line in _lines("classic-fol/problems.jsonl"):
+        row = json.loads(line)
+        if row["family"] == family:
+            meta = {"split": family, "name": row["name"], "variant": row["variant"]}
+            examples.append(Example(row["input"], row["answer"], "verdict", meta))
+    return "logic", "verdict", examples
+
+
 BENCHMARKS = {
     "listops": ("ListOps test_d20s (Nangia & Bowman 2018), 10,000 lines", _listops),
 }
@@ -56,6 +68,12 @@ FAMILIES = {
         "propositional relations (Bowman et al. 2015), `A ; B`, 7 classes; n = operators, 7..12",
         ("7", "8", "9", "10", "11", "12"),
         _bowman,
+    ),
+    "pelletier": (
+        "classic prover problems without function symbols (Pelletier 1986, 1-55) and a non-theorem variant "
+        "of each, `verdict`",
+        ("propositional", "monadic", "relational", "equality"),
+        _pelletier,
     ),
 }
 

@@ -47,6 +47,9 @@ def unseen_kinds(loaded: Loaded, report: Report) -> str | None:
     )
 
 
+REFUSED_SHOWN = 10  # where the first refused inputs were, in Report.to_json's `refused`
+
+
 @dataclass
 class Report:
     accuracy: float  # of every input given, those that could not be scored counted as wrong
@@ -83,6 +86,11 @@ class Report:
             "cycles_mean": self.cycles_mean, "difficulty": None if self.difficulty is None else asdict(self.difficulty),
             "node_kinds": self.node_kinds,
             "errors": [{self.errors_at: where, "error": why} for where, why in self.errors],
+            # The same at a glance: how many inputs got no answer, and where the first were.
+            "refused": {
+                "count": len(self.errors),
+                {"line": "lines", "index": "indices"}[self.errors_at]: [where for where, _ in self.errors[:REFUSED_SHOWN]],
+            },
         }
 
 

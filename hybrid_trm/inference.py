@@ -33,13 +33,22 @@ def inference_tensors(
     through many more positions than it trained on are where it errs. Each tree
     gets its own width, so that its answer does not depend on the trees it is
     batched with (predict_trees runs each width apart).
-    A WorldTask's grid has `worlds` positions (default: the task's)."""
+    A WorldTask's grid has `worlds` positions (default: the task's, fewer for a
+    large tree: WorldTask.grid_positions); trees of one width are tensorized together."""
     if isinstance(task, WorldTask):
         if worlds is not None and not 1 <= worlds <= MAX_WORLDS:
             raise HybridTRMError(f"worlds must be from 1 to {MAX_WORLDS:,}, not {worlds:,}")
+        widths = []
         for tree in trees:
-            budget.check_grid(len(postorder(tree)), worlds or task.positions)
-        return tensorize_worlds(domain, trees, task, worlds or task.positions, labelled=False)
+            nodes = len(postorder(tree))
+            widths.append(task.grid_positions(nodes, worlds))
+            budget.check_grid(nodes, widths[-1])
+        out: list[TreeTensors | None] = [None] * len(trees)
+        for width in sorted(set(widths)):
+            rows = [i for i, w in enumerate(widths) if w == width]
+            for i, tensors in zip(rows, tensorize_worlds(domain, [trees[i] for i in rows], task, width, labelled=False)):
+                out[i] = tensors
+        return out
     if worlds is not None:
         raise HybridTRMError(f"{domain.name}/{task.name} is not answered over worlds; a number of worlds applies to logic tasks")
     if task.positions == 1:
@@ -124,6 +133,10 @@ def predict_trees(
         Prediction(task.decode(cells), c, s, cells=list(cells))
         for cells, c, s in zip(grid[roots].tolist(), confidence[roots].tolist(), steps_mean.tolist())
     ]
+    if isinstance(task, WorldTask):  # a sample of worlds cannot show that none of a kind exists
+        for prediction, t in zip(out, trees):
+            if not t.exhaustive and not task.witnessed(prediction.answer):
+                prediction.confidence = min(prediction.confidence, task.sampled_confidence)
     # Batch positions back to each tree's postorder: nodes were sorted stably by height.
     order = torch.argsort(tree_batch.tree * (tree_batch.nodes + 1) + _postorder_rank(trees, tree_batch))
     node_steps, node_cycles = output.steps[order].tolist(), output.cycles[order].tolist()

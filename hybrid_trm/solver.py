@@ -187,12 +187,13 @@ def solve_text(
     budget.stage("running the model")
     prediction = predict_trees(model, task, [tensors], node_answers=trace, timings=timings)[0]
     stage = time.perf_counter()
-    witness = domain.witness(tree, task.name, prediction.cells, worlds or task.positions) if isinstance(task, WorldTask) else None
+    grid = task.grid_positions(tensors.nodes, worlds) if isinstance(task, WorldTask) else 0
+    witness = domain.witness(tree, task.name, prediction.cells, grid) if isinstance(task, WorldTask) else None
     stage = add_time(timings, "answers", stage)
     verdict = _verified(domain, text, tree, prediction.answer, task.name) if verify else Verdict(None, None, "")
     add_time(timings, "verify", stage)
     ms = (time.perf_counter() - start) * 1000
-    expected_nodes = domain.label_subtrees(tree, task.name) if trace else []
+    expected_nodes = _expected_nodes(domain, tree, task.name) if trace else []
     return Solution(
         domain=domain.name, task=task.name, answer=prediction.answer, confidence=prediction.confidence,
         verified=verdict.correct, expected=verdict.expected, evidence=verdict.evidence,
@@ -203,11 +204,14 @@ def solve_text(
 
 
 def _verified(domain: Domain, text: str, tree: Node, answer: str, task: str) -> Verdict:
-    """The verifier's verdict, within what is left of the time budget (its own
-    default where there is none). Past the budget, the error says what the model
-    answered: unverified, so not an answer."""
+    """The verifier's verdict, within what is left of the time budget but a margin
+    (VERIFY_SECONDS where there is none): a verifier that runs out says so itself
+    (an unknown verdict, what it tried) and the answer is shown unverified. Past
+    the budget, the error says what the model answered: unverified, so not an answer."""
     budget.stage("verifying")
-    verdict = domain.verify(text, answer, task, budget.remaining(VERIFY_SECONDS), **_tree_argument(domain, tree))
+    current = budget.current()
+    seconds = VERIFY_SECONDS if current is None else max(1e-3, current.remaining() - VERIFY_MARGIN)
+    verdict = domain.verify(text, answer, task, seconds, **_tree_argument(domain, tree))
     try:
         budget.check()
     except BudgetExceeded as err:
@@ -216,6 +220,7 @@ def _verified(domain: Domain, text: str, tree: Node, answer: str, task: str) -> 
 
 
 VERIFY_SECONDS = 2.0  # a verifier's budget where the caller set none
+VERIFY_MARGIN = 0.25  # seconds of the caller's budget kept back from the verifier, to report what it did
 
 
 def _tree_argument(domain: Domain, tree: Node) -> dict:
@@ -237,3 +242,15 @@ def warm_up(loaded: Loaded) -> None:
             continue  # e.g. a `*` for a model trained on + and -
         solve_text(loaded, text, tree)
         return
+
+
+def _expected_nodes(domain: Domain, tree: Node, task: str) -> list[str | None]:
+    """Every node's exact answer for --trace; none where the labeller cannot list the
+    worlds (a first-order signature past its limits): the trace then shows the
+    model's answers alone."""
+    try:
+        return domain.label_subtrees(tree, task)
+    except BudgetExceeded:
+        raise
+    except HybridTRMError:
+        return []

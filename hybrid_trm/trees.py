@@ -41,6 +41,8 @@ class TreeTensors:
     # (N, P, K) positions at which a node reads its children (see domains.base.Worlds);
     # None: where it stands.
     reads: np.ndarray | None = None
+    # A grid of worlds holding every world the answer depends on (False: a sample).
+    exhaustive: bool = True
 
     @property
     def nodes(self) -> int:
@@ -135,7 +137,9 @@ def tensorize_worlds(domain: Domain, trees: list[Node], task: WorldTask, positio
         worlds = domain.worlds(tree, task.name, positions)
         literal = np.where(worlds.atoms >= 0, worlds.atoms, NO_LITERAL)
         labels = np.where(worlds.labels >= 0, worlds.labels, IGNORE) if labelled else np.full_like(literal, IGNORE)
-        out.append(TreeTensors(kinds, literal, parent, rank, height, labels, np.full_like(literal, IGNORE), worlds.reads))
+        out.append(TreeTensors(
+            kinds, literal, parent, rank, height, labels, np.full_like(literal, IGNORE), worlds.reads, worlds.exhaustive
+        ))
     width = max(t.literal.shape[1] for t in out)
     for t in out:
         own = t.literal.shape[1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hybrid_trm import checkpoints, pretrained
+from hybrid_trm.bench import logic as logic_bench
 from hybrid_trm.bench import speed
 from hybrid_trm.domains import registry
 from hybrid_trm.loading import load
@@ -33,8 +34,15 @@ def test_model_and_verifier_timed_on_the_same_formulas():
         pytest.skip("no shipped logic-verdict checkpoint yet")
     logic = registry.get("logic")
     difficulty = logic.difficulty(first_order=1, variables=2, predicates=2, quantifier_depth=2)
-    texts = [logic.example(3, i, difficulty, "verdict").input for i in range(5)]
-    report = speed.model_vs_verifier(load(path), texts, "nesting 2", budget_s=5.0)
+    examples = [logic.example(3, i, difficulty, "verdict") for i in range(5)]
+    report = logic_bench.model_vs_verifier(load(path), examples, "nesting 2", budget_s=5.0)
     assert report.n == 5 and report.model_ms_median > 0 and report.verifier_ms_median > 0
-    assert 0.0 <= report.agreement <= 1.0 and report.verifier_timeouts == 0
+    assert 0.0 <= report.agreement <= 1.0 and report.verifier_timeouts == 0 and report.verifier_right == 5
+    assert report.model_ms_p99 >= report.model_ms_median and 0.0 <= report.calibration_error <= 1.0
     assert report.to_json()["model_vs_verifier"] > 0
+
+
+def test_calibration_error_and_percentile():
+    assert logic_bench.calibration_error([0.95, 0.95], [True, False]) == pytest.approx(0.45)
+    assert logic_bench.calibration_error([1.0, 0.55], [True, True]) == pytest.approx(0.225)
+    assert logic_bench.percentile(list(range(1, 101)), 0.99) == 99

@@ -50,6 +50,7 @@ def test_eval_scores_the_good_lines_and_reports_the_bad(cli, tmp_path, arith_mod
     report = json.loads(result.stdout)
     assert report["n"] == 10 and sum(row["n"] for row in report["by_depth"].values()) == 3
     assert [e["line"] for e in report["errors"]] == sorted(bad)
+    assert report["refused"] == {"count": len(bad), "lines": sorted(bad)}  # the first REFUSED_SHOWN
     for error in report["errors"]:
         assert bad[error["line"]] in error["error"], error
     assert report["accuracy"] <= 3 / 10

@@ -193,25 +193,38 @@ def test_contingent_first_order_formula_shows_its_countermodel():
 
 def test_evidence_is_readable():
     valid = LOGIC.verify("(forall x. P(x) -> Q(x)) -> (forall x. P(x)) -> forall x. Q(x)", "valid", "verdict")
-    assert "no countermodel with ≤ 4 elements" in valid.evidence and "2^2" in valid.evidence
+    assert valid.evidence.startswith("valid: proved, z3 found the first-order formula has no countermodel of any size (")
     prop = LOGIC.verify("a -> b", "contingent", "verdict")
     assert "true in a=" in prop.evidence and "false in (countermodel) a=T b=F" in prop.evidence
     entails = LOGIC.verify("a | b |= a", "no", "entails")
     assert entails.correct is True and "countermodel (A true, B false): a=F b=T" in entails.evidence
     relational = LOGIC.verify("(exists x. forall y. R(x, y)) -> forall y. exists x. R(x, y)", "valid", "verdict")
-    assert "no countermodel with ≤ 3 elements" in relational.evidence and "bounded search" in relational.evidence
+    assert relational.correct is True and "proved" in relational.evidence and "of any size" in relational.evidence
 
 
-def test_relational_search_is_bounded_and_says_so():
-    """A strict order without a largest element has only infinite models: the bounded
-    search finds none up to its bound, and says that is all it checked."""
+def test_monadic_finite_search_decides_on_its_own():
+    """The finite search up to the monadic bound is a decision procedure of its own:
+    asked directly, it proves what z3 proves, and says by which bound."""
+    from hybrid_trm.verifiers.logic.search import Search
+    from hybrid_trm.verifiers.logic.structures import signature
+
+    tree = LOGIC.parse("(forall x. P(x) -> Q(x)) -> (forall x. P(x)) -> forall x. Q(x)")
+    search = Search(signature(tree), 10)
+    assert search._finite([(tree, False)], range(1, search.bound + 1)) is None
+    assert search.bound == 4 and "2^2" in search.bound_note
+    assert search._finite([(tree, True)], range(1, 2)).startswith("domain {0}")
+
+
+def test_a_formula_with_only_infinite_models_is_unknown_and_says_what_was_tried():
+    """A strict order without a largest element has only infinite models: no finite
+    search finds one and z3 cannot refute it, so the verdict is unknown, not a guess."""
     text = (
         "(forall x. ~R(x, x)) & (forall x. exists y. R(x, y)) & "
         "(forall x. forall y. forall z. (R(x, y) & R(y, z) -> R(x, z)))"
     )
-    verdict = LOGIC.verify(text, "unsatisfiable", "verdict")
-    assert verdict.expected == "unsatisfiable"
-    assert "no model with ≤ 3 elements" in verdict.evidence and "bounded search" in verdict.evidence
+    verdict = LOGIC.verify(text, "unsatisfiable", "verdict", budget_s=2)
+    assert verdict.correct is None and verdict.expected is None, verdict
+    assert "unknown within the budget" in verdict.evidence and "no model with ≤ 3 elements" in verdict.evidence
 
 
 @pytest.mark.parametrize(
@@ -290,6 +303,26 @@ def test_benchmark_loaders():
     for bad, message in (("evans:train", "unknown split 'train'"), ("bowman:13", "bowman:7"), ("evans", "evans:test_easy")):
         with pytest.raises(HybridTRMError, match=message):
             benchmarks.load(bad)
+
+
+PELLETIER = {"propositional": 34, "monadic": 34, "relational": 28, "equality": 14}
+
+
+def test_pelletier_loader():
+    for family, size in PELLETIER.items():
+        domain, task, examples = benchmarks.load(f"pelletier:{family}")
+        assert (domain, task, len(examples)) == ("logic", "verdict", size)
+        assert {e.meta["variant"] for e in examples} >= {"original", "weakened"}
+        assert all(e.answer == "valid" for e in examples if e.meta["variant"] == "original")
+
+
+@pytest.mark.parametrize("family", list(PELLETIER))
+def test_the_verifier_decides_sampled_pelletier_problems(family):
+    """Proved or refuted, with the file's answer (`hybrid-trm bench logic` runs all 110)."""
+    for ex in _sample(f"pelletier:{family}", 8):
+        verdict = LOGIC.verify(ex.input, ex.answer, "verdict", budget_s=10)
+        assert verdict.correct is True, (ex.meta["name"], ex.meta["variant"], verdict)
+        assert "proved" in verdict.evidence or "countermodel" in verdict.evidence
 
 
 def _sample(name: str, k: int):

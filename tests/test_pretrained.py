@@ -19,10 +19,15 @@ from hybrid_trm.cli.main import app
         ("logic", "verdict", "(forall x. P(x) -> Q(x)) -> (forall x. P(x)) -> forall x. Q(x)", "valid"),
         ("logic", "verdict", "forall x. (P(x) -> Q(x)) -> (forall x. P(x)) -> forall x. Q(x)", "contingent"),
         ("logic", "verdict", "(a -> b) & a & ~b", "unsatisfiable"),
+        ("logic", "verdict", "(forall x. exists y. R(x, y)) -> exists y. R(y, y)", "contingent"),
+        ("logic", "verdict", "exists x. forall y. (R(x, y) <-> ~R(y, y))", "unsatisfiable"),
+        ("logic", "verdict", "exists x. exists y. ~(x = y)", "contingent"),
+        ("logic", "entails", "forall x. P(x) |= exists x. P(x)", "yes"),
         ("logic", "entails", "(a > b) |= (~b > ~a)", "yes"),
         ("logic", "entails", "a | b |= a", "no"),
         ("logic", "relation", "( not a ) ; a", "^"),
         ("logic", "relation", "( a ( and b ) ) ; a", "<"),
+        ("logic", "relation", "(forall x. R(x, a)) ; ~exists y. R(y, a)", "|"),
     ],
 )
 def test_shipped_checkpoint_solves(domain, task, text, answer):

@@ -51,6 +51,8 @@ class Suite:
     # A grid of worlds: how many every entrant is scored on (64: every assignment of
     # six letters, so exact); None: the task's own grid.
     worlds: int | None = None
+    # Knobs over the preset's training ones, for every entrant and the in-distribution set.
+    knobs: dict = field(default_factory=dict)
 
 
 # domain -> task -> suite; a domain's first task is its default (`--task`), the one
@@ -72,6 +74,7 @@ SUITES = {
                 "depth 10-13": {"variables": 6, "depth": 11, "depth_min": 9, "operators": 24, "truth_constants": 0.05},
             },
             steps=400, quick_steps=20, eval_every=50, worlds=64,
+            knobs={"first_order": 0},  # the preset's first-order pairs: the baselines answer each world apart
         ),
     },
     "arith": {
@@ -192,7 +195,7 @@ def entrant_configs(suite: Suite, steps: int, eval_examples: int, names: list[st
     base = replace(
         preset, steps=steps, warmup=min(preset.warmup, max(1, steps // 10)), ema=min(preset.ema, 0.98),
         eval_every=min(suite.eval_every, steps), eval_examples=eval_examples, save_every=steps, init=None,
-        eval_difficulty={},
+        eval_difficulty={}, difficulty={**preset.difficulty, **suite.knobs},
     )
     ours = build_model(base).parameter_count()
     out = {}
@@ -235,7 +238,8 @@ def run(
     configs = entrant_configs(suite, steps, 50 if quick else 200, models)
     preset = PRESETS[suite.preset]
     dom = registry.get(preset.domain)
-    held_out = {"in distribution": [dom.example(seed, i, dom.difficulty(**preset.difficulty), preset.task) for i in range(n)]}
+    knobs = {**preset.difficulty, **suite.knobs}
+    held_out = {"in distribution": [dom.example(seed, i, dom.difficulty(**knobs), preset.task) for i in range(n)]}
     for offset, (name, knobs) in enumerate(suite.beyond.items(), 1):
         held_out[name] = [dom.example(seed + offset, i, dom.difficulty(**knobs), preset.task) for i in range(n)]
     bench = AccuracyBench(domain, preset.task, suite.preset, quick, steps, target, suite.trained_depth, n, n)

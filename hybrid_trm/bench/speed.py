@@ -4,8 +4,7 @@ a large matmul, batch eval end to end and by stage (parse, tensorize, model,
 answers; in one worker process per thread, and in one process), the parser and
 the verifier alone on the same inputs, `solve` latency and its stages per model
 on an input of about 100 nodes, after the model is loaded (`run` measures them
-all; `plot` draws them); and a model's answer against the symbolic verifier's on
-the same inputs, one at a time (`bench logic`).
+all; `plot` draws them). The logic models against the verifier: bench/logic.py.
 
 Every figure is a ratio or a time from this run; nothing is compared against
 numbers measured elsewhere."""
@@ -22,8 +21,8 @@ from typing import Callable
 import torch
 
 from ..domains.base import Example
-from ..evaluate import evaluate_examples, same_answer
-from ..inference import inference_tensors, predict_trees
+from ..evaluate import evaluate_examples
+from ..inference import inference_tensors
 from ..loading import Loaded, trained_width
 from ..grammar import postorder
 from ..solver import solve_text
@@ -417,43 +416,3 @@ def plot(report: SpeedReport, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
-
-
-@dataclass
-class ModelVsVerifier:
-    inputs: str  # what was timed
-    n: int
-    model_ms_median: float  # parse + tensorize + forward, one input at a time
-    verifier_ms_median: float  # parse + the symbolic decision procedure
-    agreement: float  # share of inputs where the model gives the verifier's answer
-    verifier_timeouts: int  # inputs the verifier did not decide within its budget (timed at the budget)
-
-    def to_json(self) -> dict:
-        return {**asdict(self), "model_vs_verifier": self.verifier_ms_median / self.model_ms_median}
-
-
-def model_vs_verifier(loaded: Loaded, texts: list[str], inputs: str, budget_s: float = 10.0) -> ModelVsVerifier:
-    """Median time per input of the model's answer and of the verifier's, on the
-    same inputs, alternating so that both see the same machine load."""
-    domain, task = loaded.domain, loaded.task
-    width = trained_width(loaded.config)
-
-    def model_answer(text: str) -> str:
-        trees = inference_tensors(domain, task, [domain.parse(text)], width)
-        return predict_trees(loaded.model, task, trees)[0].answer
-
-    domain.verify(texts[0], model_answer(texts[0]), task.name, budget_s)  # warm-up
-    model_ms, verifier_ms, agree, timeouts = [], [], 0, 0
-    for text in texts:
-        start = time.perf_counter()
-        answer = model_answer(text)
-        model_ms.append((time.perf_counter() - start) * 1000)
-        start = time.perf_counter()
-        verdict = domain.verify(text, answer, task.name, budget_s)
-        verifier_ms.append((time.perf_counter() - start) * 1000)
-        agree += verdict.expected is not None and same_answer(task, answer, verdict.expected)
-        timeouts += verdict.expected is None
-    return ModelVsVerifier(
-        inputs=inputs, n=len(texts), model_ms_median=statistics.median(model_ms),
-        verifier_ms_median=statistics.median(verifier_ms), agreement=agree / len(texts), verifier_timeouts=timeouts,
-    )

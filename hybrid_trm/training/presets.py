@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from .loop import TrainConfig
 
+# The first-order share of the pair models' training data, and its knobs.
+FIRST_ORDER_PAIRS = {
+    "first_order": 0.25, "predicates": 3, "arity": 2, "constants": 2, "equality": 0.1, "quantifier_depth": 2,
+}
+
 PRESETS: dict[str, TrainConfig] = {
     # Trained on trees of height <= 6; evaluated at depth 20 and 40.
     "arith-mod10": TrainConfig(
@@ -38,33 +43,42 @@ PRESETS: dict[str, TrainConfig] = {
     # of 64 worlds (all of them for <= 6 letters); the answer is read off the grid,
     # run on 1024 worlds (`--worlds`). The relation model trains on the project's
     # generator with six letters and at most 6 operators per formula, as in Bowman's
-    # train0-6 (tested on 7-12), and every connective (his data has not, and, or).
+    # train0-6 (tested on 7-12), and every connective (his data has not, and, or);
+    # a quarter of the pairs first-order (predicates of 1..2 arguments, constants,
+    # equality, nesting <= 2), so that `A ; B` has an answer for any formulas.
     "logic-relation": TrainConfig(
         domain="logic", task="relation",
-        difficulty={"variables": 6, "depth": 4, "operators": 6, "truth_constants": 0.05},
-        steps=1000, batch_size=32, lr=3e-3, hidden=32, expansion=2, inner_steps=1, outer_cycles=2,
-        width=64, eval_every=200, eval_examples=200,
+        difficulty={"variables": 6, "depth": 4, "operators": 6, "truth_constants": 0.05, **FIRST_ORDER_PAIRS},
+        eval_difficulty={"variables": 6, "depth": 4, "operators": 6},
+        steps=1200, batch_size=32, lr=3e-3, hidden=32, expansion=2, inner_steps=1, outer_cycles=2,
+        width=128, eval_every=250, eval_examples=200,
     ),
-    # Every connective, <= 6 levels per side (Evans et al.'s test sets reach 16).
+    # Every connective, <= 6 levels per side (Evans et al.'s test sets reach 16); a
+    # quarter of the pairs first-order, as for the relation model.
     "logic-entails": TrainConfig(
         domain="logic", task="entails",
-        difficulty={"variables": 6, "depth": 6, "truth_constants": 0.05},
+        difficulty={"variables": 6, "depth": 6, "truth_constants": 0.05, **FIRST_ORDER_PAIRS},
         eval_difficulty={"variables": 10, "depth": 8, "depth_min": 7},
         steps=1500, batch_size=32, lr=3e-3, hidden=32, expansion=2, inner_steps=1, outer_cycles=2,
-        width=64, eval_every=500, eval_examples=200,
+        width=128, eval_every=500, eval_examples=200,
     ),
-    # Half propositional, half first-order: monadic, two predicates, three variables,
-    # one constant, quantifiers nested at most twice (evaluated at 3 and 4). A
-    # first-order world is a structure with an element for each variable; a
-    # quantifier reads its body at every element of its variable.
+    # Half propositional, half first-order: three predicates of 1..3 arguments, two
+    # constants, equality, three variables, quantifiers nested at most three deep;
+    # evaluated on six predicates, three constants and nesting 4..5. A first-order
+    # world is a structure (listed where few, else sampled: domains/logic/worlds.py)
+    # with an element per level of quantifier nesting; a quantifier reads its body
+    # at every element of its slot.
     "logic-verdict": TrainConfig(
         domain="logic", task="verdict",
         difficulty={
-            "first_order": 0.5, "variables": 3, "predicates": 2, "constants": 1, "depth": 5, "quantifier_depth": 2,
-            "truth_constants": 0.05,
+            "first_order": 0.5, "variables": 3, "predicates": 3, "constants": 2, "arity": 3, "equality": 0.15,
+            "depth": 5, "quantifier_depth": 3, "truth_constants": 0.05,
         },
-        eval_difficulty={"first_order": 1, "variables": 3, "predicates": 2, "depth": 6, "quantifier_depth": 3, "quantifier_depth_min": 3},
+        eval_difficulty={
+            "first_order": 1, "variables": 5, "predicates": 6, "constants": 3, "arity": 3, "equality": 0.15,
+            "depth": 7, "quantifier_depth": 5, "quantifier_depth_min": 4,
+        },
         steps=1500, batch_size=32, lr=3e-3, hidden=32, expansion=2, inner_steps=1, outer_cycles=2,
-        width=64, eval_every=500, eval_examples=200,
+        width=128, eval_every=500, eval_examples=200,
     ),
 }

@@ -9,15 +9,19 @@ pair's answer, which is why `entails` and `relation` list the verdicts among the
 answers too.
 
 This file holds the domain, LogicDomain. The package, imports flowing one way
-(roles <- semantics <- grid; roles <- syntax; semantics, syntax <- generator):
+(roles <- semantics <- worlds <- grid; roles <- syntax; grid, semantics, syntax <- generator):
 - roles.py: the node kinds, and `resolve` (names every leaf of a parsed tree by its role);
 - semantics.py: the labeller's exact evaluator (truth tables as bitmasks for
   propositional formulas; every finite structure up to the monadic bound, as numpy
   arrays, for first-order ones), its limits, and `node_answers`;
-- grid.py: the world grid the model computes (LogicTask, the grid positions);
+- worlds.py: the worlds a grid is evaluated in: all of them where they fit, else a
+  seeded sample of structures of any signature;
+- grid.py: the world grid the model computes (LogicTask, the grid positions, the
+  quantifiers' slots);
 - syntax.py: `render` (one tree in each surface syntax);
 - generator.py: the seeded generator (LogicDifficulty, random formulas, the search).
-The verifier (verifiers/logic.py) answers the same questions independently, with z3.
+The verifier (verifiers/logic/) answers the same questions independently, with z3:
+proved, refuted with a checked countermodel, or unknown within its budget.
 """
 
 from __future__ import annotations
@@ -31,11 +35,12 @@ import numpy as np
 from ...errors import HybridTRMError, VerifierTimeout
 from ...grammar import Node, children, kind, parse, postorder
 from ...verifiers import logic as symbolic
-from ...verifiers.logic import RELATIONS, Signature
+from ...verifiers.logic import RELATIONS, Signature, signature
 from ..base import Domain, Example, Verdict, Worlds
 from .generator import (
     CONSTANTS,
     LETTERS,
+    NATURAL,
     PREDICATES,
     VARIABLES,
     _POOL,
@@ -46,10 +51,12 @@ from .generator import (
     _formula,
     _height,
     _quantifier_depth,
-    _search,
+    _candidates,
     _weights,
+    search_worlds,
 )
 from .grid import ATOMS, LEAN, PAIR_CELLS, LogicTask, _grid
+from .semantics import countable_within
 from .roles import BINARY, PAIRS, QUANTIFIERS, TERMS, resolve
 from .semantics import (
     ENTAILS,
@@ -59,8 +66,6 @@ from .semantics import (
     ROOT_ANSWERS,
     VERDICTS,
     _node_values,
-    _semantics,
-    _value,
     node_answers,
 )
 from .syntax import SYNTAXES, render
@@ -73,11 +78,19 @@ __all__ = [
 ]
 
 
+GENERATOR_BUDGET = 2.0  # seconds the verifier may take to label one generated example
+CONFIRMED = 4  # candidates per round the verifier checks, where the search's worlds are a sample
+
+
 class LogicDomain(Domain):
     name = "logic"
     grammar = "logic"
     tasks = {
-        "verdict": LogicTask("verdict", VERDICTS, "a formula is valid, contingent or unsatisfiable"),
+        # A verdict's formula gets 1,024 worlds up to 32 nodes, fewer beyond (at least
+        # 256): on Pelletier's problems and generated first-order formulas as
+        # accurate as 1,024 for all, at a bounded time per formula. The pairs keep
+        # 1,024 worlds up to 128 nodes: test_massive's sampled assignments need them.
+        "verdict": LogicTask("verdict", VERDICTS, "a formula is valid, contingent or unsatisfiable", cells=2**15),
         "entails": LogicTask(
             "entails", ENTAILS + VERDICTS, "does A entail B, for `A |= B`: yes / no (subformulas: their verdicts)",
             PAIR_CELLS,
@@ -126,20 +139,36 @@ class LogicDomain(Domain):
             if k in ATOMS:
                 atoms[i] = value
             if k in QUANTIFIERS:
-                partners = grid.partners(str(node.children[0]))
+                partners = grid.partners(node)  # one column for a vacuous quantifier: pad with it
                 if reads is None:
-                    reads = np.broadcast_to(np.arange(positions)[None, :, None], (len(order), positions, partners.shape[1])).copy()
-                reads[i] = partners
-        return Worlds(atoms, labels, reads)
+                    widest = int(grid.size.max())
+                    reads = np.broadcast_to(np.arange(positions)[None, :, None], (len(order), positions, widest)).copy()
+                reads[i] = partners[:, np.minimum(np.arange(reads.shape[2]), partners.shape[1] - 1)]
+        return Worlds(atoms, labels, reads, grid.exhaustive)
 
     def witness(self, tree: Node, task: str, cells: list[int], positions: int) -> str:
-        """The world in which the model's root grid shows its answer: where a
-        contingent formula is false (a countermodel), or where A holds without B."""
+        """The smallest world in which the model's root grid shows its answer: where a
+        contingent formula is false (a countermodel), or where A holds without B;
+        checked exactly in that one finite structure (`holds`), and said so."""
         wanted = {"verdict": 0, "entails": 4}.get(task)
         if wanted not in cells or (task == "verdict" and 1 not in cells):
             return ""
-        where = _grid(tree, positions).describe(cells.index(wanted))
-        return f"false in {where}" if task == "verdict" else f"A true, B false in {where}"
+        grid = _grid(tree, positions)
+        shown = np.flatnonzero(np.array(cells[: grid.count]) == wanted)
+        if not len(shown):
+            return ""
+        structure = grid.structure(int(shown[np.argmin(grid.size[shown])]))  # the smallest such world
+        where = structure.describe(grid.sig)
+        try:
+            if task == "verdict":
+                checked = not symbolic.holds(tree, structure)
+            else:
+                a, b = children(tree)
+                checked = symbolic.holds(a, structure) and not symbolic.holds(b, structure)
+        except HybridTRMError:  # out of budget: shown unchecked
+            return f"false in {where} (not checked)" if task == "verdict" else f"A true, B false in {where} (not checked)"
+        mark = "checked ✓" if checked else "does not check out ✗"
+        return f"false in {where} ({mark})" if task == "verdict" else f"A true, B false in {where} ({mark})"
 
     def verify(self, text: str, answer: str, task: str, budget_s: float = 2.0, tree: Node | None = None) -> Verdict:
         tree = self.parse(text) if tree is None else tree
@@ -162,31 +191,72 @@ class LogicDomain(Domain):
             d = replace(d, first_order=rng.random() < d.first_order)
             syntax = syntax if syntax in _able(d, ops) else "ascii"
         if d.first_order:
-            sig = Signature((), tuple((p, 1) for p in PREDICATES[: d.predicates]), tuple(CONSTANTS[: d.constants]),
+            arities = {p: rng.randint(1, d.arity) if d.arity > 1 else 1 for p in PREDICATES[: d.predicates]}
+            sig = Signature((), tuple(sorted(arities.items())), tuple(CONSTANTS[: d.constants]),
                             tuple(sorted(VARIABLES[: d.variables])), d.equality > 0)
             letters = ()
         else:
-            letters = tuple(sorted(rng.sample(LETTERS, d.variables)))
+            arities, letters = {}, tuple(sorted(rng.sample(LETTERS, d.variables)))
             sig = Signature(letters, (), (), (), False)
-        sem = _semantics(sig)
+        worlds = search_worlds(sig, rng, d.quantifier_depth if d.first_order else 0)
         answers = ROOT_ANSWERS[task]
         target = rng.choices(answers, weights=_weights(d.balance, answers))[0]
-        tree = None
-        for _ in range(_ROUNDS):
-            pool = [_formula(rng, d, ops, letters, task) for _ in range(_POOL)]
-            worlds = [sem.worlds_of(_value(sem, f)) for f in pool]
-            tree = _search(rng, task, target, ops, pool, worlds, sem.full, d)
-            if tree is not None:
-                break
-        if tree is None:  # the drawn answer did not turn up: take any pair, labelled exactly
-            root = task if task in PAIRS else next(op for op in ops if op in BINARY)
-            tree = lark.Tree(root, [pool[0], pool[1]])
+        tree, answer = self._find(rng, d, ops, letters, arities, task, target, worlds)
         text = render(tree, syntax)
-        labels = self.label_subtrees(self.parse(text), task)
         meta = {"depth": _height(tree), "syntax": syntax}
         if d.first_order:
             meta["quantifier_depth"] = _quantifier_depth(tree)
-        return Example(text, labels[-1], task, meta)
+        return Example(text, answer, task, meta)
+
+    def _find(self, rng, d, ops, letters, arities, task, target, worlds) -> tuple[Node, str]:
+        """A tree whose exact answer is `target`, and that answer: drawn from pools of
+        random formulas by _candidates, whose answers on `worlds` are exact where the
+        labeller lists every world, else a guess each candidate's verifier answer
+        must confirm (CONFIRMED per round). Where no round finds one, any decided
+        tree."""
+        if d.balance == NATURAL:  # no search: two random formulas under a random root
+            for _ in range(_ROUNDS):
+                pool = [_formula(rng, d, ops, letters, task, arities) for _ in range(2)]
+                root = task if task in PAIRS else rng.choice([op for op in ops if op in BINARY])
+                tree = lark.Tree(root, pool)
+                answer = self._answer(self.parse(render(tree, "ascii")), task)
+                if answer is not None:
+                    return tree, answer
+        fallback = None
+        for _ in range(_ROUNDS):
+            pool = [_formula(rng, d, ops, letters, task, arities) for _ in range(_POOL)]
+            masks = [worlds.bitmask(f) for f in pool]
+            for i, tree in enumerate(_candidates(rng, task, target, ops, pool, masks, worlds.full, d)):
+                if worlds.exact:
+                    return tree, target
+                if i == CONFIRMED:
+                    break
+                answer = self._answer(self.parse(render(tree, "ascii")), task)
+                if answer == target:
+                    return tree, answer
+                fallback = fallback or (answer and (tree, answer))
+        if fallback is None:  # the drawn answer did not turn up: take any pair, labelled exactly
+            root = task if task in PAIRS else next(op for op in ops if op in BINARY)
+            tree = lark.Tree(root, [pool[0], pool[1]])
+            answer = self._answer(self.parse(render(tree, "ascii")), task)
+            fallback = answer and (tree, answer)
+        if not fallback:
+            raise HybridTRMError(f"logic: no formula the verifier decides within {GENERATOR_BUDGET}s turned up; use smaller knobs")
+        return fallback
+
+    def _answer(self, tree: Node, task: str) -> str | None:
+        """The exact answer: the labeller's where it can list the worlds, else the
+        verifier's (None where it cannot decide within GENERATOR_BUDGET)."""
+        if countable_within(signature(tree), MAX_STRUCTURES):
+            try:
+                return self.label_subtrees(tree, task)[-1]
+            except HybridTRMError:  # a table past MAX_CELLS
+                pass
+        decide = {"verdict": symbolic.verdict, "entails": symbolic.entails, "relation": symbolic.relation}[task]
+        try:
+            return decide(tree, GENERATOR_BUDGET)[0]
+        except VerifierTimeout:
+            return None
 
 
 def _check_shape(tree: Node, task: str) -> None:

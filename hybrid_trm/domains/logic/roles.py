@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import lark
 
+from ... import budget
 from ...errors import HybridTRMError
 from ...grammar import Node
 
@@ -36,20 +37,32 @@ def resolve(root: Node) -> Node:
         if root.type == "PRED":
             note_arity(str(root), 0)
         return retype(root, "PROP")
-    stack: list[tuple[lark.Tree, frozenset]] = [(root, frozenset())]
+    # A name's enclosing quantifiers are counted on the way down and uncounted on
+    # the way back (an exit event), so that scopes cost nothing to copy: linear in
+    # the tree, however many distinct variables nest.
+    binding: dict[str, int] = {}
+    stack: list[tuple[lark.Tree, bool]] = [(root, False)]
+    seen = 0
     while stack:
-        node, bound = stack.pop()
+        node, leaving = stack.pop()
         k = node.data
+        if leaving:
+            binding[str(node.children[0])] -= 1
+            continue
+        seen += 1
+        if seen % 4096 == 0:
+            budget.check()
         if k in QUANTIFIERS:
-            bound = bound | {str(node.children[0])}
+            binding[str(node.children[0])] = binding.get(str(node.children[0]), 0) + 1
+            stack.append((node, True))
         for i, child in enumerate(node.children):
             if not isinstance(child, lark.Token):
-                stack.append((child, bound))
+                stack.append((child, False))
             elif k == "pred" and i == 0:
                 note_arity(str(child), len(node.children) - 1)
                 node.children[i] = retype(child, "PRED")
             elif k in ("pred", "eq") or (k in QUANTIFIERS and i == 0):
-                node.children[i] = retype(child, "VAR" if str(child) in bound else "CONST")
+                node.children[i] = retype(child, "VAR" if binding.get(str(child), 0) > 0 else "CONST")
             else:
                 if child.type == "PRED":
                     note_arity(str(child), 0)

@@ -378,3 +378,11 @@ def _node_values(sem, tree: Node) -> list:
         values[id(node)] = sem.value(k, node, [None, *args] if k in QUANTIFIERS else args)
         out.append(values[id(node)])
     return out
+
+
+def countable_within(sig: Signature, most: int) -> bool:
+    """Whether the labeller's structures of `sig`, times the letters' assignments,
+    number at most `most` (decided in log space first: the count can be astronomical)."""
+    if _log10_structures_at_least(sig) + len(sig.props) * _LOG2 > math.log10(max(1, most)) + 1e-9:
+        return False
+    return (_structure_count(sig) << len(sig.props)) <= most
