@@ -62,7 +62,6 @@ class Search:
         self.deadline = Deadline(budget_s)
         self.ctx = z3.Context()
         self.groundings: dict[tuple, Grounding] = {}
-        self.encoding: Encoding | None = None
         self.method = ""  # how the last search that found no model proved there is none
         if not sig.first_order:
             self.bound, self.exact, self.bound_note = 0, True, ""
@@ -116,9 +115,6 @@ class Search:
         on the quantified formulas: its strategies as SCHEDULE says, within Z3_SHARE
         of the time left; a strategy that gives up for another reason than time is
         not tried again."""
-        if self.encoding is None:
-            self.encoding = Encoding(self.sig, self.ctx)
-        formulas = [self.encoding.formula(t) if truth else z3.Not(self.encoding.formula(t)) for t, truth in parts]
         until = time.monotonic() + self.deadline.left() * Z3_SHARE
         why, dropped = {}, set()
         for (name, make), probe, share in SCHEDULE:
@@ -128,7 +124,12 @@ class Search:
             if name in dropped:
                 continue
             seconds = min(probe, left) if probe is not None else left * share
-            result = self.deadline.solve(make(self.ctx), formulas, seconds=seconds)
+            # Each attempt in a z3 context of its own: what an attempt cut off at its
+            # deadline left behind in a shared one changed the next one's search
+            # (Pelletier 53 took 1.2 s to past 8 s, run after run in one process).
+            encoding = Encoding(self.sig, z3.Context())
+            formulas = [encoding.formula(t) if truth else z3.Not(encoding.formula(t)) for t, truth in parts]
+            result = self.deadline.solve(make(encoding.ctx), formulas, seconds=seconds)
             if result is None:
                 self.method = "z3 found the first-order formula has no {what} of any size (" + name + ")"
                 return "", None
@@ -137,7 +138,7 @@ class Search:
                 if result not in ("timeout", "canceled"):
                     dropped.add(name)
                 continue
-            structure = self.encoding.structure(result)
+            structure = encoding.structure(result)
             if structure is not None and all(holds(tree, structure) == truth for tree, truth in parts):
                 return "", structure.describe(self.sig)
             why[name] = "a model " + ("too large to read back" if structure is None else "that did not check out")
