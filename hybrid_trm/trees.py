@@ -233,8 +233,8 @@ def _reads(trees: list[TreeTensors]) -> np.ndarray | None:
     out = []
     for t in trees:
         r = t.reads if t.reads is not None else np.broadcast_to(np.arange(p)[None, :, None], (t.nodes, p, 1))
-        out.append(np.concatenate([r, np.repeat(r[:, :, :1], k - r.shape[2], axis=2)], axis=2))
-    return np.concatenate(out)
+        out.append(r if r.shape[2] == k else np.concatenate([r, np.repeat(r[:, :, :1], k - r.shape[2], axis=2)], axis=2))
+    return out[0] if len(out) == 1 else np.concatenate(out)
 
 
 def to_pyg(trees: list[TreeTensors]):

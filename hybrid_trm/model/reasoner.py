@@ -46,6 +46,7 @@ from .. import budget
 from ..errors import HybridTRMError
 from ..trees import IGNORE, NO_LITERAL, TreeBatch
 from .cell import RecursiveCell
+from .cells import DistinctCells, LevelCells, distinct_cells
 
 
 @dataclass
@@ -206,8 +207,6 @@ class TreeReasoner(nn.Module):
         if mode != "off" and not cfg.halting:
             raise HybridTRMError("this model has no halting head; train it with halting to stop nodes early")
         n, p = batch.nodes, batch.literal.shape[1]  # grid width comes with the data
-        # Each node's answer distribution, read by its parent; written one group at a time.
-        answers = torch.zeros(n, p, cfg.classes)
         finals: list[torch.Tensor] = []
         scores: list[list[torch.Tensor]] = [[] for _ in range(cfg.outer_cycles)]  # per cycle, per group
         targets: list[list[torch.Tensor]] = [[] for _ in range(cfg.outer_cycles)]
@@ -221,31 +220,45 @@ class TreeReasoner(nn.Module):
         thought = torch.full((n,), cfg.inner_steps, dtype=torch.long)
         log_probs: list[torch.Tensor] = []
         first_right = torch.zeros(n, dtype=torch.long) if mode == "sample" else None
-        shared = self.distinct_leaves(batch, mode) if groups is None and not with_loss and mode != "sample" else None
-        if groups is None and not with_loss:
+        inferring = groups is None and not with_loss and mode != "sample"
+        # A grid of worlds runs once per distinct cell (cells.py); other grids share equal leaves.
+        cells = distinct_cells(batch, per_node=cfg.halting) if inferring and not cfg.carry and p > 1 else None
+        shared = self.distinct_leaves(batch, mode) if inferring and cells is None else None
+        # Each node's answer distribution (each class's, with cells), read by its parent;
+        # written one group at a time.
+        answers = torch.zeros(n, p, cfg.classes) if cells is None else torch.zeros(cells.classes, cfg.classes)
+        if cells is not None:
+            groups = cells.parts(PART_CELLS)
+            by_class = _ByClass(cells.classes, cfg.classes)
+        elif groups is None and not with_loss:
             groups = _level_parts(batch, shared is not None)
-        for start, end in groups or batch.levels:
+        for group in groups or batch.levels:
             budget.check()  # one level at a time: a deep tree's answer stops at its time budget
-            if shared is not None and start == 0:  # the leaf level, from its distinct leaves
-                leaf, which = shared
-                finals.append(leaf.final[which])
-                answers[start:end] = torch.softmax(finals[-1], dim=-1)
-                steps[start:end], cycles[start:end], thought[start:end] = leaf.steps[which], leaf.cycles[which], leaf.inner_steps[which]
-                continue
-            x, own, scan, present, (lo, hi) = self.node_input(batch, start, end, answers)
+            if cells is not None:
+                x, own, scan, present = self.cells_input(group, answers)
+                rows, kinds, labels = group.rows, torch.from_numpy(group.kind), None
+                row_node = None if group.node is None else torch.from_numpy(group.node)
+            else:
+                start, end = group
+                if shared is not None and start == 0:  # the leaf level, from its distinct leaves
+                    leaf, which = shared
+                    finals.append(leaf.final[which])
+                    answers[start:end] = torch.softmax(finals[-1], dim=-1)
+                    steps[start:end], cycles[start:end], thought[start:end] = leaf.steps[which], leaf.cycles[which], leaf.inner_steps[which]
+                    continue
+                x, own, scan, present, (lo, hi) = self.node_input(batch, start, end, answers)
+                rows, kinds, labels, row_node = end - start, batch.kind[start:end], batch.labels[start:end], None
             partial = [None if bool(has.all()) else has for has in present]
-            rows = end - start
             y = self.y_init.expand_as(x)
             z = self.z_init.expand_as(x)
             folded = self.cell.fold(own, scan, partial, self.scan_answer) if cfg.scan == "answer" else []
             if supervise_prefixes and folded:
                 prefix_scores.append(self.prefix_logits(batch, start, lo, hi, folded))
                 prefix_targets.append(batch.prefix_labels[batch.child[lo:hi]])
-            labels = batch.labels[start:end]
             level_log_prob = torch.zeros(rows) if mode == "sample" else None
             inner: int | torch.Tensor = cfg.inner_steps
             if cfg.controller and mode != "off":
-                inner, chosen = self.strategy(batch.kind[start:end], sample=mode == "sample")
+                inner, chosen = self.strategy(kinds, sample=mode == "sample")
                 if level_log_prob is not None:
                     level_log_prob = level_log_prob + chosen
             minimum = None  # cycles a node must run before it may stop (exploration)
@@ -286,8 +299,10 @@ class TreeReasoner(nn.Module):
                 if mode == "off":
                     continue
                 halt = self.halt_head(y).squeeze(-1).amin(-1)  # (R,)
+                if row_node is not None:  # a node's classes stop together, as its positions do
+                    halt = _least_per_node(halt, part(row_node))
                 if cfg.controller:
-                    halt = halt + self.strategy_halt[part(batch.kind[start:end])]
+                    halt = halt + self.strategy_halt[part(kinds)]
                 if with_loss or mode == "sample":
                     wanted = part(labels)
                     labelled = (wanted != IGNORE).any(-1)
@@ -314,6 +329,10 @@ class TreeReasoner(nn.Module):
                     y, z = y[go_on], z[go_on]
                     if not len(running):
                         break
+            if cells is not None:
+                by_class.add(group.first, level_final[:, 0], level_cycles, inner)
+                answers[group.first:group.first + rows] = torch.softmax(level_final[:, 0], dim=-1)
+                continue
             finals.append(level_final)
             if level_log_prob is not None:
                 log_probs.append(level_log_prob)
@@ -322,6 +341,10 @@ class TreeReasoner(nn.Module):
             steps[start:end] = (1 if folded else level_cycles) * arity + level_cycles * inner
             cycles[start:end] = level_cycles
             thought[start:end] = inner
+        if cells is not None:
+            finals, cycles, thought = by_class.per_cell(cells)
+            arity = torch.bincount(batch.child_parent, minlength=n)
+            steps = (1 if cfg.scan == "answer" else cycles) * arity + cycles * thought
         loss = None
         if with_loss:
             per_cycle = [self.scored(torch.cat(s), torch.cat(g)) for s, g in zip(scores, targets) if s]
@@ -399,24 +422,39 @@ class TreeReasoner(nn.Module):
             e, p, k = reads.shape
             gathered = child_answers.gather(1, reads.reshape(e, p * k, 1).expand(-1, -1, child_answers.shape[2]))
             child_answers = gathered.view(e, p, k, -1).amax(2)
-        counts = torch.zeros(end - start, *answers.shape[1:]).index_add(0, rows, child_answers)
+        slots = torch.zeros(end - start, int(ranks.max()) + 1, *answers.shape[1:])  # (L, J, P, C)
+        slots = slots.index_put((rows, ranks), child_answers)
+        present = torch.zeros(end - start, slots.shape[1], 1, 1, dtype=torch.bool).index_put((rows, ranks), torch.tensor(True))
+        return *self.with_children(x, slots, present), (lo, hi)
+
+    def cells_input(self, cells: LevelCells, answers: torch.Tensor):
+        """node_input for distinct cells (cells.py), each a row of one position:
+        `answers` (classes, C) holds every class below them."""
+        x = self.kind_embedding(torch.from_numpy(cells.kind)) + self.literal_embedding(torch.from_numpy(cells.literal))
+        x = x[:, None, :]
+        if not cells.reads.shape[1]:  # leaves
+            return x, x, [], []
+        sets = torch.from_numpy(cells.reads)  # (R, J, S) the child classes each reads, per rank
+        read = sets >= 0
+        slots = (answers[sets.clamp(min=0)] * read[..., None]).amax(2)  # (R, J, C): each class's presence
+        return self.with_children(x, slots[:, :, None, :], read.any(2)[:, :, None, None])
+
+    def with_children(self, x: torch.Tensor, slots: torch.Tensor, present: torch.Tensor):
+        """x with its children's summary and first child, the scan's inputs, and which
+        children are present, from their answers by rank `slots` (L, J, P, C; zeros
+        where absent) and `present` (L, J, 1, 1)."""
+        counts = slots.sum(1)
         if self.config.summary == "sum":
             summary = self.child_counts(counts)
         else:
-            arity = torch.zeros(end - start).index_add(0, rows, torch.ones(len(rows)))
-            index = rows[:, None, None].expand_as(child_answers)
-            presence = torch.zeros_like(counts).scatter_reduce(0, index, child_answers, "amax", include_self=False)
+            arity = present.sum(1)  # (L, 1, 1)
             # In units of an even spread (1 = a 1/classes share): a share of 0.2 on a
             # raw scale is too faint a signal for the median's thresholds to be learnt.
-            share = counts * (self.config.classes / arity.clamp(min=1)[:, None, None])
-            summary = self.child_share(share) + self.child_presence(presence)
-        slots = torch.zeros(end - start, int(ranks.max()) + 1, *answers.shape[1:])  # (L, K, P, C)
-        slots = slots.index_put((rows, ranks), child_answers)
-        present = torch.zeros(end - start, slots.shape[1], 1, 1, dtype=torch.bool).index_put((rows, ranks), torch.tensor(True))
+            share = counts * (self.config.classes / arity.clamp(min=1))
+            # Answers are probabilities, so an absent child's zeros never win the max.
+            summary = self.child_share(share) + self.child_presence(slots.amax(1))
         scan = self.child_answer(slots).unbind(1)
-        own = x
-        x = x + summary + self.first_child(slots[:, 0])
-        return x, own, list(scan), list(present.unbind(1)), (lo, hi)
+        return x + summary + self.first_child(slots[:, 0]), x, list(scan), list(present.unbind(1))
 
     def parameter_count(self) -> int:
         return sum(p.numel() for p in self.parameters())
@@ -441,6 +479,31 @@ def _level_parts(batch: TreeBatch, shared_leaves: bool) -> list[tuple[int, int]]
         else:
             parts.extend((lo, min(lo + rows, end)) for lo in range(start, end, rows))
     return parts
+
+
+class _ByClass:
+    """What a grid of worlds' run computes per distinct cell (cells.py), read back
+    per grid cell and per node at the end."""
+
+    def __init__(self, classes: int, answers: int):
+        self.final = torch.zeros(classes, answers)
+        self.cycles = torch.zeros(classes, dtype=torch.long)
+        self.thought = torch.zeros(classes, dtype=torch.long)
+
+    def add(self, first: int, final: torch.Tensor, cycles: torch.Tensor, inner: int | torch.Tensor) -> None:
+        rows = slice(first, first + len(final))
+        self.final[rows], self.cycles[rows], self.thought[rows] = final, cycles, inner
+
+    def per_cell(self, cells: DistinctCells) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor]:
+        """[final logits (N, P, C)], and cycles and inner steps per node (N,)."""
+        node_row = torch.from_numpy(cells.node_row)
+        return [self.final[torch.from_numpy(cells.cell)]], self.cycles[node_row], self.thought[node_row]
+
+
+def _least_per_node(values: torch.Tensor, node: torch.Tensor) -> torch.Tensor:
+    """Each row's value replaced by the least among its node's rows."""
+    least = torch.full((int(node.max()) + 1,), float("inf")).scatter_reduce(0, node, values, "amin")
+    return least[node]
 
 
 def _unique_rows(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
