@@ -4,7 +4,9 @@ and reading difficulty knobs from `--knob name=value`."""
 from __future__ import annotations
 
 import functools
+import json
 import sys
+from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
 
 import typer
@@ -32,6 +34,7 @@ HaltThreshold = Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help=(
 ))]
 
 
+MAX_INPUT_CHARS = 250_000  # hybrid_trm.budget.MAX_INPUT_CHARS (a test holds them equal)
 DEFAULT_TIMEOUT = 10.0  # hybrid_trm.budget.DEFAULT_SECONDS, without importing the library for --help
 Timeout = Annotated[float, typer.Option(min=0.001, help=(
     "Seconds one input may take: parse, model and verifier together (the model's first load is not counted). "
@@ -39,19 +42,51 @@ Timeout = Annotated[float, typer.Option(min=0.001, help=(
 ))]
 
 
+REJECTED = 3  # the exit code of a `solve` whose answer the verifier rejected (0: verified or not checked)
+
+
 def user_errors(command: Callable) -> Callable:
-    """Run a command; a HybridTRMError becomes its message on stderr and exit code 2."""
+    """Run a command; a HybridTRMError becomes its message on stderr and exit code 2
+    (with --json also one JSON object on stdout: error, and line and column where
+    the input did not parse)."""
 
     @functools.wraps(command)
     def run(*args, **kwargs):
         try:
             return command(*args, **kwargs)
         except HybridTRMError as err:
+            if kwargs.get("json_output"):  # and the line on stderr as always, for a person watching
+                where = {"line": getattr(err, "line", None), "column": getattr(err, "column", None)}
+                typer.echo(json.dumps({"error": str(err), **where}))
             # Messages quote the input; its control characters stay escaped (lines stay lines).
             typer.echo("error: " + "\n".join(printable(line) for line in str(err).split("\n")), err=True)
             raise typer.Exit(2) from None
 
     return run
+
+
+def input_text(text: str | None, file: Path | None) -> str:
+    """The one input a command answers: TEXT, or the file `--file` names, or
+    standard input where either is `-`. Read as UTF-8, at most a character past
+    the input limit (budget.MAX_INPUT_CHARS: the solver then says how long it is)."""
+    if (text is None) == (file is None):
+        raise HybridTRMError("give the input as TEXT or as --file PATH (- for standard input), not both or neither")
+    if text is not None and text != "-":
+        return text
+    source = "standard input" if text == "-" or str(file) == "-" else str(file)
+    try:
+        if source == "standard input":
+            read = sys.stdin.read(MAX_INPUT_CHARS + 1)
+        else:
+            with open(file, encoding="utf-8") as handle:
+                read = handle.read(MAX_INPUT_CHARS + 1)
+    except OSError as err:
+        raise HybridTRMError(f"cannot read {source}: {err.strerror or err}") from None
+    except UnicodeDecodeError as err:
+        raise HybridTRMError(f"{source} is not UTF-8 text (byte {err.start}: {err.reason})") from None
+    if len(read) > MAX_INPUT_CHARS:
+        raise HybridTRMError(f"{source} holds more than {MAX_INPUT_CHARS:,} characters, the most accepted (docs/limits.md)")
+    return read
 
 
 def parse_knobs(knobs: list[str] | None) -> dict[str, Any]:

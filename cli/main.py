@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import Path
 from typing import Annotated, Optional
@@ -28,11 +29,37 @@ app.add_typer(grammars.app, name="grammar")
 app.add_typer(domains.app, name="domain")
 
 
+def _reflow(typer_app: typer.Typer) -> None:
+    """Each command's help from its docstring, its lines joined within a paragraph:
+    the terminal wraps the text, so the docstring's own line breaks would otherwise
+    break sentences in the middle (`--help` and the command list)."""
+    for info in typer_app.registered_commands:
+        if info.help is None and info.callback is not None and info.callback.__doc__:
+            paragraphs = inspect.cleandoc(info.callback.__doc__).split("\n\n")
+            info.help = "\n\n".join(" ".join(p.split()) for p in paragraphs)
+    for group in typer_app.registered_groups:
+        _reflow(group.typer_instance)
+
+
+_reflow(app)
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        from hybrid_trm import __version__
+
+        typer.echo(f"hybrid-trm {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def options(
     domain_path: Annotated[Optional[list[Path]], typer.Option(
         help="A folder of domain modules (*.py) to use beside the installed domains; repeatable.",
     )] = None,
+    version: Annotated[bool, typer.Option(
+        "--version", help="Print the version and exit.", is_eager=True, callback=_print_version,
+    )] = False,
 ) -> None:
     """A tiny recursive model that reasons over parse trees, checked by symbolic verifiers."""
     if domain_path:
@@ -46,3 +73,7 @@ def options(
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":  # python -m hybrid_trm.cli.main
+    main()

@@ -9,12 +9,17 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import DEFAULT_TIMEOUT, HaltThreshold, InnerSteps, MaxCycles, Timeout, Worlds, user_errors
+from .common import DEFAULT_TIMEOUT, REJECTED, HaltThreshold, InnerSteps, MaxCycles, Timeout, Worlds, input_text, user_errors
 
 
 @user_errors
 def solve(
-    text: Annotated[str, typer.Argument(help="The input, e.g. \"3 - -2 * (4 + 1)\" or \"[MAX 2 9 [MIN 4 7 ] 0 ]\".")],
+    text: Annotated[Optional[str], typer.Argument(help=(
+        "The input, e.g. \"3 - -2 * (4 + 1)\" or \"[MAX 2 9 [MIN 4 7 ] 0 ]\"; - reads it from standard input."
+    ))] = None,
+    file: Annotated[Optional[Path], typer.Option("--file", "-f", help=(
+        "Read the input from this file (UTF-8; - for standard input): a program does not fit on a command line."
+    ))] = None,
     domain: Annotated[Optional[str], typer.Option(help="Domain (default: the one whose grammar accepts the input).")] = None,
     task: Annotated[Optional[str], typer.Option(help="Task (default: the domain's first whose model knows every node of the input).")] = None,
     checkpoint: Annotated[Optional[Path], typer.Option(help="Checkpoint to use (default: the shipped one).")] = None,
@@ -29,15 +34,16 @@ def solve(
 ) -> None:
     """Answer one input with the tiny recursive model and check it symbolically."""
     from hybrid_trm.loading import Recursion
-    from hybrid_trm.solver import solve as solve_input
+    from hybrid_trm.api import solve as solve_input
 
     result = solve_input(
-        text, domain, task, checkpoint, timeout=timeout, verify=verify, trace=trace, worlds=worlds,
+        input_text(text, file), domain, task, checkpoint, timeout=timeout, verify=verify, trace=trace, worlds=worlds,
         recursion=Recursion(inner_steps, max_cycles, halt_threshold),
     )
     domain, task_name = result.domain, result.task
     if json_output:
-        typer.echo(json.dumps(result.to_json(), allow_nan=False))
+        typer.echo(json.dumps({**result.to_json(), **({"trace": result.trace_nodes()} if trace else {})}, allow_nan=False))
+        _exit_if_rejected(result.verified)
         return
     verdict = {True: "verified ✓", False: "WRONG ✗", None: "not checked"}[result.verified]
     typer.echo(f"{result.answer}")
@@ -52,3 +58,10 @@ def solve(
     if trace:
         for line in result.trace_lines():
             typer.echo(line)
+    _exit_if_rejected(result.verified)
+
+
+def _exit_if_rejected(verified: bool | None) -> None:
+    """Exit code 3 where the verifier rejected the answer, so that a script can tell."""
+    if verified is False:
+        raise typer.Exit(REJECTED)

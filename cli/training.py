@@ -135,6 +135,8 @@ def train(
             text += f"  level {metrics['curriculum_schedule'][-1][1] + 1}/{levels}"
         return text
 
+    if resume and _trained_past(out, config.steps):
+        return
     with _progress(f"{config.domain}/{config.task}", config.steps, config.eval_every, status) as on_step:
         metrics = run_training(config, out, resume=resume, on_step=on_step)
     for step, level, knobs in metrics.get("curriculum_schedule", []):
@@ -143,6 +145,23 @@ def train(
     if "eval_accuracy" in metrics:
         summary += f", held-out accuracy {metrics['eval_accuracy']:.2%}"
     typer.echo(summary + f", {metrics['train_seconds']:.0f}s of training")
+
+
+def _trained_past(out: Path, steps: int) -> bool:
+    """Whether the checkpoint at `out` is already at `steps` or past it: then nothing
+    is trained, and the command says so rather than show a bar at 0."""
+    from hybrid_trm import checkpoints
+
+    if not checkpoints.exists(out):
+        return False
+    step = checkpoints.load(out)[1].get("step", 0)
+    if step < steps:
+        return False
+    typer.echo(
+        f"checkpoint {out} is already at step {step:,} of --steps {steps:,}: nothing to train. "
+        "Pass a larger --steps to continue it, or --no-resume (or another --out) to train anew."
+    )
+    return True
 
 
 @contextlib.contextmanager

@@ -289,8 +289,9 @@ def printable(text: str) -> str:
 
 
 _TERMINAL_NAMES = {
-    "$END": "end of input", "NUMBER": "a number", "DIGIT": "a digit 0-9",
-    "NAME": "a lowercase name", "PRED": "a capitalised predicate name",  # logic
+    "$END": "end of input", "NUMBER": "a number", "DIGIT": "a digit 0-9", "INT": "an integer",
+    "PRED": "a capitalised predicate name",  # logic
+    "_MAX": "'[MAX'", "_MIN": "'[MIN'", "_MED": "'[MED'", "_SM": "'[SM'",  # listops
 }
 
 
@@ -304,6 +305,8 @@ def _readable(parser: lark.Lark, terminal: str) -> str:
         return terminal
     if isinstance(pattern, lark.lexer.PatternStr):
         return repr(pattern.value)
+    if terminal == "NAME":  # logic's names are lowercase; a program's may be any case
+        return "a name" if "A-Z" in pattern.value else "a lowercase name"
     return terminal
 
 

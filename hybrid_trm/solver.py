@@ -16,9 +16,10 @@ from . import budget, checkpoints, pretrained
 from .domains import registry
 from .domains.base import Domain, Verdict, WorldTask
 from .errors import BudgetExceeded, HybridTRMError, ParseError
-from .inference import add_time, inference_tensors, predict_trees
+from .inference import Prediction, add_time, inference_tensors, predict_trees
 from .loading import load, Loaded, Recursion, trained_width
 from .grammar import Node, children, kind, measure, postorder
+from .trees import TreeTensors
 
 
 @dataclass
@@ -53,26 +54,35 @@ class Solution:
             **({} if self.witness is None else {"witness": self.witness}),
         }
 
-    def trace_lines(self) -> list[str]:
-        """The tree, one node a line, indented by depth, with predicted (and true)
-        answers, and the latent updates (steps) and answer updates (cycles) each ran."""
+    def trace_nodes(self) -> list[dict]:
+        """The tree, one node a dict in preorder (a parent before its children, in
+        order): its kind (and token), depth, predicted answer, the true one where
+        known (None where not), and the latent updates (steps) and answer updates
+        (cycles) it ran. What --trace prints, and --json --trace gives as `trace`."""
         if self.tree is None:
             return []
         order = postorder(self.tree)
         index = {id(n): i for i, n in enumerate(order)}
-        lines = []
+        out = []
         stack = [(self.tree, 0)]
         while stack:
             node, depth = stack.pop()
             i = index[id(node)]
-            label = f"{kind(node)} {node}" if isinstance(node, lark.Token) else kind(node)
-            note = ""
-            if self.node_expected:
-                truth = self.node_expected[i]
-                note = "" if truth is None or truth == self.node_answers[i] else f"   (expected {truth})"
-            lines.append(f"{'  ' * min(depth, 40)}{label} → {self.node_answers[i]}  [{self.node_steps[i]} steps, {self.node_cycles[i]} cycles]{note}")
-            for child in reversed(children(node)):
-                stack.append((child, depth + 1))
+            out.append({
+                "node": f"{kind(node)} {node}" if isinstance(node, lark.Token) else kind(node), "depth": depth,
+                "answer": self.node_answers[i], "expected": self.node_expected[i] if self.node_expected else None,
+                "steps": self.node_steps[i], "cycles": self.node_cycles[i],
+            })
+            stack.extend((child, depth + 1) for child in reversed(children(node)))
+        return out
+
+    def trace_lines(self) -> list[str]:
+        """trace_nodes as text: indented by depth, the true answer where it differs."""
+        lines = []
+        for n in self.trace_nodes():
+            truth = n["expected"]
+            note = "" if truth is None or truth == n["answer"] else f"   (expected {truth})"
+            lines.append(f"{'  ' * min(n['depth'], 40)}{n['node']} → {n['answer']}  [{n['steps']} steps, {n['cycles']} cycles]{note}")
         return lines
 
 
@@ -142,8 +152,13 @@ def detect_domain(text: str) -> tuple[str, Node]:
         return accepted[0]
     if accepted:
         raise HybridTRMError(f"the input parses in several domains ({', '.join(n for n, _ in accepted)}); pass --domain")
-    # Report the domain whose parser read furthest: most likely the one meant.
-    raise max(errors, key=lambda e: (e.line, e.column))
+    # Report the domain whose parser read furthest (most likely the one meant), and
+    # where each of the others stopped.
+    furthest = max(errors, key=lambda e: (e.line, e.column))
+    others = [f"{e.domain} at line {e.line}, column {e.column} (found {e.found})" for e in errors if e is not furthest]
+    if others:
+        furthest.args = (f"{furthest}\n(no domain reads it; {furthest.domain} read furthest; {'; '.join(others)})",)
+    raise furthest
 
 
 def pick_task(domain: Domain, tree: Node) -> str | None:
@@ -170,8 +185,19 @@ def solve_text(
     has it already. Sizes are checked before the model runs (budget.check_tree);
     the stages check the caller's time budget, if any (budget.limit).
     `timings`: seconds per stage (parse, tensorize, model, answers, verify) are added to it."""
-    start = stage = time.perf_counter()
-    domain, task, model = loaded.domain, loaded.task, loaded.model
+    start = time.perf_counter()
+    tree, tensors = prepared(loaded, text, tree, worlds, timings)
+    budget.stage("running the model")
+    prediction = predict_trees(loaded.model, loaded.task, [tensors], node_answers=trace, timings=timings)[0]
+    return finished(loaded, text, tree, tensors, prediction, start, verify, trace, worlds, timings)
+
+
+def prepared(
+    loaded: Loaded, text: str, tree: Node | None, worlds: int | None = None, timings: dict[str, float] | None = None,
+) -> tuple[Node, TreeTensors]:
+    """An input parsed (unless `tree` is its parse), its sizes checked, and tensorized."""
+    stage = time.perf_counter()
+    domain, task = loaded.domain, loaded.task
     if tree is None:
         budget.stage("parsing", f"{len(text):,} characters")
         budget.check_text(text)
@@ -184,8 +210,16 @@ def solve_text(
     budget.stage("tensorizing")
     tensors = inference_tensors(domain, task, [tree], trained_width(loaded.config), worlds)[0]
     add_time(timings, "tensorize", stage)
-    budget.stage("running the model")
-    prediction = predict_trees(model, task, [tensors], node_answers=trace, timings=timings)[0]
+    return tree, tensors
+
+
+def finished(
+    loaded: Loaded, text: str, tree: Node, tensors: TreeTensors, prediction: Prediction, start: float,
+    verify: bool = True, trace: bool = False, worlds: int | None = None, timings: dict[str, float] | None = None,
+) -> Solution:
+    """The model's prediction for one input made a Solution: its world, the verifier's
+    verdict, and (trace) every node's expected answer; `start`: when the input's work began."""
+    domain, task = loaded.domain, loaded.task
     stage = time.perf_counter()
     grid = task.grid_positions(tensors.nodes, worlds) if isinstance(task, WorldTask) else 0
     witness = domain.witness(tree, task.name, prediction.cells, grid) if isinstance(task, WorldTask) else None
@@ -194,6 +228,8 @@ def solve_text(
     add_time(timings, "verify", stage)
     ms = (time.perf_counter() - start) * 1000
     expected_nodes = _expected_nodes(domain, tree, task.name) if trace else []
+    if expected_nodes and expected_nodes[-1] is None:  # a root the labeller leaves out (past the answer grid)
+        expected_nodes[-1] = verdict.expected
     return Solution(
         domain=domain.name, task=task.name, answer=prediction.answer, confidence=prediction.confidence,
         verified=verdict.correct, expected=verdict.expected, evidence=verdict.evidence,

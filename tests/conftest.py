@@ -19,8 +19,8 @@ def cli(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
 
-    def invoke(*args):
-        return runner.invoke(app, [str(a) for a in args])
+    def invoke(*args, stdin: str | None = None):
+        return runner.invoke(app, [str(a) for a in args], input=stdin)
 
     return invoke
 

@@ -13,6 +13,13 @@ from hybrid_trm.domains import registry
 from hybrid_trm.grammar import postorder
 
 
+def assert_answered(result):
+    """Exit 0 where the answer was verified (or not checked), 3 where the verifier
+    rejected it: the tiny checkpoints here are untrained, so either may happen."""
+    rejected = "WRONG ✗" in result.stdout or '"verified": false' in result.stdout
+    assert result.exit_code == (3 if rejected else 0), (result.exit_code, result.output)
+
+
 def assert_user_error(result, *fragments):
     """Exit 2, a message on stderr that starts with `error:`, no traceback."""
     assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
@@ -20,7 +27,8 @@ def assert_user_error(result, *fragments):
     err = result.stderr.lstrip("\n")  # a transient progress bar may leave a blank line
     assert err.startswith("error: "), err
     assert "Traceback" not in result.output
-    assert result.stdout == ""
+    if result.stdout:  # with --json, the error as one JSON object too
+        assert set(json.loads(result.stdout)) == {"error", "line", "column"}, result.stdout
     if "cannot parse" not in err:  # a parse error adds its caret context below
         assert err.strip().count("\n") == 0, err
     for fragment in fragments:
@@ -93,6 +101,11 @@ def test_train_writes_a_checkpoint_under_runs(cli, tmp_path):
     cfg = json.loads(base.with_suffix(".json").read_text())
     assert cfg["step"] == 2 and cfg["model"]["hidden"] == 8 and cfg["training"]["difficulty"] == {"depth": 3}
     assert "checkpoint" in result.stdout and "held-out accuracy" in result.stdout
+    # Again, to no more steps than it has: nothing is trained, and it says so.
+    written = base.with_suffix(".safetensors").stat().st_mtime_ns
+    again = cli("train", "arith", "--task", "mod10", "--steps", 2, "--hidden", 8, "--batch-size", 4, "--knob", "depth=3")
+    assert again.exit_code == 0 and "already at step 2 of --steps 2: nothing to train" in again.stdout, again.output
+    assert base.with_suffix(".safetensors").stat().st_mtime_ns == written
 
 
 @pytest.mark.parametrize(
@@ -255,8 +268,8 @@ SOLVE_KEYS = {"domain", "task", "answer", "confidence", "verified", "expected", 
 
 def test_solve_json(cli, arith_mod10_checkpoint):
     result = cli("solve", "3 - -2", "--checkpoint", arith_mod10_checkpoint, "--json")
-    assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
+    assert_answered(result)
     assert set(out) == SOLVE_KEYS
     assert (out["domain"], out["task"]) == ("arith", "mod10")
     assert out["answer"] in [str(d) for d in range(10)]
@@ -264,13 +277,32 @@ def test_solve_json(cli, arith_mod10_checkpoint):
     assert out["verified"] is (out["answer"] == "5")
     assert out["nodes"] == 4 and 0.0 <= out["confidence"] <= 1.0
     assert out["steps_mean"] > 0 and out["ms"] >= 0
-    unchecked = json.loads(cli("solve", "3 - -2", "--checkpoint", arith_mod10_checkpoint, "--json", "--no-verify").stdout)
-    assert unchecked["verified"] is None and unchecked["answer"] == out["answer"]
+    unchecked = cli("solve", "3 - -2", "--checkpoint", arith_mod10_checkpoint, "--json", "--no-verify")
+    assert unchecked.exit_code == 0 and json.loads(unchecked.stdout)["verified"] is None
+    assert json.loads(unchecked.stdout)["answer"] == out["answer"]
+
+
+def test_a_rejected_answer_exits_3_and_json_carries_trace_and_errors(cli):
+    # The shipped exact model's grid holds 12 digits: 10^12 does not fit, so its answer is wrong.
+    wrong = cli("solve", "999999999999 + 1", "--trace")
+    assert wrong.exit_code == 3 and "WRONG" in wrong.stdout, wrong.output
+    assert "(expected 1000000000000)" in wrong.stdout.splitlines()[3]  # the root's true value, from the verifier
+    shown = cli("solve", "999999999999 + 1", "--json", "--trace")
+    out = json.loads(shown.stdout)
+    assert shown.exit_code == 3 and out["verified"] is False
+    assert [n["node"] for n in out["trace"]] == ["add", "NUMBER 999999999999", "NUMBER 1"]
+    assert out["trace"][0]["expected"] == "1000000000000" and out["trace"][1]["depth"] == 1
+    bad = cli("solve", "3 + * 2", "--json")
+    assert bad.exit_code == 2 and json.loads(bad.stdout) == {
+        "error": json.loads(bad.stdout)["error"], "line": 1, "column": 5,
+    } and "cannot parse" in json.loads(bad.stdout)["error"]
+    unknown = json.loads(cli("solve", "1 + 2", "--domain", "nope", "--json").stdout)
+    assert "unknown domain" in unknown["error"] and unknown["line"] is None
 
 
 def test_solve_trace(cli, arith_mod10_checkpoint):
     result = cli("solve", "(1 + 2) * -3", "--checkpoint", arith_mod10_checkpoint, "--trace")
-    assert result.exit_code == 0, result.output
+    assert_answered(result)
     lines = result.stdout.splitlines()
     tree = [l for l in lines if "→" in l]
     assert len(tree) == 6  # one line per node
@@ -305,6 +337,27 @@ def test_solve_parse_error_shows_the_caret(cli, arith_mod10_checkpoint):
     assert caret.strip() == "^" and snippet[caret.index("^")] == ")"
 
 
+def test_solve_reads_a_file_or_standard_input(cli, arith_mod10_checkpoint, tmp_path):
+    (tmp_path / "input.txt").write_text("(1 + 2)\n* -3\n", encoding="utf-8")
+    shown = cli("solve", "(1 + 2) * -3", "--checkpoint", arith_mod10_checkpoint, "--json")
+    from_file = cli("solve", "--file", tmp_path / "input.txt", "--checkpoint", arith_mod10_checkpoint, "--json")
+    assert_answered(from_file)
+    assert json.loads(from_file.stdout)["expected"] == json.loads(shown.stdout)["expected"] == "1"
+    for args in (["-"], ["--file", "-"]):
+        from_stdin = cli("solve", *args, "--checkpoint", arith_mod10_checkpoint, "--json", stdin="(1 + 2) * -3\n")
+        assert json.loads(from_stdin.stdout)["expected"] == "1", from_stdin.output
+    (tmp_path / "latin1.txt").write_bytes(b"1 + \xe9")
+    (tmp_path / "long.txt").write_text("1+" * 200_000 + "1", encoding="utf-8")
+    for args, fragment in (
+        (["--file", tmp_path / "none.txt"], "cannot read"),
+        (["--file", tmp_path / "latin1.txt"], "not UTF-8"),
+        (["--file", tmp_path / "long.txt"], "more than 250,000 characters"),
+        (["1 + 2", "--file", tmp_path / "input.txt"], "not both"),
+        ([], "neither"),
+    ):
+        assert_user_error(cli("solve", *args, "--checkpoint", arith_mod10_checkpoint), fragment)
+
+
 def test_solve_errors_without_checkpoint(cli, tmp_path):
     assert_user_error(cli("solve", "1 + 2", "--domain", "nope"), "unknown domain 'nope'")
     assert_user_error(cli("solve", "1 + 2", "--domain", "arith", "--task", "nope"), "no task 'nope'")
@@ -318,7 +371,8 @@ def test_solve_errors_without_checkpoint(cli, tmp_path):
 def test_solve_checkpoint_for_another_domain(cli, listops_checkpoint):
     assert_user_error(cli("solve", "[MAX 1 2 ]", "--checkpoint", listops_checkpoint, "--domain", "arith"), "listops/value")
     ok = cli("solve", "[MAX 1 2 ]", "--checkpoint", listops_checkpoint, "--json")
-    assert ok.exit_code == 0 and json.loads(ok.stdout)["expected"] == "2"
+    assert_answered(ok)
+    assert json.loads(ok.stdout)["expected"] == "2"
 
 
 def test_corrupt_checkpoint_is_a_user_error(cli, tmp_path, arith_mod10_checkpoint):

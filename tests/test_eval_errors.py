@@ -221,6 +221,7 @@ def test_recursion_options_are_bounded_in_the_library_and_the_cli(cli, arith_mod
     assert common.InnerSteps.__metadata__[0].max == ModelConfig.LIMITS["inner_steps"]
     assert common.MaxCycles.__metadata__[0].max == ModelConfig.LIMITS["outer_cycles"]
     assert common.Worlds.__metadata__[0].max == MAX_WORLDS
+    assert common.MAX_INPUT_CHARS == budget.MAX_INPUT_CHARS
     for option, value in (("--inner-steps", 100_000_000), ("--max-cycles", 100_000_000), ("--worlds", 20_000_000)):
         for command in (("solve", "1 + 2"), ("eval", "arith", "none.jsonl")):
             result = cli(*command, "--checkpoint", arith_mod10_checkpoint, option, value)
