@@ -45,6 +45,16 @@ class Task:
     def decode(self, grid: list[int]) -> str:
         return self.answers[grid[0]]
 
+    def wrong_answer(self, answer: str) -> str | None:
+        """An answer other than `answer`, which a verifier must reject (None: the
+        task has only one answer): the vocabulary's next one, or one more where
+        the answer is an integer outside it."""
+        if answer not in self.answers:
+            return str(int(answer) + 1)
+        if len(self.answers) < 2:
+            return None
+        return self.answers[(self.answers.index(answer) + 1) % len(self.answers)]
+
 
 @dataclass(frozen=True)
 class WorldTask(Task):
@@ -137,6 +147,9 @@ class IntegerTask(Task):
         if grid[-1] >= 5:
             value -= 10 ** len(grid)
         return str(value)
+
+    def wrong_answer(self, answer: str) -> str | None:
+        return str(int(answer) + 1)
 
 
 def parse_integer(text: str, what: str) -> int:

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from ..errors import HybridTRMError
 from ..grammar import kind, postorder
-from .base import Domain, Example, IntegerTask
+from .base import Domain, Example
 
 
 LABELS = "one label per node, None where unlabelled; a labelled root's is the answer"
@@ -32,13 +32,9 @@ class Check:
 
 
 def wrong_answer(domain: Domain, task: str, answer: str) -> str | None:
-    """An answer the verifier must reject (None: the task has only one answer)."""
-    spec = domain.task(task)
-    if isinstance(spec, IntegerTask) or answer not in spec.answers:
-        return str(int(answer) + 1)
-    if len(spec.answers) < 2:
-        return None
-    return spec.answers[(spec.answers.index(answer) + 1) % len(spec.answers)]
+    """An answer the verifier must reject (None: the task has only one answer):
+    the task's own `wrong_answer` (Task: the next answer, or an integer plus one)."""
+    return domain.task(task).wrong_answer(answer)
 
 
 def check(domain: Domain, task: str, knobs: dict[str, Any] | None = None, n: int = 200, seed: int = 11) -> list[Check]:

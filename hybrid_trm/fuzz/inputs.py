@@ -203,6 +203,10 @@ def _deep(d: _Draw) -> dict[str, tuple[str, Callable[[], str]]]:
         "deep logic implications": ("logic", lambda: "p -> " * n + "p"),
         "deep logic parentheses": ("logic", lambda: "(" * n + "p" + ")" * n),
         "deep logic bowman": ("logic", lambda: "( p ( and " * n + "q" + " ) )" * n),
+        "deep programs blocks": ("programs", lambda: "x = 0; " + "if (x < 1) { " * n + "x = x + 1;" + " }" * n + " return x;"),
+        "deep programs loops": ("programs", lambda: "x = 0; " + "while (x < 3) { " * n + "x = x + 1;" + " }" * n + " return x;"),
+        "deep programs expressions": ("programs", lambda: "return " + "-(" * n + "1" + ")" * n + ";"),
+        "deep programs calls": ("programs", lambda: f"def f(n) {{ if (n <= 0) {{ return 0; }} return 1 + f(n - 1); }} return f({n});"),
     }
 
 
@@ -223,6 +227,8 @@ def _wide(d: _Draw) -> dict[str, tuple[str, Callable[[], str]]]:
         "wide logic quantified arity": ("logic", lambda: "".join(f"forall x{i}. " for i in range(m)) + f"R({','.join(f'x{i}' for i in range(m))})"),
         "wide logic equalities": ("logic", lambda: " & ".join(f"c{i} = c{i + 1}" for i in range(m)) + f" |= c0 = c{m}"),
         "wide logic huge arity": ("logic", lambda: f"P({','.join('a' * d.rng.randint(1, 3) for _ in range(k // 4))})"),
+        "wide programs statements": ("programs", lambda: "x = 0;\n" + "x = x + 1;\n" * k + "return x;"),
+        "wide programs call": ("programs", lambda: f"def f({','.join(f'a{i}' for i in range(m))}) {{ return a0; }} return f({','.join(['1'] * m)});"),
     }
 
 
@@ -246,6 +252,7 @@ def _long(d: _Draw) -> dict[str, tuple[str, Callable[[], str]]]:
         "long listops": ("listops", lambda: "[SM " + "[MAX 1 2 ] " * (c // 11) + "]"),
         "long logic": ("logic", lambda: "(p & q) | " * (c // 10) + "r"),
         "long logic pair": ("logic", lambda: "a & b & " * (half // 8) + "c |= " + "a | " * (half // 4) + "c"),
+        "long programs": ("programs", lambda: "i = 0; s = 0;\n" + "while (i < 100000) { s = (s + i) % 7; i = i + 1; }\n" * (c // 60) + "return s;"),
     }
 
 
