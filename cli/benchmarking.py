@@ -1,11 +1,10 @@
-"""`hybrid-trm bench speed`: level-batched vs per-node recursion, the cell against a matmul,
-batch eval and solve by stage, the parser and the verifier alone;
-`hybrid-trm bench accuracy`: the recursive model against baselines of its parameter count;
+"""`hybrid-trm bench accuracy`: the recursive model against baselines of its parameter count;
 `hybrid-trm bench logic`: the logic models against the symbolic verifier;
 `hybrid-trm bench halting`: halting models against their fixed maximum depth;
 `hybrid-trm bench curriculum`: a curriculum against uniform sampling;
 `hybrid-trm bench adapt`: a new task from the meta-level's cell against from scratch
-(`hybrid-trm bench fuzz` is fuzzing.py's, registered in main.py)."""
+(`bench speed`, `runtime` and `threads` are speed_benchmarks.py's, `bench fuzz`
+fuzzing.py's, registered in main.py)."""
 
 from __future__ import annotations
 
@@ -24,126 +23,6 @@ from .common import Worlds, correlation_text, parse_knobs, strategy_table, user_
 
 app = typer.Typer(help="Benchmarks measured side by side in one run.", no_args_is_help=True)
 
-# The shipped models timed by `solve`, each on a ~100-node input from its own generator.
-SOLVE_INPUTS = {
-    ("listops", "value"): {"depth": 6},
-    ("arith", "mod10"): {"operands": 50, "operands_min": 50, "digits": 3},
-    ("arith", "exact"): {"operands": 50, "operands_min": 50, "digits": 3, "ops": "+-"},
-}
-
-
-@app.command("speed")
-@user_errors
-def speed_command(
-    checkpoint: Annotated[Optional[Path], typer.Option(help="Model for the batched, eval, parser and verifier runs (default: shipped listops-value).")] = None,
-    trees: Annotated[Optional[int], typer.Option(min=1, help="Generated trees in the batched-vs-per-node batch (default 256; --quick 16).")] = None,
-    examples: Annotated[Optional[int], typer.Option("-n", min=1, help="Generated inputs of the batch eval, parser and verifier runs (default 2000; --quick 300).")] = None,
-    nodes: Annotated[int, typer.Option(min=2, help="Size of each solve input, in nodes.")] = 100,
-    seed: Annotated[int, typer.Option(help="Seed of the generated inputs.")] = 0,
-    threads: Annotated[Optional[int], typer.Option(min=1, help="Torch threads for every model figure and the matmul peak (default: torch's, one per core).")] = None,
-    quick: Annotated[bool, typer.Option("--quick", help="Small sizes and one thread (unless --threads): a smoke test in well under a minute, not a result.")] = False,
-    plot: Annotated[Optional[Path], typer.Option(help="Also draw where the time goes and nodes/s per path to this PNG (needs matplotlib).")] = None,
-    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-) -> None:
-    """In one run: nodes/s of the level-batched forward against a per-node recursion
-    of the same model on the same trees; the cell's FLOP/s against a large matmul
-    timed here; batch eval end to end (parse included) and by stage; the parser and
-    the symbolic verifier alone on the same inputs; and `solve` by stage per shipped
-    model after it is loaded."""
-    import dataclasses
-
-    import torch
-
-    from hybrid_trm import pretrained
-    from hybrid_trm.bench import speed
-    from hybrid_trm.loading import load
-
-    if plot is not None:
-        from hybrid_trm.plotting import pyplot
-
-        pyplot()  # checked before the run, not after
-    if quick and threads is None:
-        # Two threads spinning for each other on a busy machine (a CI runner) make a
-        # 10 s run take minutes; one thread keeps the smoke test short anywhere.
-        threads = 1
-    if threads is not None:
-        torch.set_num_threads(threads)
-    sizes = speed.QUICK if quick else speed.SpeedSizes()
-    sizes = dataclasses.replace(
-        sizes, **({"trees": trees} if trees else {}), **({"eval_examples": examples} if examples else {}),
-    )
-    loaded = load(checkpoint or pretrained.require("listops", "value"))
-    solve_inputs = []
-    for (dom, task), knobs in SOLVE_INPUTS.items():
-        model = load(pretrained.require(dom, task))
-        solve_inputs.append((model, speed.input_near(model, nodes, seed, knobs, tries=30 if quick else 300)))
-    report = speed.run(loaded, solve_inputs, sizes, seed)
-    if plot is not None:
-        speed.plot(report, plot)
-    out = report.to_json()
-    if json_output:
-        typer.echo(json.dumps(out))
-        return
-    console = Console(width=max(120, Console().width))
-    name = f"{loaded.domain.name}/{loaded.task.name}"
-    table = Table(title=(
-        f"{name}: nodes/s, {report.threads} thread(s), load average {report.load[0]:.1f} → {report.load[1]:.1f}"
-    ))
-    for column in ("path", "inputs", "nodes", "nodes/s", "ms per input"):
-        table.add_column(column, justify="right")
-    b = report.batched
-    table.add_row("level-batched forward", str(b.trees), f"{b.nodes:,}", f"{out['level_batched_nodes_per_s']:,.0f}", f"{1000 * b.level_batched_s / b.trees:.3f}")
-    if b.level_loop_s is not None:
-        table.add_row("  level loop, every leaf computed", str(b.trees), f"{b.nodes:,}", f"{b.nodes / b.level_loop_s:,.0f}", f"{1000 * b.level_loop_s / b.trees:.3f}")
-    table.add_row("per-node recursion, same model", str(b.trees), f"{b.nodes:,}", f"{out['naive_nodes_per_s']:,.0f}", f"{1000 * b.naive_s / b.trees:.3f}")
-    evals = report.evals
-    for e in evals:
-        table.add_row(f"batch eval, end to end (parse included), {e.describe()}", str(e.items), f"{e.nodes:,}", f"{e.nodes / e.total_s:,.0f}", f"{1000 * e.total_s / e.items:.3f}")
-    for what, item in (("parser alone", out["parser"]), ("symbolic verifier (parse included)", out["verifier"])):
-        table.add_row(what, str(item["items"]), f"{item['nodes']:,}", f"{item['nodes_per_s']:,.0f}", f"{item['ms_per_item']:.3f}")
-    console.print(table)
-    console.print(
-        f"level-batched / per-node: {out['level_batched_vs_naive']:.1f}x"
-        + (f" (the level loop alone: {out['level_loop_vs_naive']:.1f}x)" if "level_loop_vs_naive" in out else "")
-        + f"; largest logit difference {b.max_abs_difference:.1e}"
-    )
-    console.print(f"batch eval / verifier, per input: {out['neural_vs_verifier']:.1f}x faster")
-    c = out["cell"]
-    console.print(
-        f"cell: {c['cell_flops_per_node']:,.0f} FLOP per node over {c['nodes']:,} nodes, {c['cell_flops_per_s'] / 1e9:.1f} GFLOP/s = "
-        f"{c['cell_flops_fraction_of_peak']:.0%} of a {sizes.matmul_size}x{sizes.matmul_size} matmul's {c['peak_flops_per_s'] / 1e9:.1f} GFLOP/s"
-        + (f" (the level loop, every leaf computed: {c['level_loop_fraction_of_peak']:.0%})" if "level_loop_fraction_of_peak" in c else "")
-    )
-    one = out["cell_one_thread"]
-    if one is not None:
-        console.print(
-            f"cell on one thread (as each eval worker runs it): {one['cell_flops_per_s'] / 1e9:.1f} GFLOP/s = "
-            f"{one['cell_flops_fraction_of_peak']:.0%} of one thread's matmul, {one['peak_flops_per_s'] / 1e9:.1f} GFLOP/s"
-        )
-    stages = Table(title=(
-        "where the time goes: ms per input by stage (eval: batched, per input, with workers the sum of theirs; "
-        "total: the wall time; solve: median of one input)"
-    ))
-    names = list(dict.fromkeys([*(k for e in evals for k in e.stages), *(k for s in report.solve for k in s.stages_ms)]))
-    for column in ("run", "nodes", *names, "total"):
-        stages.add_column(column, justify="right")
-    for e in evals:
-        stages.add_row(
-            f"eval {name} ({e.items} inputs), {e.describe()}", f"{e.nodes / e.items:.0f}",
-            *(f"{1000 * e.stages[k] / e.items:.3f}" if k in e.stages else "" for k in names), f"{1000 * e.total_s / e.items:.3f}",
-        )
-    for s in report.solve:
-        stages.add_row(f"solve {s.model}", str(s.nodes), *(f"{s.stages_ms[k]:.2f}" if k in s.stages_ms else "" for k in names), f"{s.ms_median:.2f}")
-    console.print(stages)
-    if plot is not None:
-        console.print(f"plot: {plot}")
-
-
-# Generated first-order families (n each): monadic with six predicates; relational
-# (binary, nesting up to 4); and the whole range (up to 6 predicates of 1..3
-# arguments, 3 constants, equality, nesting up to 5). Drawn balanced over the
-# answers (the search reads them off sampled worlds; see LogicDifficulty.balance)
-# and as they come (`natural`).
 LOGIC_FAMILIES = {
     "monadic, 4-6 predicates": {"first_order": 1, "variables": 3, "predicates": 6, "constants": 2, "depth": 6, "quantifier_depth": 3},
     "relational, arity 2, nesting <= 4": {
@@ -481,4 +360,3 @@ def accuracy_command(
         by_depth.add_row(m.model, *(f"{m.by_depth[str(d)]['accuracy']:.0%}" if str(d) in m.by_depth else "" for d in depths))
     console.print(by_depth)
     console.print(f"wall time {result.wall_seconds:.0f} s" + (f"; plot: {plot}" if plot else ""))
-

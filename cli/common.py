@@ -33,6 +33,11 @@ HaltThreshold = Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help=(
     "Halting models: a node stops once its halting probability exceeds this (default 0.5; 1: every node runs every cycle)."
 ))]
 
+Runtime = Annotated[Optional[str], typer.Option(help=(
+    "Run the model on torch or numpy (the torch-free runtime; see `hybrid-trm export`). "
+    "Default: numpy for an exported folder or where torch is not installed, torch otherwise."
+))]
+
 
 MAX_INPUT_CHARS = 250_000  # hybrid_trm.budget.MAX_INPUT_CHARS (a test holds them equal)
 DEFAULT_TIMEOUT = 10.0  # hybrid_trm.budget.DEFAULT_SECONDS, without importing the library for --help

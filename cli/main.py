@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import benchmarking, data, domains, evaluation, fuzzing, grammars, solving, training
+from . import benchmarking, data, domains, evaluation, exporting, fuzzing, grammars, solving, speed_benchmarks, training
 
 app = typer.Typer(
     name="hybrid-trm",
@@ -23,6 +23,10 @@ app.command("solve", context_settings={"ignore_unknown_options": True})(solving.
 app.command("generate")(data.generate)
 app.command("train")(training.train)
 app.command("eval")(evaluation.eval_command)
+app.command("export")(exporting.export)
+benchmarking.app.command("speed")(speed_benchmarks.speed_command)
+benchmarking.app.command("runtime")(speed_benchmarks.runtime_command)
+benchmarking.app.command("threads")(speed_benchmarks.threads_command)
 benchmarking.app.command("fuzz")(fuzzing.fuzz_command)
 app.add_typer(benchmarking.app, name="bench")
 app.add_typer(grammars.app, name="grammar")

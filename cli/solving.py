@@ -9,7 +9,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import DEFAULT_TIMEOUT, REJECTED, HaltThreshold, InnerSteps, MaxCycles, Timeout, Worlds, input_text, user_errors
+from .common import (
+    DEFAULT_TIMEOUT, REJECTED, HaltThreshold, InnerSteps, MaxCycles, Runtime, Timeout, Worlds, input_text, user_errors,
+)
 
 
 @user_errors
@@ -22,7 +24,7 @@ def solve(
     ))] = None,
     domain: Annotated[Optional[str], typer.Option(help="Domain (default: the one whose grammar accepts the input).")] = None,
     task: Annotated[Optional[str], typer.Option(help="Task (default: the domain's first whose model knows every node of the input).")] = None,
-    checkpoint: Annotated[Optional[Path], typer.Option(help="Checkpoint to use (default: the shipped one).")] = None,
+    checkpoint: Annotated[Optional[Path], typer.Option(help="Checkpoint, or folder `hybrid-trm export` wrote, to use (default: the shipped one).")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     trace: Annotated[bool, typer.Option(help="Show the tree with every node's predicted answer.")] = False,
     verify: Annotated[bool, typer.Option(help="Check the answer with the domain's symbolic verifier.")] = True,
@@ -31,6 +33,7 @@ def solve(
     max_cycles: MaxCycles = None,
     halt_threshold: HaltThreshold = None,
     timeout: Timeout = DEFAULT_TIMEOUT,
+    runtime: Runtime = None,
 ) -> None:
     """Answer one input with the tiny recursive model and check it symbolically."""
     from hybrid_trm.loading import Recursion
@@ -38,7 +41,7 @@ def solve(
 
     result = solve_input(
         input_text(text, file), domain, task, checkpoint, timeout=timeout, verify=verify, trace=trace, worlds=worlds,
-        recursion=Recursion(inner_steps, max_cycles, halt_threshold),
+        recursion=Recursion(inner_steps, max_cycles, halt_threshold), runtime=runtime,
     )
     domain, task_name = result.domain, result.task
     if json_output:

@@ -9,9 +9,10 @@
     r.evaluate(hybrid_trm.generate("logic", 100, task="verdict")).accuracy
     hybrid_trm.solve("[MAX 2 9 [MIN 4 7 ] 0 ]")  # the domain and task found as `hybrid-trm solve` finds them
 
-`import hybrid_trm` imports no torch; loading a model does. Every error a user
-can cause is a `HybridTRMError` with one clear line (`ParseError` carries the
-line and column).
+`import hybrid_trm` imports no torch; loading a model does, unless it runs on
+the numpy runtime (`runtime="numpy"`, or torch is not installed: hybrid_trm/runtime).
+Every error a user can cause is a `HybridTRMError` with one clear line
+(`ParseError` carries the line and column).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from .domains import registry
 from .domains.base import Domain, Example, Task
 from .errors import HybridTRMError
 
-if TYPE_CHECKING:  # these import torch: loaded where a model is
+if TYPE_CHECKING:  # imported where used: the torch runtime loads torch with its first model
     from .loading import Loaded, Recursion
     from .solver import Solution
 
@@ -83,7 +84,6 @@ class Reasoner:
         batch's model run gets the inputs' budgets together). An input that cannot
         be answered raises HybridTRMError naming its index; `evaluate` scores a
         file and lists such inputs instead."""
-        from .inference import predict_trees
         from .solver import finished, prepared
 
         texts = list(texts)
@@ -95,7 +95,7 @@ class Reasoner:
         if not ready:
             return []
         with budget.limit(None if timeout is None else timeout * len(texts), f"the model on {len(texts)} inputs"):
-            predictions = predict_trees(self.loaded.model, self.task, [t for _, t in ready], node_answers=trace)
+            predictions = self.loaded.predict([t for _, t in ready], node_answers=trace)
         shared = (time.perf_counter() - start) / len(texts)  # each input's share of the work so far
         out = []
         for index, (text, (tree, tensors), prediction) in enumerate(zip(texts, ready, predictions)):
@@ -110,6 +110,10 @@ class Reasoner:
         (evaluate.Report: accuracy, n, by depth, steps, errors by example index)."""
         from .evaluate import evaluate_examples
         from .loading import trained_width
+        from .runtime.loading import Exported
+
+        if isinstance(self.loaded, Exported):
+            raise HybridTRMError("evaluate runs the torch model; load it with runtime='torch' (solve_many answers a batch without torch)")
 
         rows = [e if isinstance(e, Example) else _example(e, self.task.name, i) for i, e in enumerate(examples)]
         return evaluate_examples(
@@ -117,21 +121,25 @@ class Reasoner:
         )
 
 
-def load(name: str | Path, *, recursion: Recursion | None = None) -> Reasoner:
+def load(name: str | Path, *, recursion: Recursion | None = None, runtime: str | None = None) -> Reasoner:
     """A model ready to answer: a shipped one as "domain/task" ("logic/verdict"), a
     domain alone for its first task ("listops"), or a checkpoint's path (with or
-    without its .safetensors / .json suffix). `recursion` runs it deeper or
-    shallower than it trained (see Recursion)."""
+    without its .safetensors / .json suffix) or an exported folder. `recursion`
+    runs it deeper or shallower than it trained (see Recursion). `runtime`: "torch"
+    or "numpy" (hybrid_trm/runtime: no torch); None: numpy for an exported folder
+    or where torch does not import, torch otherwise."""
     from . import checkpoints, pretrained
+    from .runtime.loading import checked_runtime
     from .solver import _loaded
 
+    runtime = checked_runtime(runtime, name)
     text = str(name)
     domain_name, _, task_name = text.partition("/")
     if not checkpoints.exists(Path(text)) and domain_name in registry.names() and "/" not in task_name:
         task = registry.get(domain_name).task(task_name or None).name
         path = pretrained.require(domain_name, task)
-        return Reasoner(_loaded(str(path), domain_name, task, recursion))
-    return Reasoner(_loaded(text, None, None, recursion))
+        return Reasoner(_loaded(str(path), domain_name, task, recursion, runtime))
+    return Reasoner(_loaded(text, None, None, recursion, runtime))
 
 
 def solve(
@@ -140,7 +148,7 @@ def solve(
     """One input, answered as `hybrid-trm solve` answers it: the domain whose grammar
     accepts it (unless given), the first task whose shipped model knows every node
     of it (unless given), or `checkpoint`'s model; `options` are solver.solve's
-    (timeout, verify, trace, worlds, recursion)."""
+    (timeout, verify, trace, worlds, recursion, runtime)."""
     from .solver import solve as solve_input
 
     return solve_input(text, domain, task, checkpoint, **options)

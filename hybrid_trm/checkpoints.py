@@ -6,6 +6,10 @@ EMA); `train.` holds what resuming needs (raw weights, optimizer moments). Both
 files are written to temporary names and renamed, so an interrupt never leaves a
 half-written checkpoint; the JSON and the tensors carry the same `step`, and a
 pair whose steps differ is refused as mismatched.
+
+`load(path, framework="numpy")` reads the same pair as numpy arrays, for the
+torch-free runtime (hybrid_trm/runtime); nothing here imports torch until a
+checkpoint is saved or loaded as torch tensors.
 """
 
 from __future__ import annotations
@@ -13,13 +17,15 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-
+import numpy as np
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
 
 from .errors import CheckpointError
+
+if TYPE_CHECKING:
+    import torch
 
 FORMAT = 1
 
@@ -40,6 +46,8 @@ def exists(path: str | Path) -> bool:
 
 
 def save(path: str | Path, tensors: dict[str, torch.Tensor], config: dict) -> Path:
+    from safetensors.torch import save_file
+
     base = stem(path)
     base.parent.mkdir(parents=True, exist_ok=True)
     config = {"format": FORMAT, **config}
@@ -54,18 +62,19 @@ def save(path: str | Path, tensors: dict[str, torch.Tensor], config: dict) -> Pa
     return base
 
 
-def load(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
+def load(path: str | Path, framework: str = "pt") -> tuple[dict[str, torch.Tensor], dict]:
     """The pair's tensors and config, each checked before use: a checkpoint is user
     input (a file passed to `--checkpoint`), and one that is torn, truncated, edited
     or not a checkpoint at all is refused with one line that names the file and what
-    is wrong (CheckpointError), never a traceback, a hang or a huge allocation."""
+    is wrong (CheckpointError), never a traceback, a hang or a huge allocation.
+    `framework`: "pt" (torch tensors) or "numpy" (arrays, without torch)."""
     base = stem(path)
     tensor_file, json_file = files(base)
     for f in (tensor_file, json_file):
         if not f.is_file():
             raise CheckpointError(f"checkpoint {base}: missing {f.name}")
     config = _read_config(json_file, base)
-    tensors, step = _read_tensors(tensor_file, base)
+    tensors, step = _read_tensors(tensor_file, base, framework)
     if step != str(config.get("step", 0)):
         raise CheckpointError(
             f"checkpoint {base}: {json_file.name} is at step {config.get('step')} but {tensor_file.name} at {step}; "
@@ -148,24 +157,37 @@ def _json_type(value) -> str:
     return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
-def _read_tensors(tensor_file: Path, base: Path) -> tuple[dict[str, torch.Tensor], str | None]:
+def _read_tensors(tensor_file: Path, base: Path, framework: str) -> tuple[dict[str, torch.Tensor], str | None]:
     """The tensors and the step their metadata records. safetensors checks the header
     against the file (sizes, offsets, dtypes) before it reads a byte of data, so a
     truncated file or one whose header lies is refused, not read past its end; a
     weight that is NaN or infinite is refused here too: every answer from it would be."""
+    if framework == "pt":
+        from safetensors.torch import load_file
+    else:
+        from safetensors.numpy import load_file
     try:
-        with safe_open(str(tensor_file), framework="pt") as handle:
+        with safe_open(str(tensor_file), framework=framework) as handle:
             step = (handle.metadata() or {}).get("step")
         tensors = load_file(str(tensor_file))
-    except (OSError, ValueError, SafetensorError) as err:
+    except (OSError, ValueError, TypeError, SafetensorError) as err:  # TypeError: a dtype numpy lacks (bfloat16)
         raise CheckpointError(f"checkpoint {base}: {tensor_file.name} is unreadable ({_first_line(err)})") from None
     for name, tensor in tensors.items():
-        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+        if not _finite(tensor):
             raise CheckpointError(
                 f"checkpoint {base}: {tensor_file.name} holds NaN or infinite values in {name}; "
                 "the run that wrote it diverged (train again, or resume from an earlier checkpoint)"
             )
     return tensors, step
+
+
+def _finite(tensor) -> bool:
+    """Whether a tensor (torch's or numpy's) holds no NaN or infinite value."""
+    if isinstance(tensor, np.ndarray):
+        return not np.issubdtype(tensor.dtype, np.floating) or bool(np.isfinite(tensor).all())
+    import torch
+
+    return not tensor.is_floating_point() or bool(torch.isfinite(tensor).all())
 
 
 def _first_line(err: Exception) -> str:

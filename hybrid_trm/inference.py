@@ -1,20 +1,24 @@
 """Run a loaded reasoner on parsed trees: the trees as the model reads them
 (an answer grid per tree), batched, and the predictions read back per tree and
-per node, timed by stage."""
+per node, timed by stage. The trees and the Prediction are torch-free (the
+runtime, hybrid_trm/runtime, uses them); predict_trees imports torch."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
 
-import torch
+import numpy as np
 
 from . import budget
 from .domains.base import Domain, Task, WorldTask
 from .errors import HybridTRMError
 from .grammar import postorder
-from .model.reasoner import TreeReasoner
 from .trees import TreeTensors, batch, tensorize, tensorize_worlds
+
+if TYPE_CHECKING:
+    from .model.reasoner import TreeReasoner
 
 
 # The most worlds a logic formula is evaluated in (`--worlds`): every world of 16
@@ -100,7 +104,6 @@ def add_timings(timings: dict[str, float], more: dict[str, float]) -> None:
         timings[stage] = timings.get(stage, 0.0) + seconds
 
 
-@torch.inference_mode()
 def predict_trees(
     model: TreeReasoner, task: Task, trees: list[TreeTensors], node_answers: bool = False, halting: str | None = None,
     timings: dict[str, float] | None = None,
@@ -108,27 +111,60 @@ def predict_trees(
     """`halting`: as TreeReasoner.forward's ("off": every node at the fixed maximum).
     `timings`: seconds are added to its "tensorize" (batching), "model" and "answers".
     Trees of different grid widths (see inference_tensors) run as one batch per width."""
+    import torch
+
+    with torch.inference_mode():
+        return _predicted(model, task, trees, node_answers, halting, timings)
+
+
+def _predicted(
+    model: TreeReasoner, task: Task, trees: list[TreeTensors], node_answers: bool, halting: str | None,
+    timings: dict[str, float] | None,
+) -> list[Prediction]:
+    def one_width(group: list[TreeTensors]) -> list[Prediction]:
+        start = time.perf_counter()
+        tree_batch = batch(group)
+        start = add_time(timings, "tensorize", start)
+        output = model(tree_batch, with_loss=False, halting=halting)
+        start = add_time(timings, "model", start)
+        return read_out(
+            task, group, tree_batch.tree.numpy(), tree_batch.roots.numpy(), output.final.numpy(), output.steps.numpy(),
+            output.cycles.numpy(), node_answers, timings, start,
+        )
+
+    return per_width(trees, one_width)
+
+
+def per_width(trees: list[TreeTensors], predicted: Callable[[list[TreeTensors]], list[Prediction]]) -> list[Prediction]:
+    """`predicted` run on the trees of each grid width apart (one batch each), the
+    predictions back in the trees' order: a tree's answer never depends on the
+    widths of the trees batched with it."""
     widths = sorted({t.literal.shape[1] for t in trees})
-    if len(widths) > 1:
-        out: list[Prediction | None] = [None] * len(trees)
-        for width in widths:
-            rows = [i for i, t in enumerate(trees) if t.literal.shape[1] == width]
-            for i, prediction in zip(rows, predict_trees(model, task, [trees[i] for i in rows], node_answers, halting, timings)):
-                out[i] = prediction
-        return out
-    start = time.perf_counter()
-    tree_batch = batch(trees)
-    start = add_time(timings, "tensorize", start)
-    output = model(tree_batch, with_loss=False, halting=halting)
-    start = add_time(timings, "model", start)
-    probs = torch.softmax(output.final, dim=-1)  # (N, P, C)
-    best, grid = probs.max(dim=-1)  # (N, P)
+    if len(widths) == 1:
+        return predicted(trees)
+    out: list[Prediction | None] = [None] * len(trees)
+    for width in widths:
+        rows = [i for i, t in enumerate(trees) if t.literal.shape[1] == width]
+        for i, prediction in zip(rows, predicted([trees[i] for i in rows])):
+            out[i] = prediction
+    return out
+
+
+def read_out(
+    task: Task, trees: list[TreeTensors], tree: np.ndarray, roots: np.ndarray, final: np.ndarray, steps: np.ndarray,
+    cycles: np.ndarray, node_answers: bool, timings: dict[str, float] | None, start: float,
+) -> list[Prediction]:
+    """A batch's answers per tree and per node, from its final logits (N, P, C) and
+    steps and cycles per node (N,), nodes in batch order (`tree`: each node's tree;
+    `roots`: each tree's root); `start`: when reading began, for timings["answers"]."""
+    shifted = np.exp(final - final.max(axis=-1, keepdims=True))
+    probs = shifted / shifted.sum(axis=-1, keepdims=True)  # (N, P, C)
+    grid, best = probs.argmax(axis=-1), probs.max(axis=-1)  # (N, P)
     # A grid of worlds is as sure as its least sure world; digits must all be right.
-    confidence = best.amin(dim=-1) if isinstance(task, WorldTask) else best.prod(dim=-1)
-    roots = tree_batch.roots
-    steps_mean = torch.zeros(len(trees)).index_add(0, tree_batch.tree, output.steps.float())
-    steps_mean /= torch.tensor([t.nodes for t in trees], dtype=torch.float)
-    # Read out as Python lists in one call each, not a tensor index per tree.
+    confidence = best.min(axis=-1) if isinstance(task, WorldTask) else best.prod(axis=-1)
+    sizes = np.array([t.nodes for t in trees], dtype=np.float64)
+    steps_mean = np.bincount(tree, weights=steps, minlength=len(trees)) / sizes
+    # Read out as Python lists in one call each, not an index per tree.
     out = [
         Prediction(task.decode(cells), c, s, cells=list(cells))
         for cells, c, s in zip(grid[roots].tolist(), confidence[roots].tolist(), steps_mean.tolist())
@@ -138,25 +174,24 @@ def predict_trees(
             if not t.exhaustive and not task.witnessed(prediction.answer):
                 prediction.confidence = min(prediction.confidence, task.sampled_confidence)
     # Batch positions back to each tree's postorder: nodes were sorted stably by height.
-    order = torch.argsort(tree_batch.tree * (tree_batch.nodes + 1) + _postorder_rank(trees, tree_batch))
-    node_steps, node_cycles = output.steps[order].tolist(), output.cycles[order].tolist()
+    order = np.argsort(tree * (len(tree) + 1) + _postorder_rank(trees), kind="stable")
+    node_steps, node_cycles = steps[order].tolist(), cycles[order].tolist()
     node_grid = grid[order].tolist() if node_answers else None
     hi = 0
-    for pred, t in zip(out, trees):
+    for prediction, t in zip(out, trees):
         lo, hi = hi, hi + t.nodes
-        pred.node_steps, pred.node_cycles = node_steps[lo:hi], node_cycles[lo:hi]
+        prediction.node_steps, prediction.node_cycles = node_steps[lo:hi], node_cycles[lo:hi]
         if node_grid is not None:
-            pred.node_answers = [task.decode(cells) for cells in node_grid[lo:hi]]
+            prediction.node_answers = [task.decode(cells) for cells in node_grid[lo:hi]]
     add_time(timings, "answers", start)
     return out
 
 
-def _postorder_rank(trees: list[TreeTensors], tree_batch) -> torch.Tensor:
+def _postorder_rank(trees: list[TreeTensors]) -> np.ndarray:
     """Each batch node's index in its own tree's postorder."""
-    ranks = torch.cat([torch.arange(t.nodes) for t in trees])
-    heights = torch.cat([torch.from_numpy(t.height) for t in trees])
-    order = torch.argsort(heights, stable=True)
-    return ranks[order]
+    ranks = np.concatenate([np.arange(t.nodes) for t in trees])
+    heights = np.concatenate([t.height for t in trees])
+    return ranks[np.argsort(heights, kind="stable")]
 
 
 def predict(

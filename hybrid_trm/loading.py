@@ -1,20 +1,28 @@
 """Load a trained reasoner: a checkpoint's config and weights checked and built
 into a model (or a baseline), with how deep it recurses where not as it trained.
-What it then does with inputs is inference.py's; scoring them, evaluate.py's."""
+What it then does with inputs is inference.py's; scoring them, evaluate.py's.
+Loaded and Recursion import no torch: the runtime (hybrid_trm/runtime) loads
+its models as a Loaded too, with a numpy network in place of the torch one."""
 
 from __future__ import annotations
 
 from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from . import checkpoints
 from .domains import registry
 from .domains.base import Domain, Task
 from .errors import CheckpointError, HybridTRMError
 from .grammar import kind, postorder
-from .model.reasoner import ModelConfig, TreeReasoner
+from .model.config import ModelConfig
+
+if TYPE_CHECKING:
+    import torch
+
+    from .inference import Prediction
+    from .model.reasoner import TreeReasoner
+    from .trees import TreeTensors
 
 
 @dataclass
@@ -23,6 +31,15 @@ class Loaded:
     domain: Domain
     task: Task
     config: dict  # the checkpoint's JSON
+
+    def predict(
+        self, trees: list[TreeTensors], node_answers: bool = False, timings: dict[str, float] | None = None,
+    ) -> list[Prediction]:
+        """The model's predictions for tensorized trees (inference.predict_trees; the
+        runtime's model answers through its own)."""
+        from .inference import predict_trees
+
+        return predict_trees(self.model, self.task, trees, node_answers=node_answers, timings=timings)
 
     def untrained(self, kinds) -> list[str]:
         """Those of `kinds` the model never saw in training (none where the
@@ -82,6 +99,23 @@ def load(path: str | Path, domain: str | None = None, task: str | None = None, r
     naming the file). `recursion` changes how deep it recurses (see Recursion)."""
     tensors, config = checkpoints.load(path)  # its structure and weights checked there
     name = checkpoints.stem(path)
+    config, dom, tsk = resolved(config, path, domain, task, recursion)
+    model = _model(config["model"], recursion, name)
+    try:
+        model.load_state_dict(checkpoints.section(tensors, "model"))
+    except RuntimeError as err:  # names missing, extra or wrongly shaped weights
+        raise CheckpointError(f"checkpoint {name}: weights do not fit its config ({_one_line(err)})") from None
+    model.eval()
+    return Loaded(model, dom, tsk, config)
+
+
+def resolved(
+    config: dict, path: str | Path, domain: str | None, task: str | None, recursion: Recursion | None,
+) -> tuple[dict, Domain, Task]:
+    """A checkpoint's config (with `recursion` applied), its domain and task as
+    installed here; refuses one made for another domain or task, the meta-level's
+    cell, and one whose vocabulary the installed domain does not have."""
+    name = checkpoints.stem(path)
     checkpoints.one_model(config, path)
     if recursion is not None and "baseline" not in config["model"]:
         config = {**config, "model": recursion.applied(config["model"])}
@@ -97,13 +131,7 @@ def load(path: str | Path, domain: str | None = None, task: str | None = None, r
         raise CheckpointError(f"checkpoint {name} is for {config['domain']}/{config['task']}: {err}") from None
     if config["vocab"]["node_kinds"] != list(dom.node_kinds) or config["vocab"]["answers"] != list(tsk.answers):
         raise CheckpointError(f"checkpoint {name}: its vocabulary does not match domain {dom.name} as installed")
-    model = _model(config["model"], recursion, name)
-    try:
-        model.load_state_dict(checkpoints.section(tensors, "model"))
-    except RuntimeError as err:  # names missing, extra or wrongly shaped weights
-        raise CheckpointError(f"checkpoint {name}: weights do not fit its config ({_one_line(err)})") from None
-    model.eval()
-    return Loaded(model, dom, tsk, config)
+    return config, dom, tsk
 
 
 def _one_line(err: Exception) -> str:
@@ -114,9 +142,30 @@ def _model(shape: dict, recursion: Recursion | None, name) -> TreeReasoner:
     """The network a checkpoint's model config describes: the recursive model, or
     a baseline (model/baselines.py), which has no recursion to change. Its fields
     are checked (names, types, sizes) before anything is allocated."""
+    if "baseline" not in shape:
+        from .model.reasoner import TreeReasoner
+
+        return TreeReasoner(model_config(shape, name))
     from .model import baselines
 
-    kind_of = baselines.BaselineConfig if "baseline" in shape else ModelConfig
+    _check_fields(baselines.BaselineConfig, shape, name)
+    if recursion is not None and recursion != Recursion():
+        raise CheckpointError(f"checkpoint {name} is the {shape['baseline']} baseline: it has no recursion to change")
+    return _baseline(baselines, shape, name)
+
+
+def model_config(shape: dict, name) -> ModelConfig:
+    """A recursive model's config from a checkpoint's `model` section, its fields
+    checked (names, types, sizes: CheckpointError naming the checkpoint)."""
+    _check_fields(ModelConfig, shape, name)
+    try:
+        return ModelConfig(**shape)
+    except HybridTRMError as err:  # ModelConfig's checks: types and sizes
+        raise CheckpointError(f"checkpoint {name}: its model config is refused: {err}") from None
+
+
+def _check_fields(kind_of: type, shape: dict, name) -> None:
+    """Refuse a model config with fields its config class does not have, or without one it needs."""
     known = {f.name for f in fields(kind_of)}
     needed = {f.name for f in fields(kind_of) if f.default is MISSING and f.default_factory is MISSING}
     unknown, missing = sorted(set(shape) - known), sorted(needed - set(shape))
@@ -124,14 +173,6 @@ def _model(shape: dict, recursion: Recursion | None, name) -> TreeReasoner:
         what = [f"unknown field(s) {', '.join(unknown)}"] if unknown else []
         what += [f"no {', '.join(missing)}"] if missing else []
         raise CheckpointError(f"checkpoint {name}: its model config is not one this version builds ({'; '.join(what)})")
-    if kind_of is ModelConfig:
-        try:
-            return TreeReasoner(ModelConfig(**shape))
-        except HybridTRMError as err:  # ModelConfig's checks: types and sizes
-            raise CheckpointError(f"checkpoint {name}: its model config is refused: {err}") from None
-    if recursion is not None and recursion != Recursion():
-        raise CheckpointError(f"checkpoint {name} is the {shape['baseline']} baseline: it has no recursion to change")
-    return _baseline(baselines, shape, name)
 
 
 # A baseline's sizes, as ModelConfig.LIMITS bounds the recursive model's: checked
@@ -142,6 +183,8 @@ BASELINE_LIMITS = {"kinds": 10_000, "classes": 10_000, "hidden": 4096, "layers":
 def _baseline(baselines, shape: dict, name) -> torch.nn.Module:
     """The baseline a checkpoint's config describes, its types and sizes checked, and
     its parameters counted on the meta device (no memory) before it is built."""
+    import torch
+
     for field_name, most in BASELINE_LIMITS.items():
         value = shape.get(field_name, 1)
         if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= most:
@@ -173,6 +216,8 @@ class Strategy:
 
 def strategies(loaded: Loaded) -> list[Strategy]:
     """Per node kind the model was trained on, its controller's strategy (empty: none)."""
+    import torch
+
     model = loaded.model
     if not model.config.controller:
         return []

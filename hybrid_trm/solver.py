@@ -16,7 +16,7 @@ from . import budget, checkpoints, pretrained
 from .domains import registry
 from .domains.base import Domain, Verdict, WorldTask
 from .errors import BudgetExceeded, HybridTRMError, ParseError
-from .inference import Prediction, add_time, inference_tensors, predict_trees
+from .inference import Prediction, add_time, inference_tensors
 from .loading import load, Loaded, Recursion, trained_width
 from .grammar import Node, children, kind, measure, postorder
 from .trees import TreeTensors
@@ -89,18 +89,23 @@ class Solution:
 def solve(
     text: str, domain: str | None = None, task: str | None = None, checkpoint: str | Path | None = None, *,
     timeout: float | None = budget.DEFAULT_SECONDS, verify: bool = True, trace: bool = False,
-    worlds: int | None = None, recursion: Recursion | None = None,
+    worlds: int | None = None, recursion: Recursion | None = None, runtime: str | None = None,
 ) -> Solution:
     """Answer one input: the domain whose grammar accepts it (unless given), the
     domain's first task whose shipped model knows every node kind in it (unless
-    given), or `checkpoint`'s model; parsed once, the whole within `timeout`
-    seconds (None: no limit). Raises HybridTRMError (BudgetExceeded past the
-    budget, ParseError, a size limit) on input it cannot answer."""
+    given), or `checkpoint`'s model (a checkpoint or an exported folder); parsed
+    once, the whole within `timeout` seconds (None: no limit). `runtime`: "torch"
+    or "numpy" (hybrid_trm/runtime); None: numpy for an exported folder or where
+    torch does not import, torch otherwise. Raises HybridTRMError (BudgetExceeded
+    past the budget, ParseError, a size limit) on input it cannot answer."""
+    from .runtime.loading import checked_runtime
+
+    runtime = checked_runtime(runtime, checkpoint)
     with budget.limit(timeout, "solve"):
         budget.stage("parsing", f"{len(text):,} characters")
         budget.check_text(text)
         if checkpoint is not None:
-            loaded = _loaded(str(checkpoint), domain, task, recursion)  # domain and task default to the checkpoint's
+            loaded = _loaded(str(checkpoint), domain, task, recursion, runtime)  # domain and task default to the checkpoint's
             tree = loaded.domain.parse(text)
         else:
             if domain is None:
@@ -109,16 +114,23 @@ def solve(
                 tree = registry.get(domain).parse(text)
             dom = registry.get(domain)
             task_name = dom.task(task if task is not None else pick_task(dom, tree)).name
-            loaded = _loaded(str(pretrained.require(domain, task_name)), domain, task_name, recursion)
+            loaded = _loaded(str(pretrained.require(domain, task_name)), domain, task_name, recursion, runtime)
         return solve_text(loaded, text, tree, verify=verify, trace=trace, worlds=worlds)
 
 
-def _loaded(path: str, domain: str | None, task: str | None, recursion: Recursion | None) -> Loaded:
+def _loaded(
+    path: str, domain: str | None, task: str | None, recursion: Recursion | None, runtime: str = "torch",
+) -> Loaded:
     """A checkpoint loaded (and warmed up) once per process, for answer after
     answer, and again when its files change; the first load is not charged to
-    the time budget."""
+    the time budget. `path` may be an exported folder (its checkpoint is loaded),
+    and for the numpy runtime a shipped model's name (runtime/loading.py)."""
+    from .runtime.loading import checkpoint_path, is_exported
+
     with budget.uncharged():
-        return _warm(path, _written(path), domain, task, recursion)
+        if runtime == "numpy" or is_exported(path):
+            path = str(checkpoint_path(path))
+        return _warm(path, _written(path), domain, task, recursion, runtime)
 
 
 def _written(path: str) -> tuple[int, ...]:
@@ -128,13 +140,20 @@ def _written(path: str) -> tuple[int, ...]:
 
 @lru_cache(maxsize=16)
 def _trained_kinds(path: str, written: tuple[int, ...]) -> frozenset[str] | None:
-    trained = checkpoints.load(path)[1].get("trained_node_kinds")
+    trained = checkpoints.load(path, framework="numpy")[1].get("trained_node_kinds")  # either runtime's
     return None if trained is None else frozenset(trained)
 
 
 @lru_cache(maxsize=16)
-def _warm(path: str, written: tuple[int, ...], domain: str | None, task: str | None, recursion: Recursion | None) -> Loaded:
-    loaded = load(path, domain, task, recursion)
+def _warm(
+    path: str, written: tuple[int, ...], domain: str | None, task: str | None, recursion: Recursion | None, runtime: str,
+) -> Loaded:
+    if runtime == "numpy":
+        from .runtime.loading import load as load_for_numpy
+
+        loaded = load_for_numpy(path, domain, task, recursion)
+    else:
+        loaded = load(path, domain, task, recursion)
     with budget.limit(None):
         warm_up(loaded)  # the first answer's time is its own, not the libraries' start-up
     return loaded
@@ -188,7 +207,7 @@ def solve_text(
     start = time.perf_counter()
     tree, tensors = prepared(loaded, text, tree, worlds, timings)
     budget.stage("running the model")
-    prediction = predict_trees(loaded.model, loaded.task, [tensors], node_answers=trace, timings=timings)[0]
+    prediction = loaded.predict([tensors], node_answers=trace, timings=timings)[0]
     return finished(loaded, text, tree, tensors, prediction, start, verify, trace, worlds, timings)
 
 

@@ -7,6 +7,10 @@ operation per level, and the number of sequential steps is the height of the
 tallest tree, not the number of nodes. Conversion is iterative (any depth) and
 keeps child order; arity is unbounded. A task answered over worlds (logic)
 gets a grid of worlds instead (`tensorize_worlds`).
+
+Nothing here imports torch until a batch is made of tensors (`batch`): the
+torch-free runtime (hybrid_trm/runtime) batches the same trees as numpy arrays
+(`batch_arrays`).
 """
 
 from __future__ import annotations
@@ -14,14 +18,17 @@ from __future__ import annotations
 import dataclasses
 import functools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import lark
 import numpy as np
-import torch
 
 from .domains.base import Domain, Task, WorldTask
 from .errors import HybridTRMError
 from .grammar import Node, postorder
+
+if TYPE_CHECKING:  # a batch of tensors; imported where one is made (batch)
+    import torch
 
 NO_LITERAL = 10  # literal-digit id of a node that is not a number
 IGNORE = -100  # label of a node or grid cell without a label (cross-entropy ignores it)
@@ -152,7 +159,9 @@ def tensorize_worlds(domain: Domain, trees: list[Node], task: WorldTask, positio
 
 @dataclass
 class TreeBatch:
-    """Many trees, nodes sorted by height: level h is the slice levels[h]."""
+    """Many trees, nodes sorted by height: level h is the slice levels[h]. Its
+    arrays are torch tensors (`batch`) or, for the runtime, numpy arrays
+    (`batch_arrays`); the shapes and meaning are the same."""
 
     kind: torch.Tensor  # (N,)
     literal: torch.Tensor  # (N, P)
@@ -177,12 +186,24 @@ class TreeBatch:
 
     def edge_range(self, start: int, end: int) -> tuple[int, int]:
         """[lo, hi) into the edges: those whose parents lie in nodes [start, end)."""
+        import torch
+
         lo, hi = torch.searchsorted(self.child_parent, torch.tensor([start, end])).tolist()
         return lo, hi
 
 
 def batch(trees: list[TreeTensors]) -> TreeBatch:
-    """Concatenate trees and sort all nodes by height (stable: postorder within a level)."""
+    """batch_arrays as torch tensors (the arrays' memory, not copies)."""
+    import torch
+
+    arrays = batch_arrays(trees)
+    fields = {f.name: getattr(arrays, f.name) for f in dataclasses.fields(TreeBatch)}
+    return TreeBatch(**{k: v if k == "levels" or v is None else torch.from_numpy(v) for k, v in fields.items()})
+
+
+def batch_arrays(trees: list[TreeTensors]) -> TreeBatch:
+    """Concatenate trees and sort all nodes by height (stable: postorder within a
+    level); the batch's fields are numpy arrays."""
     if not trees:
         raise HybridTRMError("cannot batch zero trees")
     sizes = np.array([t.nodes for t in trees])
@@ -215,11 +236,9 @@ def batch(trees: list[TreeTensors]) -> TreeBatch:
     by_parent = np.lexsort((rank[child], parent[child]))  # by parent, then in child order
     child = child[by_parent]
 
-    as_tensor = torch.from_numpy
     return TreeBatch(
-        as_tensor(kind), as_tensor(literal), as_tensor(labels), as_tensor(prefix_labels), as_tensor(height), levels,
-        as_tensor(child), as_tensor(parent[child]), as_tensor(rank[child]),
-        as_tensor(roots), as_tensor(tree_id), None if reads is None else as_tensor(reads[order]),
+        kind, literal, labels, prefix_labels, height, levels, child, parent[child], rank[child],
+        roots, tree_id, None if reads is None else reads[order],
     )
 
 
@@ -240,6 +259,7 @@ def _reads(trees: list[TreeTensors]) -> np.ndarray | None:
 def to_pyg(trees: list[TreeTensors]):
     """The same trees as a torch_geometric Batch: edges child -> parent, with the
     child's rank among its siblings as an edge attribute (order matters)."""
+    import torch
     from torch_geometric.data import Batch, Data
 
     graphs = []

@@ -36,9 +36,8 @@ node at every outer cycle it ran, plus the halting head's binary cross-entropy.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -46,79 +45,8 @@ from .. import budget
 from ..errors import HybridTRMError
 from ..trees import IGNORE, NO_LITERAL, TreeBatch
 from .cell import RecursiveCell
-from .cells import DistinctCells, LevelCells, distinct_cells
-
-
-@dataclass
-class ModelConfig:
-    kinds: int  # node kinds of the domain's grammar
-    classes: int = 10  # answer classes per grid position
-    hidden: int = 64  # width of z, y and every embedding
-    expansion: int = 4  # MLP width of the cell, as a multiple of hidden
-    inner_steps: int = 3  # n: latent updates per answer update
-    outer_cycles: int = 2  # T: answer updates; each one is supervised
-    # What the scan carries from one child to the next: "latent" (z itself) or
-    # "answer" (the running answer z holds: a fold that does not drift with length).
-    scan: str = "latent"
-    # How x summarises the children's answers: "sum" (a count per answer) or
-    # "share" (the share of children per answer, and whether any child has it:
-    # both the same for 5 children as for 30).
-    summary: str = "sum"
-    # Whether grid position i reads position i-1 (a digit's carry); off for a grid of
-    # worlds, where a position is one interpretation and a quantifier reads its body
-    # at other positions through the batch's `reads`.
-    carry: bool = True
-    # Per-node halting: a head on each node's answer state predicts "this answer is
-    # already right", and a node stops after the first outer cycle where it says so
-    # with more than halt_threshold; outer_cycles is then the most a node may run.
-    halting: bool = False
-    halt_threshold: float = 0.5
-    # The recursion strategy (a halting model's): per node kind, how many inner steps
-    # (1..inner_steps) a node of that kind runs and an offset to its halting logit
-    # (in effect its own threshold); learnt by the depth reward (training/depth_rl.py).
-    controller: bool = False
-
-    # The largest sizes a model may have (a checkpoint's config is user input: a
-    # `hidden` of 10^12 would allocate before anything else looked at it). Each is
-    # far above every shipped checkpoint and preset (hidden 64, expansion 4, inner
-    # steps 6, cycles 3, 17 kinds, 10 classes); no attribute annotation: not fields.
-    LIMITS = {
-        "kinds": 10_000, "classes": 10_000, "hidden": 4096, "expansion": 64, "inner_steps": 1000, "outer_cycles": 1000,
-    }
-    MAX_PARAMETERS = 100_000_000  # 400 MB of float32 weights, twice over in training (the EMA)
-
-    def __post_init__(self):
-        for name, most in self.LIMITS.items():
-            value = getattr(self, name)
-            # bool is an int to Python, but `hidden: true` is a mistake, not a 1.
-            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= most:
-                shown = repr(value) if len(repr(value)) <= 24 else f"{repr(value)[:12]}... ({len(repr(value))} characters)"
-                raise HybridTRMError(f"{name} must be a whole number from 1 to {most:,}, not {shown}")
-        for name in ("carry", "halting", "controller"):
-            if type(getattr(self, name)) is not bool:
-                raise HybridTRMError(f"{name} must be true or false, not {getattr(self, name)!r}")
-        threshold = self.halt_threshold
-        if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or not 0.0 <= threshold <= 1.0:  # also NaN
-            raise HybridTRMError(f"halt_threshold must be a probability in [0, 1], not {threshold!r}")
-        h, c = self.hidden, self.classes
-        # The most parameters these sizes can build (every option on): the cell's MLP and carry,
-        # the embeddings (NO_LITERAL + 1 literal rows), the heads, the controller's table.
-        e, kinds = self.expansion, self.kinds
-        parameters = h * (2 * e * h + h + kinds + e + 18 + 7 * c) + 2 * c + 1 + kinds * (self.inner_steps + 1)
-        if parameters > self.MAX_PARAMETERS:
-            raise HybridTRMError(
-                f"a model of hidden {h}, expansion {e}, {kinds} kinds and {c} classes has up to "
-                f"{parameters:,} parameters; at most {self.MAX_PARAMETERS:,} are accepted"
-            )
-        if self.scan not in ("latent", "answer"):
-            raise HybridTRMError(f"scan must be 'latent' or 'answer', not {self.scan!r}")
-        if self.summary not in ("sum", "share"):
-            raise HybridTRMError(f"summary must be 'sum' or 'share', not {self.summary!r}")
-        if self.controller and not self.halting:
-            raise HybridTRMError("the recursion controller steers a halting model; train one with halting first")
-
-    def to_json(self) -> dict:
-        return asdict(self)
+from .cells import DistinctCells, LevelCells, distinct_cells, unique_rows
+from .config import ModelConfig
 
 
 @dataclass
@@ -369,7 +297,7 @@ class TreeReasoner(nn.Module):
         if end - start < SHARED_LEAVES_FROM:
             return None
         key = torch.cat([batch.kind[start:end, None], batch.literal[start:end]], dim=1)
-        distinct, which = (torch.from_numpy(a) for a in _unique_rows(key.numpy()))
+        distinct, which = (torch.from_numpy(a) for a in unique_rows(key.numpy()))
         if len(distinct) == end - start:
             return None
         u, p = len(distinct), batch.literal.shape[1]
@@ -504,17 +432,3 @@ def _least_per_node(values: torch.Tensor, node: torch.Tensor) -> torch.Tensor:
     """Each row's value replaced by the least among its node's rows."""
     least = torch.full((int(node.max()) + 1,), float("inf")).scatter_reduce(0, node, values, "amin")
     return least[node]
-
-
-def _unique_rows(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct rows of an integer array and, per row, its distinct row's index.
-    One sort by every column (np.lexsort) and a comparison of neighbours: numpy's
-    unique over rows sorts them as raw bytes, 25x slower on ListOps' 24k leaves,
-    and torch's compares row by row."""
-    order = np.lexsort(key.T[::-1])  # by the first column, then the second, ...
-    ranked = key[order]
-    starts = np.ones(len(key), dtype=bool)
-    starts[1:] = (ranked[1:] != ranked[:-1]).any(axis=1)
-    which = np.empty(len(key), dtype=np.int64)
-    which[order] = np.cumsum(starts) - 1
-    return ranked[starts], which

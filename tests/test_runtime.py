@@ -1,0 +1,274 @@
+"""The torch-free runtime (hybrid_trm/runtime): every shipped model exported and
+run in numpy gives the torch model's answers, steps and cycles, logits within
+bench/runtime.py's tolerance; the runtime path imports no torch; `solve` falls
+back to it where torch is missing; what it cannot run is refused in one line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import hybrid_trm
+from hybrid_trm import checkpoints, pretrained, runtime
+from hybrid_trm.bench.runtime import agreement
+from hybrid_trm.errors import CheckpointError, HybridTRMError
+from hybrid_trm.export import export
+from hybrid_trm.loading import Recursion, load
+from hybrid_trm.model.config import ModelConfig
+from hybrid_trm.model.reasoner import TreeReasoner
+from hybrid_trm.runtime.reasoner import TreeReasoner as NumpyReasoner
+from hybrid_trm.runtime.weights import Weights
+from hybrid_trm.trees import batch, batch_arrays, encode_texts
+
+SHIPPED = ["listops/value", "arith/mod10", "arith/exact", "logic/verdict", "logic/entails", "logic/relation"]
+# One input per domain, for the solves without torch.
+INPUTS = {
+    "listops/value": "[MAX 2 9 [MIN 4 7 ] 0 ]", "arith/mod10": "3 - -2 * (4 + 1)", "arith/exact": "907 + 85 - 1",
+    "logic/verdict": "forall x. P(x) -> exists y. P(y)", "logic/entails": "a & b |= a", "logic/relation": "a & b ; a | b",
+}
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory) -> dict[str, Path]:
+    """Every shipped model exported (each checked on 8 inputs by export itself)."""
+    folder = tmp_path_factory.mktemp("exported")
+    return {name: export(name, folder / name.replace("/", "-"), check_inputs=8).folder for name in SHIPPED}
+
+
+def generated(loaded, n: int, seed: int = 3) -> list[str]:
+    """n inputs of the model's task at the difficulty it was evaluated at in training."""
+    domain = loaded.domain
+    difficulty = domain.difficulty(**loaded.config["training"]["eval_difficulty"])
+    return [domain.example(seed, i, difficulty, loaded.task.name).input for i in range(n)]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_each_shipped_model_agrees_with_torch(exported, name):
+    theirs = load(pretrained.require(*name.split("/")))
+    ours = runtime.load(exported[name]).loaded
+    check = agreement(theirs, ours, generated(ours, 24))
+    assert check.inputs >= 20 and check.agrees, check
+    assert check.max_logit_difference <= 1e-4 * max(1.0, check.max_logit)
+
+
+@pytest.mark.parametrize("name", ["listops/value", "arith/exact", "logic/verdict"])
+def test_solutions_are_the_torch_models(exported, name):
+    """The same Solution, node by node, verifier included; confidences within 1e-5."""
+    theirs = hybrid_trm.load(name, runtime="torch")
+    ours = runtime.load(exported[name])
+    for text in generated(ours.loaded, 4, seed=11) + [INPUTS[name]]:
+        a, b = theirs.solve(text, trace=True), ours.solve(text, trace=True)
+        assert (a.answer, a.verified, a.expected, a.evidence, a.witness) == (b.answer, b.verified, b.expected, b.evidence, b.witness)
+        assert (a.node_answers, a.node_steps, a.node_cycles, a.steps_mean) == (b.node_answers, b.node_steps, b.node_cycles, b.steps_mean)
+        assert b.confidence == pytest.approx(a.confidence, abs=1e-5)
+
+
+def test_solve_many_is_solve_one_at_a_time(exported):
+    """Trees of different grid widths (digits, worlds) batched: each as it is alone."""
+    for name in ("arith/exact", "logic/relation"):
+        r = runtime.load(exported[name])
+        texts = generated(r.loaded, 6, seed=5) + [INPUTS[name]]
+        together = r.solve_many(texts)
+        assert [s.answer for s in together] == [r.solve(t).answer for t in texts]
+        assert [s.confidence for s in together] == pytest.approx([r.solve(t).confidence for t in texts], abs=1e-6)
+
+
+def test_recursion_changes_as_in_torch(exported):
+    deeper = Recursion(inner_steps=5, max_cycles=3)
+    theirs = hybrid_trm.load("arith/mod10", runtime="torch", recursion=deeper)
+    ours = runtime.load(exported["arith/mod10"], recursion=deeper)
+    for text in generated(ours.loaded, 4):
+        a, b = theirs.solve(text, trace=True), ours.solve(text, trace=True)
+        assert (a.answer, a.node_steps, a.node_cycles) == (b.answer, b.node_steps, b.node_cycles)
+
+
+@pytest.mark.parametrize("controller", [False, True])
+def test_halting_and_the_controller_match_torch(controller):
+    """No shipped model halts: an untrained one whose halting head stops some nodes
+    after one cycle, some after two, some never (its bias moved to the middle)."""
+    torch.manual_seed(0)
+    config = ModelConfig(kinds=5, hidden=16, inner_steps=3, outer_cycles=3, halting=True, controller=controller)
+    model = TreeReasoner(config).eval()
+    with torch.no_grad():
+        model.halt_head.bias.fill_(0.0)
+        if controller:
+            model.strategy_steps.normal_(0, 2)
+            model.strategy_halt.normal_(0, 1)
+    ours = NumpyReasoner(config, Weights.of({k: v.numpy() for k, v in model.state_dict().items()}, config, "test"))
+    domain = hybrid_trm.domain("arith")
+    texts = [domain.example(0, i, domain.difficulty(depth=4), "mod10").input for i in range(24)]
+    trees = encode_texts(domain, domain.task("mod10"), texts)
+    with torch.inference_mode():
+        theirs = model(batch(trees), with_loss=False)
+    mine = ours.forward(batch_arrays(trees))
+    assert len(set(theirs.cycles.tolist())) > 1  # nodes did stop at different cycles
+    assert np.array_equal(theirs.cycles.numpy(), mine.cycles) and np.array_equal(theirs.steps.numpy(), mine.steps)
+    assert np.abs(theirs.final.numpy() - mine.final).max() < 1e-4
+
+
+def test_a_halting_grid_of_worlds_matches_torch():
+    """Distinct cells kept per node (a node's cells halt together), on formulas of
+    several sizes batched together (grids repeated to the widest)."""
+    torch.manual_seed(1)
+    logic = hybrid_trm.domain("logic")
+    task = logic.task("verdict")
+    config = ModelConfig(kinds=len(logic.node_kinds), classes=task.classes, hidden=16, expansion=2, outer_cycles=3,
+                         carry=False, halting=True, controller=True)
+    model = TreeReasoner(config).eval()
+    with torch.no_grad():
+        model.halt_head.bias.fill_(0.5)
+        model.strategy_steps.normal_(0, 2)
+    ours = NumpyReasoner(config, Weights.of({k: v.numpy() for k, v in model.state_dict().items()}, config, "test"))
+    texts = [logic.example(2, i, logic.difficulty(first_order=0.5), "verdict").input for i in range(12)]
+    trees = encode_texts(logic, task, texts, width=16)
+    with torch.inference_mode():
+        theirs = model(batch(trees), with_loss=False)
+    mine = ours.forward(batch_arrays(trees))
+    assert len(set(theirs.cycles.tolist())) > 1
+    assert np.array_equal(theirs.cycles.numpy(), mine.cycles) and np.array_equal(theirs.steps.numpy(), mine.steps)
+    assert np.abs(theirs.final.numpy() - mine.final).max() < 1e-4
+
+
+BLOCK_TORCH = """
+import sys
+class NoTorch:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("torch", "torch_geometric"):
+            raise ModuleNotFoundError(f"No module named {name!r} (blocked by the test)", name=name)
+sys.meta_path.insert(0, NoTorch())
+"""
+
+
+def run_without_torch(script: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", BLOCK_TORCH + script, *args], capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_the_runtime_path_imports_no_torch(exported):
+    """With torch made unimportable: every exported model answers an input of its
+    domain, verified; `hybrid_trm.solve` and `hybrid-trm solve` fall back to the
+    runtime with the shipped models; and torch was never imported."""
+    script = """
+import json, runpy, sys
+from hybrid_trm import runtime
+import hybrid_trm
+models = json.loads(sys.argv[1])
+out = {name: [runtime.load(folder).solve(text).verified for folder, text in [pair]][0] for name, pair in models.items()}
+out["api"] = hybrid_trm.solve("[MAX 2 9 [MIN 4 7 ] 0 ]").answer
+sys.argv = ["hybrid-trm", "solve", "3 - -2 * (4 + 1)", "--json"]
+try:
+    runpy.run_module("hybrid_trm", run_name="__main__")
+except SystemExit as code:
+    out["cli_exit"] = code.code
+out["torch"] = "torch" in sys.modules
+print(json.dumps(out))
+"""
+    models = {name: [str(exported[name]), INPUTS[name]] for name in SHIPPED}
+    done = run_without_torch(script, json.dumps(models))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    cli, result = json.loads(lines[0]), json.loads(lines[-1])
+    assert cli["answer"] == "3" and cli["verified"] is True
+    assert all(result[name] is True for name in SHIPPED), result
+    assert result["api"] == "9" and result["cli_exit"] in (None, 0) and result["torch"] is False
+
+
+def test_asking_for_torch_without_it_is_one_clear_line():
+    script = """
+import runpy, sys
+for command in (["solve", "[MAX 1 2 ]", "--runtime", "torch"], ["export", "listops/value", "--out", "unused"]):
+    sys.argv = ["hybrid-trm", *command]
+    try:
+        runpy.run_module("hybrid_trm", run_name="__main__")
+    except SystemExit as code:
+        print(code.code)
+"""
+    done = run_without_torch(script)
+    assert done.stdout.split() == ["2", "2"], done.stderr
+    assert done.stderr.splitlines() == [
+        "error: the torch runtime needs torch, which is not installed here; the numpy runtime answers without it (--runtime numpy)",
+        "error: exporting a model needs torch, which is not installed here; the numpy runtime answers without it (--runtime numpy)",
+    ]
+
+
+def test_a_baseline_is_refused(tmp_path):
+    from hybrid_trm.training.loop import TrainConfig, train
+
+    config = TrainConfig(
+        domain="arith", task="mod10", difficulty={"depth": 3, "digits": 2}, steps=1, batch_size=4, eval_every=1,
+        eval_examples=4, model="lstm", hidden=8, layers=1,
+    )
+    train(config, tmp_path / "lstm", resume=False)
+    for attempt in (lambda: export(tmp_path / "lstm", tmp_path / "out"), lambda: runtime.load(tmp_path / "lstm")):
+        with pytest.raises(CheckpointError, match="lstm baseline: the runtime runs the recursive model only"):
+            attempt()
+    assert not (tmp_path / "out").exists()
+
+
+def corrupt(folder: Path, how: str) -> None:
+    weights, config = folder / "model.safetensors", folder / "model.json"
+    if how == "truncated weights":
+        weights.write_bytes(weights.read_bytes()[:1000])
+    elif how == "no config":
+        config.unlink()
+    elif how == "config not JSON":
+        config.write_text("{not json", encoding="utf-8")
+    elif how == "a weight missing":
+        from safetensors.numpy import load_file, save_file
+
+        arrays = load_file(str(weights))
+        del arrays["model.head.bias"]
+        save_file(arrays, str(weights), metadata={"step": str(json.loads(config.read_text())["step"])})
+    elif how == "hidden edited":
+        saved = json.loads(config.read_text())
+        saved["model"]["hidden"] = 48
+        config.write_text(json.dumps(saved), encoding="utf-8")
+    elif how == "a newer runtime format":
+        saved = json.loads(config.read_text())
+        saved["runtime"]["format"] = 99
+        config.write_text(json.dumps(saved), encoding="utf-8")
+
+
+@pytest.mark.parametrize("how, message", [
+    ("truncated weights", "model.safetensors is unreadable"),
+    ("no config", "without model.json"),
+    ("config not JSON", "model.json is unreadable"),
+    ("a weight missing", r"weights do not fit its config \(missing head.bias\)"),
+    ("hidden edited", "weights do not fit its config"),
+    ("a newer runtime format", "runtime format this version does not read"),
+])
+def test_a_corrupt_export_is_one_clear_line(tmp_path, exported, cli, how, message):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    for f in exported["listops/value"].iterdir():
+        (folder / f.name).write_bytes(f.read_bytes())
+    corrupt(folder, how)
+    with pytest.raises(HybridTRMError, match=message):
+        runtime.load(folder)
+    result = cli("solve", "[MAX 1 2 ]", "--checkpoint", folder, "--runtime", "numpy")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1 and result.output.startswith("error: ")
+
+
+def test_cli_export_and_solve_with_it(tmp_path, cli):
+    result = cli("export", "listops/value", "--out", tmp_path / "listops", "--check", "4", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["answers_agree"] == report["checked_inputs"] == 4 and report["parameters"] == 43_028
+    saved = checkpoints.load(tmp_path / "listops" / "model", framework="numpy")[0]
+    assert all(k.startswith("model.") for k in saved)  # no optimizer state, no raw weights
+    solved = cli("solve", "[MAX 2 9 [MIN 4 7 ] 0 ]", "--checkpoint", tmp_path / "listops", "--json")
+    assert solved.exit_code == 0 and json.loads(solved.output)["answer"] == "9"
+    assert cli("solve", "1 + 2", "--runtime", "onnx").exit_code == 2
+
+
+def test_the_runtime_has_no_evaluate_without_torch(exported):
+    with pytest.raises(HybridTRMError, match="evaluate runs the torch model"):
+        runtime.load(exported["listops/value"]).evaluate([{"input": "[MAX 1 2 ]", "answer": "2"}])
