@@ -19,7 +19,7 @@ from rich.table import Table
 
 from hybrid_trm.errors import HybridTRMError
 
-from .common import Worlds, correlation_text, parse_knobs, strategy_table, user_errors
+from .common import Worlds, correlation_text, parse_knobs, strategy_table, user_errors, with_threads
 
 app = typer.Typer(help="Benchmarks measured side by side in one run.", no_args_is_help=True)
 
@@ -36,6 +36,7 @@ LOGIC_FAMILIES = {
 
 
 @app.command("logic")
+@with_threads
 @user_errors
 def logic_command(
     n: Annotated[int, typer.Option("-n", min=1, help="Generated inputs of each family.")] = 200,
@@ -84,6 +85,7 @@ def logic_command(
 
 
 @app.command("halting")
+@with_threads
 @user_errors
 def halting_command(
     checkpoint: Annotated[Optional[list[Path]], typer.Option(help="Halting model(s) (default: every shipped one).")] = None,
@@ -152,6 +154,7 @@ def halting_command(
 
 
 @app.command("curriculum")
+@with_threads
 @user_errors
 def curriculum_command(
     preset: Annotated[str, typer.Option(help="The training recipe both runs follow (see `train --preset`).")] = "arith-mod10",
@@ -216,6 +219,7 @@ def curriculum_command(
 
 
 @app.command("adapt")
+@with_threads
 @user_errors
 def adapt_command(
     meta: Annotated[Path, typer.Option(help="A meta-level checkpoint (train --meta).")],
@@ -284,6 +288,7 @@ def adapt_command(
 
 
 @app.command("accuracy")
+@with_threads
 @user_errors
 def accuracy_command(
     domain: Annotated[str, typer.Option(help="The suite to run: listops (task value), logic (task relation) or arith (task exact, or mod10).")],

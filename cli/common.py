@@ -4,7 +4,9 @@ and reading difficulty knobs from `--knob name=value`."""
 from __future__ import annotations
 
 import functools
+import inspect
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
@@ -45,6 +47,47 @@ Timeout = Annotated[float, typer.Option(min=0.001, help=(
     "Seconds one input may take: parse, model and verifier together (the model's first load is not counted). "
     "Past it, one line says which stage ran out, and the exit code is 2."
 ))]
+
+
+# Torch's threads where a command runs a model. One by default: with torch's own
+# default (a thread per core), a second process on a 2-core machine made training
+# and benchmarks 10x slower or more (idle OpenMP threads spin, waiting for a core the
+# other process holds); `hybrid-trm bench threads` measures it. OMP_NUM_THREADS, if
+# set, is the default instead.
+DEFAULT_THREADS = 1
+Threads = Annotated[Optional[int], typer.Option(min=1, max=1024, help=(
+    "CPU threads torch may use (default 1, or OMP_NUM_THREADS: several threads run slower, not faster, "
+    "when another process holds a core; see `hybrid-trm bench threads`)."
+))]
+
+
+_GIVEN_THREADS = os.environ.get("OMP_NUM_THREADS", "")  # the user's, before any command set it
+
+
+def use_threads(threads: int | None) -> int:
+    """Set torch's threads for this process (before its import, through
+    OMP_NUM_THREADS, so a command that never loads torch does not import it)."""
+    given = int(_GIVEN_THREADS) if _GIVEN_THREADS.isdigit() and int(_GIVEN_THREADS) > 0 else None
+    count = threads or given or DEFAULT_THREADS
+    os.environ["OMP_NUM_THREADS"] = str(count)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(count)
+    return count
+
+
+def with_threads(command: Callable) -> Callable:
+    """The command with a --threads option, applied before it runs."""
+
+    @functools.wraps(command)
+    def run(*args, threads: int | None = None, **kwargs):
+        use_threads(threads)
+        return command(*args, **kwargs)
+
+    signature = inspect.signature(command, eval_str=True)
+    parameter = inspect.Parameter("threads", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Threads)
+    run.__signature__ = signature.replace(parameters=[*signature.parameters.values(), parameter])
+    run.__annotations__ = {**command.__annotations__, "threads": Threads}
+    return run
 
 
 REJECTED = 3  # the exit code of a `solve` whose answer the verifier rejected (0: verified or not checked)

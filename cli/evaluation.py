@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Optional
@@ -107,7 +108,7 @@ def eval_command(
     max_cycles: MaxCycles = None,
     halt_threshold: HaltThreshold = None,
     jobs: Annotated[Optional[int], typer.Option(min=1, help=(
-        "Worker processes that score at once, each on one thread (default: one per core torch uses; "
+        "Worker processes that score at once, each on one thread (default: one per core; "
         "1: all in this process). Forked, on Linux; elsewhere one process."
     ))] = None,
     timeout: Annotated[float, typer.Option(min=0.001, help=(
@@ -124,8 +125,6 @@ def eval_command(
     """Score a checkpoint: accuracy overall, by depth and by arity; steps per node.
     A line that cannot be scored (not an example, unparsable, too large, past its
     --timeout) is reported with its number and why, and counted as wrong."""
-    import torch
-
     from hybrid_trm import pretrained
     from hybrid_trm.evaluate import evaluate_examples, plot_steps, unseen_kinds
     from hybrid_trm.loading import load, Recursion, strategies, trained_width
@@ -146,7 +145,7 @@ def eval_command(
         report = located(evaluate_examples(
             loaded.model, loaded.domain, loaded.task, examples,
             progress=lambda done: progress.update(bar, completed=done, refresh=True), width=trained_width(loaded.config),
-            worlds=worlds, jobs=jobs or torch.get_num_threads(), timeout=timeout, strict=strict, where=where,
+            worlds=worlds, jobs=jobs or os.cpu_count() or 1, timeout=timeout, strict=strict, where=where,
         ))
     name = benchmark or str(file)
     if report.errors and len(report.errors) == report.n:  # not one input scored: nothing to report but the failures

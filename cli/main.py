@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from .common import with_threads
 from . import benchmarking, data, domains, evaluation, exporting, fuzzing, grammars, solving, speed_benchmarks, training
 
 app = typer.Typer(
@@ -19,10 +20,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 # An input may start with a minus sign ("-7 + 2"): read it as the TEXT, not an option.
-app.command("solve", context_settings={"ignore_unknown_options": True})(solving.solve)
+app.command("solve", context_settings={"ignore_unknown_options": True})(with_threads(solving.solve))
 app.command("generate")(data.generate)
-app.command("train")(training.train)
-app.command("eval")(evaluation.eval_command)
+app.command("train")(with_threads(training.train))
+app.command("eval")(with_threads(evaluation.eval_command))
 app.command("export")(exporting.export)
 benchmarking.app.command("speed")(speed_benchmarks.speed_command)
 benchmarking.app.command("runtime")(speed_benchmarks.runtime_command)

@@ -400,3 +400,17 @@ def test_more_inner_steps_at_test_time(cli, arith_mod10_checkpoint):
     assert report["steps_mean"] > base["steps_mean"]
     bad = cli("solve", "1 + 2", "--checkpoint", arith_mod10_checkpoint, "--inner-steps", 0)
     assert bad.exit_code == 2 and "--inner-steps" in bad.output
+
+
+def test_every_command_that_runs_a_model_takes_threads(cli):
+    import torch
+
+    from hybrid_trm.cli import common
+
+    try:
+        assert cli("solve", "1 + 2", "--threads", 2).exit_code == 0 and torch.get_num_threads() == 2
+        assert cli("solve", "1 + 2").exit_code == 0 and torch.get_num_threads() == common.use_threads(None)
+        for command in (["train"], ["eval"], ["bench", "logic"], ["bench", "accuracy"], ["bench", "halting"]):
+            assert "--threads" in cli(*command, "--help").stdout, command
+    finally:
+        torch.set_num_threads(1)
