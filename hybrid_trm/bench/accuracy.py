@@ -45,7 +45,7 @@ class Suite:
     preset: str
     trained_depth: int  # the preset's training depth (also the GIN's layers)
     beyond: dict[str, dict]  # held-out sets deeper than training: name -> generator knobs
-    steps: int  # per model, sized for a suite of about 30 minutes on a 2-core CPU (the README has the measured time)
+    steps: int  # per model, sized for a suite of about 30 minutes on a 2-core CPU (docs/baselines.md has the measured time)
     quick_steps: int  # --quick: the suite in about 3 minutes (a smoke test, not a result)
     eval_every: int  # steps between the in-distribution checks behind "time to target"
     # A grid of worlds: how many every entrant is scored on (64: every assignment of

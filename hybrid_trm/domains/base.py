@@ -222,7 +222,7 @@ class Domain:
     def label_subtrees(self, tree: Node, task: str) -> list[str | None]:
         """The answer of every subtree, in `grammar.postorder` order (None: no label).
         The default labels none: the model then learns from each example's answer
-        at its root alone, which is much harder (README, "curriculum"); label every
+        at its root alone, which is much harder (docs/dynamic-depth.md, "the curriculum"); label every
         node you can."""
         return [None] * len(postorder(tree))
 
