@@ -69,6 +69,7 @@ def train(
 ) -> None:
     """Train the recursive cell with deep supervision on every subtree."""
     from hybrid_trm.training.curriculum import Curriculum
+    from hybrid_trm.training.distributed import check_batch, from_environment
     from hybrid_trm.training.loop import TrainConfig, build_model, train as run_training
     from hybrid_trm.training.presets import PRESETS
 
@@ -135,7 +136,17 @@ def train(
             text += f"  level {metrics['curriculum_schedule'][-1][1] + 1}/{levels}"
         return text
 
-    if resume and _trained_past(out, config.steps):
+    ranks = from_environment()
+    try:
+        check_batch(config.batch_size, ranks)  # here, before the progress bar: one line, no bar
+    except HybridTRMError:
+        if ranks.lead:
+            raise
+        raise typer.Exit(2) from None  # rank 0 says why, once
+    if resume and _trained_past(out, config.steps, quiet=not ranks.lead):
+        return
+    if not ranks.lead:  # one of torchrun's ranks: rank 0 reports for all of them
+        run_training(config, out, resume=resume)
         return
     with _progress(f"{config.domain}/{config.task}", config.steps, config.eval_every, status) as on_step:
         metrics = run_training(config, out, resume=resume, on_step=on_step)
@@ -147,21 +158,20 @@ def train(
     typer.echo(summary + f", {metrics['train_seconds']:.0f}s of training")
 
 
-def _trained_past(out: Path, steps: int) -> bool:
+def _trained_past(out: Path, steps: int, quiet: bool = False) -> bool:
     """Whether the checkpoint at `out` is already at `steps` or past it: then nothing
-    is trained, and the command says so rather than show a bar at 0."""
+    is trained, and the command says so (unless `quiet`) rather than show a bar at 0."""
     from hybrid_trm import checkpoints
 
     if not checkpoints.exists(out):
         return False
     step = checkpoints.load(out)[1].get("step", 0)
-    if step < steps:
-        return False
-    typer.echo(
-        f"checkpoint {out} is already at step {step:,} of --steps {steps:,}: nothing to train. "
-        "Pass a larger --steps to continue it, or --no-resume (or another --out) to train anew."
-    )
-    return True
+    if step >= steps and not quiet:
+        typer.echo(
+            f"checkpoint {out} is already at step {step:,} of --steps {steps:,}: nothing to train. "
+            "Pass a larger --steps to continue it, or --no-resume (or another --out) to train anew."
+        )
+    return step >= steps
 
 
 @contextlib.contextmanager

@@ -129,7 +129,8 @@ class Baseline(nn.Module):
             )
         n = batch.nodes
         zeros = torch.zeros(n, dtype=torch.long)
-        return Output(logits, loss, zeros, torch.ones(n, dtype=torch.long), zeros)
+        terms = None if loss is None else [(loss, (targets != IGNORE).sum())]
+        return Output(logits, loss, zeros, torch.ones(n, dtype=torch.long), zeros, loss_terms=terms)
 
     def node_states(self, batch: TreeBatch) -> torch.Tensor:  # (N, width)
         raise NotImplementedError

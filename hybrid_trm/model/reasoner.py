@@ -63,6 +63,10 @@ class Output:
     # matched its label (0: none did, or it has no label).
     halt_log_prob: torch.Tensor | None = None
     first_right: torch.Tensor | None = None
+    # The loss as a sum of means, each with the number of items it averages, in an
+    # order fixed by the model's config: what lets ranks that each hold a share of a
+    # batch make the whole batch's loss (training/distributed.py).
+    loss_terms: list[tuple[torch.Tensor, torch.Tensor]] | None = None
 
 
 HALTING_MODES = ("off", "threshold", "sample")
@@ -273,18 +277,35 @@ class TreeReasoner(nn.Module):
             finals, cycles, thought = by_class.per_cell(cells)
             arity = torch.bincount(batch.child_parent, minlength=n)
             steps = (1 if cfg.scan == "answer" else cycles) * arity + cycles * thought
-        loss = None
+        loss, terms = None, None
         if with_loss:
-            per_cycle = [self.scored(torch.cat(s), torch.cat(g)) for s, g in zip(scores, targets) if s]
-            loss = sum(per_cycle) / len(per_cycle)
-            if prefix_scores:
-                loss = loss + self.scored(torch.cat(prefix_scores), torch.cat(prefix_targets))
-            if halt_scores and sum(len(s) for s in halt_scores):
-                loss = loss + nn.functional.binary_cross_entropy_with_logits(torch.cat(halt_scores), torch.cat(halt_targets))
+            loss, terms = self.loss(scores, targets, prefix_scores, prefix_targets, halt_scores, halt_targets)
         return Output(
             torch.cat(finals), loss, steps, cycles, thought,
-            torch.cat(log_probs) if log_probs else None, first_right,
+            torch.cat(log_probs) if log_probs else None, first_right, terms,
         )
+
+    def loss(self, scores, targets, prefix_scores, prefix_targets, halt_scores, halt_targets):
+        """The loss, the mean over the outer cycles that ran of each one's
+        cross-entropy plus the prefixes' and the halting head's; and the same sum as
+        Output.loss_terms: a term per cycle (T of them), the prefixes' and, with
+        halting, the halting head's, each with the items it averages (0: none here)."""
+        none = (torch.zeros(()), torch.zeros((), dtype=torch.long))
+        ran = [(torch.cat(s), torch.cat(g)) for s, g in zip(scores, targets) if s]  # the first cycles, all that ran
+        per_cycle = [self.scored(s, g) for s, g in ran]
+        loss = sum(per_cycle) / len(per_cycle)
+        terms = [(mean / len(per_cycle), _labelled(g)) for mean, (_, g) in zip(per_cycle, ran)]
+        terms += [none] * (len(scores) - len(ran))
+        prefix = halt = none
+        if prefix_scores:
+            g = torch.cat(prefix_targets)
+            prefix = (self.scored(torch.cat(prefix_scores), g), _labelled(g))
+            loss = loss + prefix[0]
+        if halt_scores and sum(len(s) for s in halt_scores):
+            g = torch.cat(halt_targets)
+            halt = (nn.functional.binary_cross_entropy_with_logits(torch.cat(halt_scores), g), torch.tensor(len(g)))
+            loss = loss + halt[0]
+        return loss, terms + [prefix] + ([halt] if self.config.halting else [])
 
     def distinct_leaves(self, batch: TreeBatch, mode: str) -> tuple[Output, torch.Tensor] | None:
         """The leaf level (height 0) run once per distinct leaf: a leaf reads nothing
@@ -393,6 +414,12 @@ class TreeReasoner(nn.Module):
 # gigabytes. Its nodes are independent of each other, so the level runs in parts of
 # this size, and a time budget is checked between them (a part's step: ~0.1 s).
 PART_CELLS = 1 << 17
+
+
+def _labelled(targets: torch.Tensor) -> torch.Tensor:
+    """How many grid cells of `targets` carry a label: what a cross-entropy with
+    ignore_index averages over."""
+    return (targets.reshape(-1) != IGNORE).sum()
 
 
 def _level_parts(batch: TreeBatch, shared_leaves: bool) -> list[tuple[int, int]]:

@@ -3,7 +3,8 @@
 Batches come from the domain's seeded generator, one stream per run: the batch
 of step s is a pure function of (seed, s), so a resumed run sees exactly the
 batches an uninterrupted one would. A background worker builds them while the
-model trains. Weights are averaged (EMA) for evaluation and inference.
+model trains. Weights are averaged (EMA) for evaluation and inference. Under
+torchrun, each rank trains on its share of every batch (training/distributed.py).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from ..model import baselines
 from ..model.baselines import BASELINES, BaselineConfig
 from ..model.reasoner import ModelConfig, TreeReasoner
 from ..trees import batch, encode_texts
+from . import distributed
 from .curriculum import Curriculum
+from .distributed import Ranks
 
 
 SUPERVISION = ("subtrees", "root")
@@ -93,12 +96,17 @@ class TrainConfig:
 class GeneratedBatches(torch.utils.data.IterableDataset):
     """Step s's batch, for s = start, start+1, ...: built from examples seeded by (seed, s),
     at the difficulty `knobs` (default: the config's); with `mix`, that share of each
-    batch (its first trees) comes from the config's whole training range instead."""
+    batch (its first trees) comes from the config's whole training range instead.
+    Of several `ranks`, each gets its share of every batch: examples rank, rank + N, ...
+    (N = ranks.size), so that the ranks together see the batch one process would."""
 
-    def __init__(self, config: TrainConfig, start: int, knobs: dict[str, Any] | None = None, mix: float = 0.0):
+    def __init__(
+        self, config: TrainConfig, start: int, knobs: dict[str, Any] | None = None, mix: float = 0.0, ranks: Ranks = Ranks(),
+    ):
         self.config, self.start = config, start
         self.knobs = config.difficulty if knobs is None else knobs
         self.mix = mix
+        self.ranks = ranks
 
     def __iter__(self):
         cfg = self.config
@@ -112,7 +120,7 @@ class GeneratedBatches(torch.utils.data.IterableDataset):
         while True:
             examples = [
                 domain.example(cfg.seed, step * cfg.batch_size + i, whole if i < mixed else difficulty, task.name)
-                for i in range(cfg.batch_size)
+                for i in range(self.ranks.rank, cfg.batch_size, self.ranks.size)
             ]
             trees = encode_texts(
                 domain, task, [e.input for e in examples], label_subtrees=True, width=width, answers=[e.answer for e in examples],
@@ -192,66 +200,119 @@ Progress = Callable[[int, dict], None]
 
 
 def train(config: TrainConfig, out: str | Path, resume: bool = True, on_step: Progress | None = None) -> dict:
-    """Train, writing `out` every save_every steps and at the end; resume from `out` if it exists."""
+    """Train, writing `out` every save_every steps and at the end; resume from `out` if it exists.
+    Launched by torchrun, this process is one rank of several that train one model
+    (training/distributed.py): rank 0 alone evaluates, writes `out` and calls on_step."""
+    ranks = distributed.from_environment()
+    distributed.check_batch(config.batch_size, ranks)
+    device = torch.device("cpu")  # every model trains on the CPU (NCCL's path waits for one on CUDA)
+    distributed.start(ranks, device)
+    try:
+        return _train(config, out, resume, on_step, ranks, device)
+    finally:
+        distributed.stop(ranks)
+
+
+def _train(config: TrainConfig, out, resume: bool, on_step: Progress | None, ranks: Ranks, device: torch.device) -> dict:
+    """`train` on this rank, the process group (if any) joined."""
+    model, ema, optimizer, start, metrics = _start(config, out, resume)
+    domain = registry.get(config.domain)
+    if not distributed.same_everywhere([torch.tensor(start)], ranks):
+        raise HybridTRMError(
+            f"the ranks found checkpoint {out} at different steps: on several machines, --out must be on a filesystem they share"
+        )
+    net = distributed.wrap(model, ranks, device)
+    if ranks.rank:  # halting's exploration: each rank its own draws (rank 0 those of one process)
+        torch.manual_seed(config.seed + ranks.rank)
+    eval_set = [
+        domain.example(config.seed + 1, i, domain.difficulty(**(config.eval_difficulty or config.difficulty)), config.task)
+        for i in range(config.eval_examples if ranks.lead else 0)
+    ]
+    kinds = trained_node_kinds(config) if ranks.lead else []
+    curriculum = Curriculum.up_to(domain, config.difficulty) if config.curriculum else None
+    if curriculum:
+        metrics.setdefault("curriculum_schedule", [[start, 0, curriculum.describe(0)]])
+    metrics["ranks"] = ranks.size
+
+    def batches_from(step: int):
+        """The batch stream from `step` on, at the curriculum's current level."""
+        knobs = curriculum.levels[metrics["curriculum_schedule"][-1][1]] if curriculum else None
+        mix = config.curriculum_mix if curriculum else 0.0
+        stream = GeneratedBatches(config, step, knobs, mix, ranks)
+        return iter(torch.utils.data.DataLoader(stream, batch_size=None, num_workers=1))
+
+    batches = batches_from(start)
+    clock = time.monotonic()
+    seconds0 = metrics["train_seconds"]
+    for step in range(start, config.steps):
+        loss = _step(config, net, model, ema, optimizer, next(batches), step, ranks)
+        done = step + 1
+        metrics["train_seconds"] = seconds0 + time.monotonic() - clock
+        metrics["loss"] = round(loss, 5)
+        if ranks.lead and (done % config.eval_every == 0 or done == config.steps):
+            report = evaluate_examples(ema, domain, domain.task(config.task), eval_set, width=config.width, strict=True)
+            metrics["eval_accuracy"] = report.accuracy
+            metrics.setdefault("eval_history", []).append([done, report.accuracy])
+        if curriculum and done % config.curriculum_every == 0 and distributed.lead_says(
+            ranks.lead and _level_passed(config, model, domain, curriculum, metrics), ranks,
+        ):
+            level = metrics["curriculum_schedule"][-1][1] + 1
+            metrics["curriculum_schedule"].append([done, level, curriculum.describe(level)])
+            batches = batches_from(done)
+        if on_step and ranks.lead:
+            on_step(done, metrics)
+        if done % config.save_every == 0 or done == config.steps:
+            _check_ranks_agree(model, ema, optimizer, ranks, done)
+            if ranks.lead:
+                _save(out, config, model, ema, optimizer, done, metrics, kinds)
+    return metrics
+
+
+def _start(config: TrainConfig, out, resume: bool):
+    """The model, its EMA, the optimizer, the step to start from and the metrics so
+    far: from `out` where the run resumes, else new (from --init's weights, if given)."""
     torch.manual_seed(config.seed)
     model = build_model(config)
     ema = build_model(config)
     ema.load_state_dict(model.state_dict())
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     start, metrics = 0, {"train_seconds": 0.0}
-    domain = registry.get(config.domain)
     if resume and checkpoints.exists(out):
         start, metrics = _restore(out, config, model, ema, optimizer)
     elif config.init:
         metrics["init_new_weights"] = initialise(model, config.init)
         ema.load_state_dict(model.state_dict())
-    eval_set = [
-        domain.example(config.seed + 1, i, domain.difficulty(**(config.eval_difficulty or config.difficulty)), config.task)
-        for i in range(config.eval_examples)
-    ]
-    kinds = trained_node_kinds(config)
-    curriculum = Curriculum.up_to(domain, config.difficulty) if config.curriculum else None
-    if curriculum:
-        metrics.setdefault("curriculum_schedule", [[start, 0, curriculum.describe(0)]])
+    return model, ema, optimizer, start, metrics
 
-    def batches_from(step: int):
-        """The batch stream from `step` on, at the curriculum's current level."""
-        knobs = curriculum.levels[metrics["curriculum_schedule"][-1][1]] if curriculum else None
-        mix = config.curriculum_mix if curriculum else 0.0
-        loader = torch.utils.data.DataLoader(GeneratedBatches(config, step, knobs, mix), batch_size=None, num_workers=1)
-        return iter(loader)
 
-    batches = batches_from(start)
-    clock = time.monotonic()
-    seconds0 = metrics["train_seconds"]
-    for step in range(start, config.steps):
-        tree_batch = next(batches)
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(config, step)
-        output = model(tree_batch, explore=config.halt_explore)
-        optimizer.zero_grad(set_to_none=True)
-        output.loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        with torch.no_grad():
-            for e, p in zip(ema.parameters(), model.parameters()):
-                e.lerp_(p, 1 - config.ema)
-        done = step + 1
-        metrics["train_seconds"] = seconds0 + time.monotonic() - clock
-        metrics["loss"] = round(output.loss.item(), 5)
-        if done % config.eval_every == 0 or done == config.steps:
-            report = evaluate_examples(ema, domain, domain.task(config.task), eval_set, width=config.width, strict=True)
-            metrics["eval_accuracy"] = report.accuracy
-            metrics.setdefault("eval_history", []).append([done, report.accuracy])
-        if curriculum and done % config.curriculum_every == 0 and _level_passed(config, model, domain, curriculum, metrics):
-            level = metrics["curriculum_schedule"][-1][1] + 1
-            metrics["curriculum_schedule"].append([done, level, curriculum.describe(level)])
-            batches = batches_from(done)
-        if on_step:
-            on_step(done, metrics)
-        if done % config.save_every == 0 or done == config.steps:
-            _save(out, config, model, ema, optimizer, done, metrics, kinds)
-    return metrics
+def _step(config: TrainConfig, net, model, ema, optimizer, tree_batch, step: int, ranks: Ranks) -> float:
+    """One optimizer step on this rank's share of step `step`'s batch (`net`: the
+    model, or the model under DDP); returns the loss over the whole batch."""
+    for group in optimizer.param_groups:
+        group["lr"] = learning_rate(config, step)
+    output = net(tree_batch, explore=config.halt_explore)
+    if ranks.distributed:
+        loss, value = distributed.global_loss(output.loss_terms, ranks)
+    else:
+        loss = output.loss
+        value = loss.item()
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    with torch.no_grad():
+        for e, p in zip(ema.parameters(), model.parameters()):
+            e.lerp_(p, 1 - config.ema)
+    return value
+
+
+def _check_ranks_agree(model, ema, optimizer, ranks: Ranks, step: int) -> None:
+    """Refuse to save what not every rank holds: the weights, the EMA and the
+    optimizer's moments must be the same on every rank, bit for bit (DDP gives them
+    the same gradients); a difference is a bug, named before it is written."""
+    moments = [v for state in optimizer.state.values() for v in state.values() if torch.is_tensor(v)]
+    if not distributed.same_everywhere([*model.parameters(), *ema.parameters(), *moments], ranks):
+        raise HybridTRMError(f"step {step}: the ranks' weights differ; the checkpoint was not written")
 
 
 def _level_passed(config: TrainConfig, model: TreeReasoner, domain, curriculum: Curriculum, metrics: dict) -> bool:
