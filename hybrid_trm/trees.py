@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import lark
 import numpy as np
 
+from . import budget
 from .domains.base import Domain, Task, WorldTask
 from .errors import HybridTRMError
 from .grammar import Node, postorder
@@ -218,7 +219,11 @@ def batch_arrays(trees: list[TreeTensors]) -> TreeBatch:
     rank = np.concatenate([t.child_rank for t in trees])
     roots = offsets + sizes - 1
 
+    # A grid of worlds' reads (N, P, K) can be hundreds of MB (a 29k-node nest of
+    # quantifiers on 256 worlds: 355 MB): each copy of it is checked against the budget.
+    budget.check()
     reads = _reads(trees)
+    budget.check()
     order = np.argsort(height, kind="stable")
     new_pos = np.empty_like(order)
     new_pos[order] = np.arange(len(order))
@@ -236,10 +241,20 @@ def batch_arrays(trees: list[TreeTensors]) -> TreeBatch:
     by_parent = np.lexsort((rank[child], parent[child]))  # by parent, then in child order
     child = child[by_parent]
 
+    reads = None if reads is None else _reordered(reads, order)
     return TreeBatch(
-        kind, literal, labels, prefix_labels, height, levels, child, parent[child], rank[child],
-        roots, tree_id, None if reads is None else reads[order],
+        kind, literal, labels, prefix_labels, height, levels, child, parent[child], rank[child], roots, tree_id, reads,
     )
+
+
+def _reordered(reads: np.ndarray, order: np.ndarray, rows: int = 1024) -> np.ndarray:
+    """reads[order], copied a block of rows at a time, the budget checked between
+    blocks (the whole can be hundreds of MB)."""
+    out = np.empty_like(reads)
+    for lo in range(0, len(order), rows):
+        budget.check()
+        out[lo:lo + rows] = reads[order[lo:lo + rows]]
+    return out
 
 
 def _reads(trees: list[TreeTensors]) -> np.ndarray | None:

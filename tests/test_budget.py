@@ -220,7 +220,9 @@ def test_a_level_in_parts_computes_what_the_whole_level_does(monkeypatch):
     with torch.no_grad():
         parts = model(tree_batch, with_loss=False)
         whole = model(tree_batch, with_loss=False, groups=tree_batch.levels)
-    assert torch.equal(parts.final, whole.final) and torch.equal(parts.steps, whole.steps)
+    # The parts run once per distinct cell (model/cells.py), the whole level per cell:
+    # the same numbers but for float rounding.
+    assert torch.allclose(parts.final, whole.final, atol=1e-5) and torch.equal(parts.steps, whole.steps)
     with budget.limit(1e-4):
         time.sleep(0.001)
         with pytest.raises(BudgetExceeded):

@@ -32,6 +32,7 @@ from dataclasses import replace
 import lark
 import numpy as np
 
+from ... import budget
 from ...errors import HybridTRMError, VerifierTimeout
 from ...grammar import Node, children, kind, parse, postorder
 from ...verifiers import logic as symbolic
@@ -128,6 +129,8 @@ class LogicDomain(Domain):
         labels = np.full((len(order), positions), -1, dtype=np.int64)
         reads = None
         for i, (node, value) in enumerate(zip(order, values)):
+            if i % 256 == 0:
+                budget.check()  # a wide grid's reads: a 29k-node formula's take ~0.5 s to fill
             k = kind(node)
             if k in PAIRS:
                 a, b = (values[index[id(c)]] for c in children(node))
@@ -143,6 +146,7 @@ class LogicDomain(Domain):
                 if reads is None:
                     widest = int(grid.size.max())
                     reads = np.broadcast_to(np.arange(positions)[None, :, None], (len(order), positions, widest)).copy()
+                    budget.check()
                 reads[i] = partners[:, np.minimum(np.arange(reads.shape[2]), partners.shape[1] - 1)]
         return Worlds(atoms, labels, reads, grid.exhaustive)
 
