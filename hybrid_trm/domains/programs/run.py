@@ -168,11 +168,9 @@ class Machine:
             if not (yield from_expr(self, cond, env)):
                 return None
             self.counts[key] += 1
-            signal = yield self.block(body, env)
-            if signal == BREAK:
-                return None
-            if isinstance(signal, Return):
-                return signal
+            ended, result = _trip_ended((yield self.block(body, env)))
+            if ended:
+                return result
             if self.executed == before:
                 # A trip that ran no statement changed no variable (only statements
                 # do): every later trip is the same, and the loop never ends.
@@ -192,11 +190,9 @@ class Machine:
         for value in range(start, end):
             env[name] = value
             self.counts[key] += 1
-            signal = yield self.block(body, env)
-            if signal == BREAK:
-                return None
-            if isinstance(signal, Return):
-                return signal
+            ended, result = _trip_ended((yield self.block(body, env)))
+            if ended:
+                return result
         return None
 
     def leaf(self, node: lark.Token, env: dict[str, int]) -> int:
@@ -263,3 +259,13 @@ def from_expr(machine: Machine, node: Node, env: dict[str, int]):
 def _now(value: int):
     return value
     yield  # a generator that returns at once
+
+
+def _trip_ended(signal) -> tuple[bool, Return | None]:
+    """After one trip of a loop's body: whether the loop ends (a `break`, or a
+    `return` passing through), and what it hands on (the Return, or None)."""
+    if signal == BREAK:
+        return True, None
+    if isinstance(signal, Return):
+        return True, signal
+    return False, None
