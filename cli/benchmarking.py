@@ -3,7 +3,7 @@
 `hybrid-trm bench halting`: halting models against their fixed maximum depth;
 `hybrid-trm bench curriculum`: a curriculum against uniform sampling;
 `hybrid-trm bench adapt`: a new task from the meta-level's cell against from scratch
-(`bench speed`, `runtime` and `threads` are speed_benchmarks.py's, `bench fuzz`
+(`bench speed`, `runtime`, `threads` and `device` are speed_benchmarks.py's, `bench fuzz`
 fuzzing.py's, registered in main.py)."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from rich.table import Table
 
 from hybrid_trm.errors import HybridTRMError
 
-from .common import Worlds, correlation_text, parse_knobs, strategy_table, user_errors, with_threads
+from .common import DEFAULT_DEVICE, Device, Worlds, correlation_text, parse_knobs, strategy_table, user_errors, with_threads
 
 app = typer.Typer(help="Benchmarks measured side by side in one run.", no_args_is_help=True)
 
@@ -43,6 +43,7 @@ def logic_command(
     seed: Annotated[int, typer.Option(help="Seed of the generated formulas.")] = 0,
     budget: Annotated[float, typer.Option(min=0.1, help="The verifier's time budget per input, seconds.")] = 10.0,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    device: Device = DEFAULT_DEVICE,
 ) -> None:
     """The shipped logic models against the symbolic verifier, one input at a time:
     the verdict model on the Pelletier problems (each family, every line) and on
@@ -55,7 +56,7 @@ def logic_command(
     from hybrid_trm.loading import load
 
     logic = registry.get("logic")
-    verdict = load(pretrained.require("logic", "verdict"))
+    verdict = load(pretrained.require("logic", "verdict"), device=device)
     rows = []
     for family in ("propositional", "monadic", "relational", "equality"):
         rows.append(model_vs_verifier(verdict, benchmarks.load(f"pelletier:{family}")[2], f"pelletier {family}", budget))
@@ -65,7 +66,8 @@ def logic_command(
             examples = [logic.example(seed, i, difficulty, "verdict") for i in range(n)]
             rows.append(model_vs_verifier(verdict, examples, f"{name}, {balance or 'balanced'}", budget))
     massive = benchmarks.load("evans:test_massive")[2][:n]
-    rows.append(model_vs_verifier(load(pretrained.require("logic", "entails")), massive, "entails, evans test_massive", budget))
+    entails = load(pretrained.require("logic", "entails"), device=device)
+    rows.append(model_vs_verifier(entails, massive, "entails, evans test_massive", budget))
     if json_output:
         typer.echo(json.dumps([r.to_json() for r in rows]))
         return
@@ -95,6 +97,7 @@ def halting_command(
     seed: Annotated[int, typer.Option(help="Seed of the generated examples (training used 0, its evaluation 1).")] = 5,
     worlds: Worlds = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    device: Device = DEFAULT_DEVICE,
 ) -> None:
     """Each halting model on the same examples twice, every node run for all its
     cycles and each node stopping on its own: accuracy, latent updates per node,
@@ -124,7 +127,7 @@ def halting_command(
             difficulty = domain.difficulty(**knobs)
             examples = [domain.example(seed, i, difficulty, saved["task"]) for i in range(n)]
             name = "generated " + ", ".join(f"{k}={v}" for k, v in knobs.items())
-        rows.append(halting_vs_fixed(path, examples[:n], name, worlds))
+        rows.append(halting_vs_fixed(path, examples[:n], name, worlds, device))
     if json_output:
         typer.echo(json.dumps([r.to_json() for r in rows]))
         return
@@ -176,6 +179,7 @@ def curriculum_command(
     training_seed: Annotated[Optional[int], typer.Option(help="Seed of both runs' model and data (default: the preset's).")] = None,
     out: Annotated[Path, typer.Option(help="Folder for the two checkpoints.")] = Path("runs/curriculum-vs-uniform"),
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    device: Device = DEFAULT_DEVICE,
 ) -> None:
     """Train one recipe twice from the same seed, sampling its whole training range
     uniformly and with the curriculum (easiest level first): steps to reach the
@@ -198,6 +202,7 @@ def curriculum_command(
         bars = {name: progress.add_task(name, total=config.steps) for name in ("uniform", "curriculum")}
         runs = training.curriculum_vs_uniform(
             config, out, target, n, seed, on_step=lambda name, step, _: progress.update(bars[name], completed=step),
+            device=device,
         )
     if json_output:
         typer.echo(json.dumps({"preset": preset, "steps": config.steps, "target": target, "runs": [vars(r) for r in runs]}))
@@ -232,6 +237,7 @@ def adapt_command(
     share: Annotated[float, typer.Option(min=0.0, max=1.0, help="The goal, as a share of the from-scratch final accuracy.")] = 0.99,
     out: Annotated[Path, typer.Option(help="Folder for the two checkpoints.")] = Path("runs/adaptation"),
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    device: Device = DEFAULT_DEVICE,
 ) -> None:
     """Learn a task (a preset's, or a domain's) twice, same seed and data: from
     scratch and from the meta-level's shared cell. Reports the examples each needs to reach `share` of
@@ -264,6 +270,7 @@ def adapt_command(
         bars = {name: progress.add_task(f"from {name}", total=config.steps) for name in ("scratch", "meta")}
         goal, runs = training.adaptation(
             meta, config, out, share, on_step=lambda name, step, _: progress.update(bars[name], completed=step),
+            device=device,
         )
     scratch, adapted = runs
     ratio = (
@@ -293,7 +300,7 @@ def adapt_command(
 def accuracy_command(
     domain: Annotated[str, typer.Option(help="The suite to run: listops (task value), logic (task relation) or arith (task exact, or mod10).")],
     task: Annotated[Optional[str], typer.Option(help="The domain's task (default: its first: listops value, logic relation, arith exact).")] = None,
-    quick: Annotated[bool, typer.Option("--quick", help="A few steps and examples per model: a smoke test in about 3 minutes, not a result.")] = False,
+    quick: Annotated[bool, typer.Option("--quick", help="A few steps and examples per model: a smoke test, not a result; 40-65 s for arith, 80 s for listops, 130 s for logic (two models at a time, one thread each, beside another process busy on one of 2 cores).")] = False,
     steps: Annotated[Optional[int], typer.Option(min=1, help="Optimizer steps of every model (default: the suite's, or --quick's).")] = None,
     n: Annotated[Optional[int], typer.Option("-n", min=1, help="Held-out examples per set (default 500; --quick 40).")] = None,
     target: Annotated[float, typer.Option(min=0.0, max=1.0, help="In-distribution accuracy for the time-to-target column.")] = 0.9,
@@ -303,6 +310,7 @@ def accuracy_command(
     out: Annotated[Path, typer.Option(help="Folder for the checkpoints.")] = Path("runs/bench-accuracy"),
     plot: Annotated[Optional[Path], typer.Option(help="Also draw accuracy against depth per model to this PNG (needs matplotlib).")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    device: Device = DEFAULT_DEVICE,
 ) -> None:
     """Train the recursive model and baselines of its parameter count (TreeLSTM,
     GIN, LSTM, Transformer; the cell without inner recursion; a 10x Transformer)
@@ -327,6 +335,7 @@ def accuracy_command(
 
         result = bench_accuracy.run(
             domain, out, quick, steps, n, target, names, seed, on_step=on_step, task=task, jobs=jobs or os.cpu_count() or 1,
+            device=device,
         )
     if plot is not None:
         bench_accuracy.plot(result, plot)

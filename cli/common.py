@@ -14,7 +14,7 @@ from typing import Annotated, Any, Callable, Optional
 import typer
 from rich.table import Table
 
-from hybrid_trm.errors import HybridTRMError
+from hybrid_trm.errors import HybridTRMError, TorchMissing
 from hybrid_trm.grammar import printable
 
 
@@ -38,6 +38,14 @@ HaltThreshold = Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help=(
 Runtime = Annotated[Optional[str], typer.Option(help=(
     "Run the model on torch or numpy (the torch-free runtime; see `hybrid-trm export`). "
     "Default: numpy for an exported folder or where torch is not installed, torch otherwise."
+))]
+
+# Where a command's torch model runs (hybrid_trm/devices.py resolves it; a plain
+# string here, so that --help imports no torch).
+DEFAULT_DEVICE = "cpu"
+Device = Annotated[str, typer.Option(help=(
+    "Where the model runs: cpu (the default), cuda, cuda:N, mps, or auto (cuda if a GPU is visible, else mps, else cpu). "
+    "A device this machine lacks is refused, exit 2."
 ))]
 
 
@@ -96,12 +104,19 @@ REJECTED = 3  # the exit code of a `solve` whose answer the verifier rejected (0
 def user_errors(command: Callable) -> Callable:
     """Run a command; a HybridTRMError becomes its message on stderr and exit code 2
     (with --json also one JSON object on stdout: error, and line and column where
-    the input did not parse)."""
+    the input did not parse), and so does torch missing where the command needs it."""
 
     @functools.wraps(command)
     def run(*args, **kwargs):
         try:
-            return command(*args, **kwargs)
+            try:
+                return command(*args, **kwargs)
+            except ModuleNotFoundError as err:
+                # The base install has no torch (the `torch` extra adds it): a command
+                # that needs it says what to install, wherever it first imports it.
+                if err.name not in ("torch", "torch_geometric"):
+                    raise
+                raise TorchMissing("this command", err.name) from None
         except HybridTRMError as err:
             if kwargs.get("json_output"):  # and the line on stderr as always, for a person watching
                 where = {"line": getattr(err, "line", None), "column": getattr(err, "column", None)}

@@ -21,7 +21,9 @@ from hybrid_trm.domains.base import Example
 from hybrid_trm.errors import HybridTRMError
 from hybrid_trm.grammar import printable
 
-from .common import HaltThreshold, InnerSteps, MaxCycles, Worlds, correlation_text, strategy_table, user_errors
+from .common import (
+    DEFAULT_DEVICE, Device, HaltThreshold, InnerSteps, MaxCycles, Worlds, correlation_text, strategy_table, user_errors,
+)
 
 SHOWN_ERRORS = 5  # bad lines the table shows; --json lists every one
 
@@ -109,7 +111,7 @@ def eval_command(
     halt_threshold: HaltThreshold = None,
     jobs: Annotated[Optional[int], typer.Option(min=1, help=(
         "Worker processes that score at once, each on one thread (default: one per core; "
-        "1: all in this process). Forked, on Linux; elsewhere one process."
+        "1: all in this process). Forked, on Linux; elsewhere, and with a --device other than cpu, one process."
     ))] = None,
     timeout: Annotated[float, typer.Option(min=0.001, help=(
         "Seconds each input may take to be parsed, sized and tensorized, and again in the model: a batch of n inputs "
@@ -121,12 +123,14 @@ def eval_command(
     ))] = False,
     plot: Annotated[Optional[Path], typer.Option(help="Also draw steps per node (by latent updates, and by the domain's difficulty) to this PNG (needs matplotlib).")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    device: Device = DEFAULT_DEVICE,
 ) -> None:
     """Score a checkpoint: accuracy overall, by depth and by arity; steps per node.
     A line that cannot be scored (not an example, unparsable, too large, past its
     --timeout) is reported with its number and why, and counted as wrong."""
     from hybrid_trm import pretrained
     from hybrid_trm.evaluate import evaluate_examples, plot_steps, unseen_kinds
+    from hybrid_trm.execution import executes
     from hybrid_trm.loading import load, Recursion, strategies, trained_width
 
     if plot is not None:
@@ -135,7 +139,9 @@ def eval_command(
         pyplot()  # checked before the run, not after
 
     domain, task, examples, where, located = _examples(domain, file, task, benchmark, checkpoint, limit, strict)
-    loaded = load(checkpoint or pretrained.require(domain, task), domain, task, Recursion(inner_steps, max_cycles, halt_threshold))
+    loaded = load(
+        checkpoint or pretrained.require(domain, task), domain, task, Recursion(inner_steps, max_cycles, halt_threshold), device,
+    )
     console = Console(stderr=True)
     # Drawn at each chunk, not by rich's refresh thread: eval's workers are forked,
     # and a fork copies no thread but every lock one holds.
@@ -146,6 +152,7 @@ def eval_command(
             loaded.model, loaded.domain, loaded.task, examples,
             progress=lambda done: progress.update(bar, completed=done, refresh=True), width=trained_width(loaded.config),
             worlds=worlds, jobs=jobs or os.cpu_count() or 1, timeout=timeout, strict=strict, where=where,
+            execute=executes(loaded.config),
         ))
     name = benchmark or str(file)
     if report.errors and len(report.errors) == report.n:  # not one input scored: nothing to report but the failures

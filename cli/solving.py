@@ -10,7 +10,8 @@ from typing import Annotated, Optional
 import typer
 
 from .common import (
-    DEFAULT_TIMEOUT, REJECTED, HaltThreshold, InnerSteps, MaxCycles, Runtime, Timeout, Worlds, input_text, user_errors,
+    DEFAULT_DEVICE, DEFAULT_TIMEOUT, REJECTED, Device, HaltThreshold, InnerSteps, MaxCycles, Runtime, Timeout, Worlds,
+    input_text, user_errors,
 )
 
 
@@ -34,6 +35,7 @@ def solve(
     halt_threshold: HaltThreshold = None,
     timeout: Timeout = DEFAULT_TIMEOUT,
     runtime: Runtime = None,
+    device: Device = DEFAULT_DEVICE,
 ) -> None:
     """Answer one input with the tiny recursive model and check it symbolically."""
     from hybrid_trm.loading import Recursion
@@ -41,7 +43,7 @@ def solve(
 
     result = solve_input(
         input_text(text, file), domain, task, checkpoint, timeout=timeout, verify=verify, trace=trace, worlds=worlds,
-        recursion=Recursion(inner_steps, max_cycles, halt_threshold), runtime=runtime,
+        recursion=Recursion(inner_steps, max_cycles, halt_threshold), runtime=runtime, device=device,
     )
     domain, task_name = result.domain, result.task
     if json_output:

@@ -1,7 +1,8 @@
 """`hybrid-trm bench speed`: level-batched vs per-node recursion, the cell against a matmul,
 batch eval and solve by stage, the parser and the verifier alone;
 `hybrid-trm bench runtime`: the torch-free runtime against the torch model;
-`hybrid-trm bench threads`: training speed by thread count, idle and beside a busy process.
+`hybrid-trm bench threads`: training speed by thread count, idle and beside a busy process;
+`hybrid-trm bench device`: training and eval speed on the CPU and on an accelerator (GPU).
 Registered on the bench group in main.py."""
 
 from __future__ import annotations
@@ -212,3 +213,71 @@ def threads_command(
     for r in rows:
         table.add_row(str(r.threads), f"{r.idle_steps_per_s:.2f}", f"{r.busy_steps_per_s:.2f}", f"{r.busy_vs_idle:.0%}")
     Console(width=max(100, Console().width)).print(table)
+
+
+@user_errors
+def device_command(
+    device: Annotated[str, typer.Option(help=(
+        "The accelerator compared with the CPU: auto (cuda if a GPU is visible, else mps), cuda, cuda:N or mps; "
+        "cpu measures the CPU alone. A device this machine lacks is refused, exit 2."
+    ))] = "auto",
+    preset: Annotated[str, typer.Option(help="The recipe trained, and the task whose shipped model is evaluated.")] = "listops-value",
+    steps: Annotated[int, typer.Option(min=1, help="Training steps timed per device (after 3 of warm-up).")] = 20,
+    batch_size: Annotated[Optional[int], typer.Option(min=1, help="Trees per training step (default: the preset's).")] = None,
+    examples: Annotated[int, typer.Option("-n", min=1, help="Generated inputs of the eval (the preset's training distribution).")] = 1000,
+    repeats: Annotated[int, typer.Option(min=1, help="Eval runs per device (the median is reported).")] = 3,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Training steps/s and eval nodes/s on the CPU and on the accelerator, side by
+    side in one run, with the ratio, and whether the accelerator's eval answers are
+    the CPU's. Without an accelerator it says so and measures the CPU alone. The
+    CPU runs on --threads torch threads (default 1): pass the machine's cores for
+    its best figure."""
+    import dataclasses
+
+    from hybrid_trm import devices
+    from hybrid_trm.bench.device import run
+    from hybrid_trm.training.presets import PRESETS
+
+    if preset not in PRESETS:
+        raise HybridTRMError(f"unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
+    config = dataclasses.replace(PRESETS[preset], **({"batch_size": batch_size} if batch_size else {}))
+    chosen = devices.resolve(device)
+    missing = None
+    if chosen.type == "cpu":
+        missing = "--device cpu: the CPU alone" if devices.checked_name(device) == "cpu" else (
+            "no accelerator here (torch sees neither a CUDA GPU nor MPS): the CPU alone"
+        )
+    with Console(stderr=True).status(f"timing {preset} on {'cpu' if missing else f'cpu and {chosen}'} ...", spinner="dots"):
+        bench = run(preset, config, None if missing else chosen, steps, examples, repeats=repeats, accelerator_missing=missing)
+    if json_output:
+        typer.echo(json.dumps(bench.to_json()))
+        return
+    console = Console(width=max(120, Console().width))
+    table = Table(title=(
+        f"{preset}: {bench.batch_size} trees per training step, {bench.steps} steps timed; eval of {bench.eval_inputs:,} "
+        f"inputs ({bench.eval_nodes:,} nodes), one process, median of {repeats}"
+    ))
+    columns = ("device", "training steps/s", "steps/s, model alone", "loss", "eval nodes/s", "nodes/s, model alone", "eval accuracy")
+    for column in columns:
+        table.add_column(column, justify="right")
+    for r in bench.rows:
+        table.add_row(
+            r.name, f"{r.train_steps_per_s:.2f}", f"{r.train_model_steps_per_s:.2f}", f"{r.loss:.4f}",
+            f"{r.eval_nodes_per_s:,.0f}", f"{r.eval_model_nodes_per_s:,.0f}", f"{r.eval_accuracy:.2%}",
+        )
+    ratios = bench.ratios()
+    if ratios is not None:
+        table.add_row(
+            f"{bench.rows[1].device} / cpu", f"{ratios['train_steps_per_s']:.2f}x", f"{ratios['train_model_steps_per_s']:.2f}x", "",
+            f"{ratios['eval_nodes_per_s']:.2f}x", f"{ratios['eval_model_nodes_per_s']:.2f}x", "",
+        )
+    console.print(table)
+    agreement = bench.agreement()
+    if agreement is not None:
+        console.print(
+            f"eval answers on {bench.rows[1].device} agree with the CPU's on {agreement['answers_agree']:,} of "
+            f"{agreement['inputs']:,} inputs (confidence within {agreement['max_confidence_difference']:.1e})"
+        )
+    if bench.accelerator_missing:
+        console.print(bench.accelerator_missing)

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from hybrid_trm.domains import registry
 from hybrid_trm.errors import HybridTRMError
 
-from .common import parse_knobs, user_errors
+from .common import DEFAULT_DEVICE, Device, parse_knobs, user_errors
 
 
 @user_errors
@@ -66,17 +66,18 @@ def train(
     controller: Annotated[bool, typer.Option(
         "--controller", help="--depth-rl: also learn the recursion strategy, inner steps and halting threshold per node kind.",
     )] = False,
+    device: Device = DEFAULT_DEVICE,
 ) -> None:
     """Train the recursive cell with deep supervision on every subtree."""
     from hybrid_trm.training.curriculum import Curriculum
-    from hybrid_trm.training.distributed import check_batch, from_environment
+    from hybrid_trm.training.distributed import check_batch, from_environment, rank_device
     from hybrid_trm.training.loop import TrainConfig, build_model, train as run_training
     from hybrid_trm.training.presets import PRESETS
 
     if meta:
         if depth_rl or preset or domain or init or knob or eval_knob or curriculum or supervision:
             raise HybridTRMError("--meta trains on its presets' data, from scratch: drop the other data and model options")
-        _meta(meta, out, steps, batch_size, lr, seed, hidden, expansion, inner_steps, outer_cycles, halting, scan, summary)
+        _meta(meta, out, steps, batch_size, lr, seed, hidden, expansion, inner_steps, outer_cycles, halting, scan, summary, device)
         return
     if depth_rl:
         shaped = dict(
@@ -90,7 +91,7 @@ def train(
             raise HybridTRMError(f"--depth-rl fine-tunes a trained model as it is; drop {', '.join(given)}")
         if init is None:
             raise HybridTRMError("--depth-rl fine-tunes a halting checkpoint: pass it as --init")
-        _depth_rl(init, out, domain, task, steps, batch_size, lr, seed, step_penalty, controller)
+        _depth_rl(init, out, domain, task, steps, batch_size, lr, seed, step_penalty, controller, device)
         return
     if step_penalty is not None or controller:
         raise HybridTRMError("--step-penalty and --controller are the depth reward's; they go with --depth-rl")
@@ -137,8 +138,9 @@ def train(
         return text
 
     ranks = from_environment()
-    try:
-        check_batch(config.batch_size, ranks)  # here, before the progress bar: one line, no bar
+    try:  # here, before the progress bar: one line, no bar
+        check_batch(config.batch_size, ranks)
+        rank_device(device, ranks)
     except HybridTRMError:
         if ranks.lead:
             raise
@@ -146,10 +148,10 @@ def train(
     if resume and _trained_past(out, config.steps, quiet=not ranks.lead):
         return
     if not ranks.lead:  # one of torchrun's ranks: rank 0 reports for all of them
-        run_training(config, out, resume=resume)
+        run_training(config, out, resume=resume, device=device)
         return
     with _progress(f"{config.domain}/{config.task}", config.steps, config.eval_every, status) as on_step:
-        metrics = run_training(config, out, resume=resume, on_step=on_step)
+        metrics = run_training(config, out, resume=resume, on_step=on_step, device=device)
     for step, level, knobs in metrics.get("curriculum_schedule", []):
         typer.echo(f"curriculum: step {step}, level {level + 1}/{levels}: {knobs}")
     summary = f"checkpoint {out}: loss {metrics.get('loss')}"
@@ -193,10 +195,11 @@ def _progress(title: str, total: int, log_every: int, status: Callable[[dict], s
         yield on_step
 
 
-def _depth_rl(init, out, domain, task, steps, batch_size, lr, seed, step_penalty, controller) -> None:
-    from hybrid_trm import checkpoints
+def _depth_rl(init, out, domain, task, steps, batch_size, lr, seed, step_penalty, controller, device) -> None:
+    from hybrid_trm import checkpoints, devices
     from hybrid_trm.training.depth_rl import DepthRLConfig, fine_tune
 
+    devices.resolve(device)  # before the progress bar
     saved = checkpoints.one_model(checkpoints.load(init)[1], init)
     if domain not in (None, saved["domain"]) or task not in (None, saved["task"]):
         raise HybridTRMError(f"checkpoint {init} is for {saved['domain']}/{saved['task']}, not {domain}/{task or saved['task']}")
@@ -211,14 +214,18 @@ def _depth_rl(init, out, domain, task, steps, batch_size, lr, seed, step_penalty
         )
 
     with _progress(f"depth reward {saved['domain']}/{saved['task']}", config.steps, 25, status) as on_step:
-        metrics = fine_tune(init, out, config, on_step)
+        metrics = fine_tune(init, out, config, on_step, device)
     typer.echo(f"checkpoint {out}: {status(metrics)}, {metrics['verifier_timeouts']} verifier timeouts in the last batch, "
                f"{metrics['train_seconds']:.0f}s")
 
 
-def _meta(presets, out, steps, batch_size, lr, seed, hidden, expansion, inner_steps, outer_cycles, halting, scan, summary) -> None:
+def _meta(
+    presets, out, steps, batch_size, lr, seed, hidden, expansion, inner_steps, outer_cycles, halting, scan, summary, device,
+) -> None:
+    from hybrid_trm import devices
     from hybrid_trm.training.meta import MetaConfig, train_meta
 
+    devices.resolve(device)  # before the progress bar
     changes = dict(
         steps=steps, batch_size=batch_size, lr=lr, seed=seed, hidden=hidden, expansion=expansion,
         inner_steps=inner_steps, outer_cycles=outer_cycles, halting=halting, scan=scan, summary=summary,
@@ -230,6 +237,6 @@ def _meta(presets, out, steps, batch_size, lr, seed, hidden, expansion, inner_st
         return "loss " + "  ".join(f"{name} {loss:.4f}" for name, loss in metrics["loss"].items())
 
     with _progress("meta-level " + " + ".join(config.presets), config.steps, 250, status) as on_step:
-        metrics = train_meta(config, out, on_step)
+        metrics = train_meta(config, out, on_step, device)
     accuracy = ", ".join(f"{name} {a:.2%}" for name, a in metrics["eval_accuracy"].items())
     typer.echo(f"checkpoint {out}: held-out accuracy {accuracy}, {metrics['train_seconds']:.0f}s of training")

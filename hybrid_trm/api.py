@@ -121,13 +121,17 @@ class Reasoner:
         )
 
 
-def load(name: str | Path, *, recursion: Recursion | None = None, runtime: str | None = None) -> Reasoner:
+def load(
+    name: str | Path, *, recursion: Recursion | None = None, runtime: str | None = None, device: str | None = None,
+) -> Reasoner:
     """A model ready to answer: a shipped one as "domain/task" ("logic/verdict"), a
     domain alone for its first task ("listops"), or a checkpoint's path (with or
     without its .safetensors / .json suffix) or an exported folder. `recursion`
     runs it deeper or shallower than it trained (see Recursion). `runtime`: "torch"
     or "numpy" (hybrid_trm/runtime: no torch); None: numpy for an exported folder
-    or where torch does not import, torch otherwise."""
+    or where torch does not import, torch otherwise. `device`: where the torch
+    runtime runs it, "cpu" (the default), "cuda", "cuda:N", "mps" or "auto" (CUDA,
+    else MPS, else the CPU); one this machine lacks is a HybridTRMError."""
     from . import checkpoints, pretrained
     from .runtime.loading import checked_runtime
     from .solver import _loaded
@@ -138,8 +142,8 @@ def load(name: str | Path, *, recursion: Recursion | None = None, runtime: str |
     if not checkpoints.exists(Path(text)) and domain_name in registry.names() and "/" not in task_name:
         task = registry.get(domain_name).task(task_name or None).name
         path = pretrained.require(domain_name, task)
-        return Reasoner(_loaded(str(path), domain_name, task, recursion, runtime))
-    return Reasoner(_loaded(text, None, None, recursion, runtime))
+        return Reasoner(_loaded(str(path), domain_name, task, recursion, runtime, device))
+    return Reasoner(_loaded(text, None, None, recursion, runtime, device))
 
 
 def solve(
@@ -148,7 +152,7 @@ def solve(
     """One input, answered as `hybrid-trm solve` answers it: the domain whose grammar
     accepts it (unless given), the first task whose shipped model knows every node
     of it (unless given), or `checkpoint`'s model; `options` are solver.solve's
-    (timeout, verify, trace, worlds, recursion, runtime)."""
+    (timeout, verify, trace, worlds, recursion, runtime, device)."""
     from .solver import solve as solve_input
 
     return solve_input(text, domain, task, checkpoint, **options)

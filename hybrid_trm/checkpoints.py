@@ -55,7 +55,8 @@ def save(path: str | Path, tensors: dict[str, torch.Tensor], config: dict) -> Pa
     tensor_file, json_file = files(base)
     tmp_tensors = tensor_file.with_name(tensor_file.name + ".tmp")
     tmp_json = json_file.with_name(json_file.name + ".tmp")
-    save_file({k: v.detach().contiguous() for k, v in tensors.items()}, str(tmp_tensors), metadata={"step": step})
+    # CPU tensors, whatever device trained them: a checkpoint loads anywhere (loading.load moves it).
+    save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(tmp_tensors), metadata={"step": step})
     tmp_json.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp_tensors, tensor_file)
     os.replace(tmp_json, json_file)

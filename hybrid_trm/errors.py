@@ -42,6 +42,20 @@ class CheckpointError(HybridTRMError):
     """A checkpoint that is missing, unreadable, or does not fit the domain/task asked for."""
 
 
+class TorchMissing(HybridTRMError):
+    """Work that needs torch (or torch_geometric) where it is not installed. The
+    base install is torch-free; the `torch` extra adds both."""
+
+    INSTALL = "pip install 'hybrid-trm[torch]'"
+
+    def __init__(self, what: str, module: str = "torch"):
+        self.what, self.module = what, module
+        super().__init__(
+            f"{what} needs {module}, which is not installed here: {self.INSTALL} "
+            "(solve answers without it, on the numpy runtime)"
+        )
+
+
 class VerifierTimeout(HybridTRMError):
     """A symbolic check that ran past its time budget."""
 

@@ -19,7 +19,7 @@ from typing import Callable, Iterator, TypeVar
 import numpy as np
 import torch
 
-from . import budget
+from . import budget, devices
 from .domains.base import Domain, Example, Task, WorldTask
 from .errors import HybridTRMError
 from .grammar import Node
@@ -140,7 +140,7 @@ def evaluate_examples(
     model: TreeReasoner, domain: Domain, task: Task, examples: list[Example], batch_size: int = INFERENCE_TREES,
     progress=None, width: int | None = None, worlds: int | None = None, halting: str | None = None,
     timings: dict[str, float] | None = None, jobs: int = 1, timeout: float | None = None, strict: bool = False,
-    where: Callable[[int], str] | None = None,
+    where: Callable[[int], str] | None = None, execute: bool = False,
 ) -> Report:
     """Accuracy on examples; `width` is the answer grid the model trained on, `worlds`
     the grid of a WorldTask (see inference_tensors), `halting` the forward pass's mode
@@ -149,6 +149,8 @@ def evaluate_examples(
     answers: decoding and scoring) are added to it, for `bench speed`; with workers,
     the sum of theirs. `jobs` > 1: that many worker processes score chunks of the
     examples at once, each on one thread (see _scored_chunks); the report is the same.
+    A model on an accelerator (devices.py) scores in this process whatever `jobs`
+    says: a forked worker cannot use its parent's GPU.
 
     An example that cannot be scored (unparsable, past a size limit, past its time
     budget: a HybridTRMError) counts as wrong and is listed in Report.errors with
@@ -156,12 +158,15 @@ def evaluate_examples(
     one instead, once its chunk is scored. `timeout`: seconds each example may take
     to be parsed, sized and tensorized, and its share of the batch it runs in (see
     _predictions); None: no budget of its own. `where(i)` names example i in
-    messages ("data.jsonl:12"; default "example i")."""
+    messages ("data.jsonl:12"; default "example i"). `execute`: the model answers
+    closed expressions, and each program is run by the executor (execution.py)."""
     if jobs < 1:
         raise HybridTRMError(f"jobs must be at least 1, not {jobs}")
     if worlds is not None and not 1 <= worlds <= MAX_WORLDS:
         raise HybridTRMError(f"worlds must be from 1 to {MAX_WORLDS:,}, not {worlds:,}")
     where = where or (lambda i: f"example {i}")
+    if devices.of(model).type != "cpu":
+        jobs = 1
     was_training = model.training
     model.eval()
     # Every chunk keeps thousands of tree nodes alive, so the garbage collector runs
@@ -170,7 +175,7 @@ def evaluate_examples(
     gc.freeze()
     batch_size = grid_batch_size(task, batch_size, worlds)
     measure = domain.difficulty_measure.get(task.name)
-    score = functools.partial(_scored_chunk, model, domain, task, width, worlds, halting, measure, timeout, where)
+    score = functools.partial(_scored_chunk, model, domain, task, width, worlds, halting, measure, timeout, where, execute)
     tally = _Tally(np.zeros(len(domain.node_kinds), dtype=np.int64))
     try:
         # Each example with its index, so that a chunk (here or in a worker) names its failures.
@@ -229,7 +234,8 @@ def _within(seconds: float | None, what: str):
 
 def _scored_chunk(
     model: TreeReasoner, domain: Domain, task: Task, width: int | None, worlds: int | None, halting: str | None,
-    measure: str | None, timeout: float | None, where: Callable[[int], str], chunk: list[tuple[int, Example]],
+    measure: str | None, timeout: float | None, where: Callable[[int], str], execute: bool,
+    chunk: list[tuple[int, Example]],
 ) -> _Tally:
     """Parse, tensorize, predict and score one chunk of (index, example): each one
     made ready on its own, under its own time budget, so that one that fails
@@ -246,7 +252,10 @@ def _scored_chunk(
     if not ready:
         return out
     out.kinds += np.bincount(np.concatenate([tensors.kind for *_, tensors in ready]), minlength=len(out.kinds))
-    predictions = _predictions(model, task, [(i, t) for i, _, _, t in ready], halting, timeout, where, out)
+    if execute:
+        predictions = _executed(model, domain, task, width, [(i, tree) for i, _, tree, _ in ready], timeout, where, out)
+    else:
+        predictions = _predictions(model, task, [(i, t) for i, _, _, t in ready], halting, timeout, where, out)
     start = time.perf_counter()
     for (index, ex, tree, tensors), pred in zip(ready, predictions):
         if pred is None:  # failed in the model: recorded by _predictions
@@ -321,6 +330,36 @@ def _predictions(
             with _within(timeout, f"the input at {where(index)}"):
                 budget.stage("running the model", f"{tensors.nodes:,} nodes")
                 predictions.append(predict_trees(model, task, [tensors], halting=halting, timings=out.timings)[0])
+        except HybridTRMError as err:
+            out.errors.append((index, str(err)))
+            predictions.append(None)
+    return predictions
+
+
+def _executed(
+    model: TreeReasoner, domain: Domain, task: Task, width: int | None, trees: list[tuple[int, Node]],
+    timeout: float | None, where: Callable[[int], str], out: _Tally,
+) -> list[Prediction | None]:
+    """Each program run by the executor with the model (execution.py), all in
+    lockstep within `timeout` x their number; where that fails, each alone within
+    `timeout` (as _predictions)."""
+    from .execution import run_predictions
+
+    def predict(tensors):
+        return predict_trees(model, task, tensors, timings=out.timings)
+
+    if len(trees) > 1:
+        try:
+            with _within(None if timeout is None else timeout * len(trees), f"a batch of {len(trees)} programs"):
+                budget.stage("running the programs", f"{len(trees):,} programs")
+                return run_predictions(domain, task, width, predict, [t for _, t in trees])
+        except HybridTRMError:
+            pass
+    predictions: list[Prediction | None] = []
+    for index, tree in trees:
+        try:
+            with _within(timeout, f"the input at {where(index)}"):
+                predictions.append(run_predictions(domain, task, width, predict, [tree])[0])
         except HybridTRMError as err:
             out.errors.append((index, str(err)))
             predictions.append(None)

@@ -123,13 +123,15 @@ def _predicted(
 ) -> list[Prediction]:
     def one_width(group: list[TreeTensors]) -> list[Prediction]:
         start = time.perf_counter()
-        tree_batch = batch(group)
+        tree_batch = batch(group)  # on the CPU: the model moves it to its device
         start = add_time(timings, "tensorize", start)
         output = model(tree_batch, with_loss=False, halting=halting)
+        # Read back to the CPU within the model's time: an accelerator's work is done
+        # once its results are here, not when the call that queued it returns.
+        final, steps, cycles = (t.cpu().numpy() for t in (output.final, output.steps, output.cycles))
         start = add_time(timings, "model", start)
         return read_out(
-            task, group, tree_batch.tree.numpy(), tree_batch.roots.numpy(), output.final.numpy(), output.steps.numpy(),
-            output.cycles.numpy(), node_answers, timings, start,
+            task, group, tree_batch.tree.numpy(), tree_batch.roots.numpy(), final, steps, cycles, node_answers, timings, start,
         )
 
     return per_width(trees, one_width)

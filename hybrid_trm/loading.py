@@ -93,10 +93,17 @@ class Recursion:
         return {**model, **{k: v for k, v in changes.items() if v is not None}}
 
 
-def load(path: str | Path, domain: str | None = None, task: str | None = None, recursion: Recursion | None = None) -> Loaded:
+def load(
+    path: str | Path, domain: str | None = None, task: str | None = None, recursion: Recursion | None = None,
+    device: str | None = None,
+) -> Loaded:
     """A checkpoint ready for inference; refuses one made for another domain or task,
     and one whose config or weights do not make a model (CheckpointError, one line
-    naming the file). `recursion` changes how deep it recurses (see Recursion)."""
+    naming the file). `recursion` changes how deep it recurses (see Recursion);
+    `device` is where it runs (devices.py: cpu, the default, cuda, cuda:N, mps, auto)."""
+    from . import devices
+
+    where = devices.resolve(device)  # a device this machine lacks is refused before the file is read
     tensors, config = checkpoints.load(path)  # its structure and weights checked there
     name = checkpoints.stem(path)
     config, dom, tsk = resolved(config, path, domain, task, recursion)
@@ -105,7 +112,7 @@ def load(path: str | Path, domain: str | None = None, task: str | None = None, r
         model.load_state_dict(checkpoints.section(tensors, "model"))
     except RuntimeError as err:  # names missing, extra or wrongly shaped weights
         raise CheckpointError(f"checkpoint {name}: weights do not fit its config ({_one_line(err)})") from None
-    model.eval()
+    model.to(where).eval()
     return Loaded(model, dom, tsk, config)
 
 
@@ -223,15 +230,15 @@ def strategies(loaded: Loaded) -> list[Strategy]:
         return []
     kinds = list(loaded.domain.node_kinds)
     trained = loaded.config.get("trained_node_kinds") or kinds
-    ids = torch.tensor([kinds.index(k) for k in trained])
+    ids = torch.tensor([kinds.index(k) for k in trained], device=model.strategy_halt.device)
     with torch.no_grad():
         steps, _ = model.strategy(ids, sample=False)
-        theta = torch.tensor(model.config.halt_threshold).clamp(1e-6, 1 - 1e-6)
+        theta = torch.tensor(model.config.halt_threshold, device=ids.device).clamp(1e-6, 1 - 1e-6)
         # sigmoid(h + offset) > theta  <=>  sigmoid(h) > sigmoid(logit(theta) - offset)
         thresholds = torch.sigmoid(torch.logit(theta) - model.strategy_halt[ids])
     if model.config.halt_threshold >= 1.0:
         thresholds = torch.ones_like(thresholds)
-    return [Strategy(k, int(n), round(float(t), 3)) for k, n, t in zip(trained, steps, thresholds)]
+    return [Strategy(k, int(n), round(float(t), 3)) for k, n, t in zip(trained, steps.tolist(), thresholds.tolist())]
 
 
 def trained_width(config: dict) -> int | None:

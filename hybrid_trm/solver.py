@@ -7,7 +7,7 @@ import inspect
 import math
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import lark
@@ -16,6 +16,7 @@ from . import budget, checkpoints, pretrained
 from .domains import registry
 from .domains.base import Domain, Verdict, WorldTask
 from .errors import BudgetExceeded, HybridTRMError, ParseError
+from .execution import executes, run_predictions
 from .inference import Prediction, add_time, inference_tensors
 from .loading import load, Loaded, Recursion, trained_width
 from .grammar import Node, children, kind, measure, postorder
@@ -89,15 +90,17 @@ class Solution:
 def solve(
     text: str, domain: str | None = None, task: str | None = None, checkpoint: str | Path | None = None, *,
     timeout: float | None = budget.DEFAULT_SECONDS, verify: bool = True, trace: bool = False,
-    worlds: int | None = None, recursion: Recursion | None = None, runtime: str | None = None,
+    worlds: int | None = None, recursion: Recursion | None = None, runtime: str | None = None, device: str | None = None,
 ) -> Solution:
     """Answer one input: the domain whose grammar accepts it (unless given), the
     domain's first task whose shipped model knows every node kind in it (unless
     given), or `checkpoint`'s model (a checkpoint or an exported folder); parsed
     once, the whole within `timeout` seconds (None: no limit). `runtime`: "torch"
     or "numpy" (hybrid_trm/runtime); None: numpy for an exported folder or where
-    torch does not import, torch otherwise. Raises HybridTRMError (BudgetExceeded
-    past the budget, ParseError, a size limit) on input it cannot answer."""
+    torch does not import, torch otherwise. `device`: where the torch model runs
+    (devices.py: cpu, the default, cuda, cuda:N, mps, auto; the numpy runtime runs
+    on the CPU). Raises HybridTRMError (BudgetExceeded past the budget, ParseError,
+    a size limit, a device this machine lacks) on input it cannot answer."""
     from .runtime.loading import checked_runtime
 
     runtime = checked_runtime(runtime, checkpoint)
@@ -105,7 +108,7 @@ def solve(
         budget.stage("parsing", f"{len(text):,} characters")
         budget.check_text(text)
         if checkpoint is not None:
-            loaded = _loaded(str(checkpoint), domain, task, recursion, runtime)  # domain and task default to the checkpoint's
+            loaded = _loaded(str(checkpoint), domain, task, recursion, runtime, device)  # domain and task default to the checkpoint's
             tree = loaded.domain.parse(text)
         else:
             if domain is None:
@@ -114,23 +117,29 @@ def solve(
                 tree = registry.get(domain).parse(text)
             dom = registry.get(domain)
             task_name = dom.task(task if task is not None else pick_task(dom, tree)).name
-            loaded = _loaded(str(pretrained.require(domain, task_name)), domain, task_name, recursion, runtime)
+            loaded = _loaded(str(pretrained.require(domain, task_name)), domain, task_name, recursion, runtime, device)
         return solve_text(loaded, text, tree, verify=verify, trace=trace, worlds=worlds)
 
 
 def _loaded(
     path: str, domain: str | None, task: str | None, recursion: Recursion | None, runtime: str = "torch",
+    device: str | None = None,
 ) -> Loaded:
-    """A checkpoint loaded (and warmed up) once per process, for answer after
-    answer, and again when its files change; the first load is not charged to
+    """A checkpoint loaded (and warmed up) once per process and device, for answer
+    after answer, and again when its files change; the first load is not charged to
     the time budget. `path` may be an exported folder (its checkpoint is loaded),
     and for the numpy runtime a shipped model's name (runtime/loading.py)."""
+    from . import devices
     from .runtime.loading import checkpoint_path, is_exported
 
-    with budget.uncharged():
+    device = devices.checked_name(device)
+    if runtime == "numpy" and device not in ("cpu", "auto"):  # auto: the CPU, the one device numpy runs on
+        raise HybridTRMError(f"the numpy runtime runs on the CPU, not {device}: use device cpu, or the torch runtime on {device}")
+    with budget.uncharged():  # resolving a device imports torch: start-up, like the first load
+        device = "cpu" if runtime == "numpy" else str(devices.resolve(device))  # "cuda:0": one cached model per device
         if runtime == "numpy" or is_exported(path):
             path = str(checkpoint_path(path))
-        return _warm(path, _written(path), domain, task, recursion, runtime)
+        return _warm(path, _written(path), domain, task, recursion, runtime, device)
 
 
 def _written(path: str) -> tuple[int, ...]:
@@ -147,13 +156,14 @@ def _trained_kinds(path: str, written: tuple[int, ...]) -> frozenset[str] | None
 @lru_cache(maxsize=16)
 def _warm(
     path: str, written: tuple[int, ...], domain: str | None, task: str | None, recursion: Recursion | None, runtime: str,
+    device: str = "cpu",
 ) -> Loaded:
     if runtime == "numpy":
         from .runtime.loading import load as load_for_numpy
 
         loaded = load_for_numpy(path, domain, task, recursion)
     else:
-        loaded = load(path, domain, task, recursion)
+        loaded = load(path, domain, task, recursion, device)
     with budget.limit(None):
         warm_up(loaded)  # the first answer's time is its own, not the libraries' start-up
     return loaded
@@ -207,7 +217,11 @@ def solve_text(
     start = time.perf_counter()
     tree, tensors = prepared(loaded, text, tree, worlds, timings)
     budget.stage("running the model")
-    prediction = loaded.predict([tensors], node_answers=trace, timings=timings)[0]
+    if executes(loaded.config):  # a program run by the model, an expression at a time
+        predict = partial(loaded.predict, timings=timings)
+        prediction = run_predictions(loaded.domain, loaded.task, trained_width(loaded.config), predict, [tree])[0]
+    else:
+        prediction = loaded.predict([tensors], node_answers=trace, timings=timings)[0]
     return finished(loaded, text, tree, tensors, prediction, start, verify, trace, worlds, timings)
 
 

@@ -189,8 +189,20 @@ class TreeBatch:
         """[lo, hi) into the edges: those whose parents lie in nodes [start, end)."""
         import torch
 
-        lo, hi = torch.searchsorted(self.child_parent, torch.tensor([start, end])).tolist()
+        bounds = torch.tensor([start, end], device=self.child_parent.device)
+        lo, hi = torch.searchsorted(self.child_parent, bounds).tolist()
         return lo, hi
+
+    def to(self, device: torch.device | str) -> TreeBatch:
+        """The same batch with its tensors on `device` (itself where they are there
+        already): a model moves each batch to its own device (devices.py)."""
+        import torch
+
+        device = torch.device(device)
+        if self.kind.device == device:
+            return self
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return TreeBatch(**{k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in fields.items()})
 
 
 def batch(trees: list[TreeTensors]) -> TreeBatch:

@@ -28,6 +28,8 @@ from hybrid_trm.cli.main import app
         ("logic", "relation", "( not a ) ; a", "^"),
         ("logic", "relation", "( a ( and b ) ) ; a", "<"),
         ("logic", "relation", "(forall x. R(x, a)) ; ~exists y. R(y, a)", "|"),
+        ("programs", "output", "x = 0; i = 0; while (i < 5) { x = x + i; i = i + 1; } return x;", "10"),
+        ("programs", "output", "def f(n) { if (n < 2) { return n; } return f(n - 1) + f(n - 2); } return f(7) % 10;", "3"),
     ],
 )
 def test_shipped_checkpoint_solves(domain, task, text, answer):

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from .. import checkpoints, pretrained
+from .. import checkpoints, devices, pretrained
 from ..domains import registry
 from ..errors import HybridTRMError
 from ..evaluate import evaluate_examples, Report
@@ -46,7 +46,7 @@ class Suite:
     trained_depth: int  # the preset's training depth (also the GIN's layers)
     beyond: dict[str, dict]  # held-out sets deeper than training: name -> generator knobs
     steps: int  # per model, sized for a suite of about 30 minutes on a 2-core CPU (docs/baselines.md has the measured time)
-    quick_steps: int  # --quick: the suite in about 3 minutes (a smoke test, not a result)
+    quick_steps: int  # --quick: the suite in 1-2 minutes (a smoke test, not a result; docs/baselines.md)
     eval_every: int  # steps between the in-distribution checks behind "time to target"
     # A grid of worlds: how many every entrant is scored on (64: every assignment of
     # six letters, so exact); None: the task's own grid.
@@ -219,18 +219,20 @@ Progress = Callable[[str, int, int], None]  # (model, step, steps)
 def run(
     domain: str, out: Path, quick: bool = False, steps: int | None = None, n: int | None = None,
     target: float = 0.9, models: list[str] | None = None, seed: int = 5, on_step: Progress | None = None,
-    task: str | None = None, jobs: int = 1,
+    task: str | None = None, jobs: int = 1, device: str | None = None,
 ) -> AccuracyBench:
     """Train every entrant (or `models`) on the suite of `domain` (and `task`) and
     score each on the same held-out examples: `n` in distribution and `n` per set
     beyond training (seeds `seed`, `seed` + 1, ...; training used 0 and its checks 1).
     With `jobs` > 1, that many entrants train at once, each in its own process on
     one thread (the models are small: two one-thread runs on two cores finish
-    sooner than two two-thread runs one after the other)."""
+    sooner than two two-thread runs one after the other). Every entrant trains and
+    is scored on `device` (devices.py; default the CPU)."""
     import time
 
     if jobs < 1:
         raise HybridTRMError(f"jobs must be at least 1, not {jobs}")
+    devices.resolve(device)  # one this machine lacks is refused here, not in each worker
     clock = time.monotonic()
     suite = suite_for(domain, task)
     steps = steps or (suite.quick_steps if quick else suite.steps)
@@ -244,7 +246,7 @@ def run(
         held_out[name] = [dom.example(seed + offset, i, dom.difficulty(**knobs), preset.task) for i in range(n)]
     bench = AccuracyBench(domain, preset.task, suite.preset, quick, steps, target, suite.trained_depth, n, n)
     work = [
-        (name, description, config, out / domain / preset.task / name, held_out, target, suite.worlds)
+        (name, description, config, out / domain / preset.task / name, held_out, target, suite.worlds, device)
         for name, (description, config) in configs.items()
     ]
     if jobs == 1 or len(work) == 1:
@@ -254,7 +256,7 @@ def run(
     bench.models.extend(results[name] for name in configs)
     path = pretrained.path(preset.domain, preset.task)
     if checkpoints.exists(path) and (models is None or OURS in models):
-        loaded = load(path)
+        loaded = load(path, device=device)
         saved = loaded.config
         bench.models.append(_scored(
             SHIPPED, f"the shipped checkpoint ({saved['step']:,} steps), for reference", loaded, held_out, suite.worlds,
@@ -266,7 +268,7 @@ def run(
 
 def _entrant(
     name: str, description: str, config: TrainConfig, path: Path, held_out: dict, target: float, worlds: int | None,
-    on_step: Progress | None,
+    device: str | None, on_step: Progress | None,
 ) -> ModelResult:
     """Train one entrant to `path`, load it back and score it (scored as saved: the
     checkpoint round-trips)."""
@@ -277,10 +279,10 @@ def _entrant(
         if on_step:
             on_step(name, step, config.steps)
 
-    metrics = train(config, path, resume=False, on_step=progress)
+    metrics = train(config, path, resume=False, on_step=progress, device=device)
     reached = next((s for s, a in metrics.get("eval_history", []) if a >= target), None)
     return _scored(
-        name, description, load(path), held_out, worlds, config.steps, metrics["train_seconds"], reached,
+        name, description, load(path, device=device), held_out, worlds, config.steps, metrics["train_seconds"], reached,
         None if reached is None else history[reached],
     )
 

@@ -44,9 +44,11 @@ class HaltingVsFixed:
         }
 
 
-def halting_vs_fixed(path, examples: list[Example], name: str, worlds: int | None = None) -> HaltingVsFixed:
-    """Score checkpoint `path` (a halting model) at its fixed maximum and halting."""
-    loaded = load(path)
+def halting_vs_fixed(
+    path, examples: list[Example], name: str, worlds: int | None = None, device: str | None = None,
+) -> HaltingVsFixed:
+    """Score checkpoint `path` (a halting model) at its fixed maximum and halting, on `device` (devices.py)."""
+    loaded = load(path, device=device)
     reports = [
         evaluate_examples(
             loaded.model, loaded.domain, loaded.task, examples, width=trained_width(loaded.config), worlds=worlds, halting=mode,
@@ -69,12 +71,12 @@ class CurriculumRun:
 
 def curriculum_vs_uniform(
     config: TrainConfig, out: Path, target: float, ood_examples: int, seed: int,
-    on_step: Callable[[str, int, dict], None] | None = None,
+    on_step: Callable[[str, int, dict], None] | None = None, device: str | None = None,
 ) -> list[CurriculumRun]:
     """Train the same config twice from the same seed, with uniform sampling over
     its training range and with the curriculum; each is evaluated in distribution
     every config.eval_every steps (steps to reach `target`), and at the end on
-    `ood_examples` examples of its eval knobs (seed `seed`)."""
+    `ood_examples` examples of its eval knobs (seed `seed`). Both on `device`."""
     domain = registry.get(config.domain)
     ood = domain.difficulty(**config.eval_difficulty)
     held_out = [domain.example(seed, i, ood, config.task) for i in range(ood_examples)]
@@ -83,8 +85,8 @@ def curriculum_vs_uniform(
         run = replace(config, curriculum=schedule == "curriculum", eval_difficulty={}, save_every=config.steps)
         path = out / schedule
         progress = None if on_step is None else functools.partial(on_step, schedule)
-        metrics = train(run, path, resume=False, on_step=progress)
-        loaded = load(path)
+        metrics = train(run, path, resume=False, on_step=progress, device=device)
+        loaded = load(path, device=device)
         report = evaluate_examples(loaded.model, loaded.domain, loaded.task, held_out, width=trained_width(loaded.config), strict=True)
         runs.append(CurriculumRun(
             schedule, _first_reaching(metrics, target), metrics["eval_accuracy"], report.accuracy,
@@ -104,12 +106,12 @@ class AdaptationRun:
 
 def adaptation(
     meta: Path, preset: TrainConfig, out: Path, share: float = 0.99,
-    on_step: Callable[[str, int, dict], None] | None = None,
+    on_step: Callable[[str, int, dict], None] | None = None, device: str | None = None,
 ) -> tuple[float, list[AdaptationRun]]:
     """Train `preset` (in the meta checkpoint's cell shape) from scratch and from the
-    meta checkpoint's shared cell, same seed and data: how many examples each needs
-    to reach `share` of the from-scratch run's final in-distribution accuracy.
-    Returns (that goal, the two runs)."""
+    meta checkpoint's shared cell, same seed and data, on `device`: how many examples
+    each needs to reach `share` of the from-scratch run's final in-distribution
+    accuracy. Returns (that goal, the two runs)."""
     shape = checkpoints.load(meta)[1].get("meta")
     if shape is None:
         raise HybridTRMError(f"checkpoint {checkpoints.stem(meta)} is not a meta-level checkpoint (train --meta)")
@@ -120,7 +122,7 @@ def adaptation(
     for start in ("scratch", "meta"):
         config = base if start == "scratch" else replace(base, init=str(meta))
         progress = None if on_step is None else functools.partial(on_step, start)
-        metrics = train(config, out / start, resume=False, on_step=progress)
+        metrics = train(config, out / start, resume=False, on_step=progress, device=device)
         history[start] = metrics
     goal = share * history["scratch"]["eval_accuracy"]
     for start, metrics in history.items():

@@ -127,6 +127,9 @@ class IntegerTask(Task):
     one position per inner step, and the sign needs no comparison of magnitudes."""
 
     digits: int = 12  # largest magnitude: 10**digits - 1
+    # Whether a node's answer needs its digits read from the top down as well as
+    # carried up (a comparison, a division: the model's carry_down).
+    carry_down: bool = False
 
     @property
     def positions(self) -> int:
@@ -231,6 +234,12 @@ class Domain:
         children up to and including it (None: no such label, the default).
         Lets the cell's scan over a node's children learn from every step."""
         return [None] * len(postorder(tree))
+
+    def walked_kinds(self, difficulty: Any) -> frozenset[str]:
+        """Node kinds that a model trained at `difficulty` answers without having
+        seen them, because code around the model walks them (the programs
+        executor: statements, names, calls); none by default."""
+        return frozenset()
 
     def node_difficulty(self, tree: Node, task: str, positions: int) -> list[int | None]:
         """For every node, in postorder, how much work its own answer takes given its

@@ -103,7 +103,7 @@ class Baseline(nn.Module):
 
     def node_embedding(self, batch: TreeBatch) -> torch.Tensor:
         literal = self.literal_grid(batch)
-        rows = literal + torch.arange(literal.shape[1]) * (NO_LITERAL + 1)
+        rows = literal + torch.arange(literal.shape[1], device=literal.device) * (NO_LITERAL + 1)
         return self.kind_embedding(batch.kind) + self.literal_embedding(rows).sum(1)  # (N, H)
 
     def forward(
@@ -111,10 +111,13 @@ class Baseline(nn.Module):
     ) -> Output:
         """As TreeReasoner.forward: answer logits per node, and the loss over every
         labelled node. `groups` and `explore` do not apply (no recursion to order or
-        extend) and are ignored; there is no halting head."""
+        extend) and are ignored; there is no halting head. The batch is moved to the
+        model's device, as TreeReasoner.forward moves it."""
         if halting not in (None, "off"):
             raise HybridTRMError(f"the {self.config.baseline} baseline has no halting head")
         cfg = self.config
+        device = self.kind_embedding.weight.device
+        batch = batch.to(device)
         if cfg.worlds:
             logits = self.head(self.node_states(per_world(batch, cfg.baseline))).view(batch.nodes, -1, cfg.classes)
         else:
@@ -128,9 +131,9 @@ class Baseline(nn.Module):
                 if bool((targets != IGNORE).any()) else logits.sum() * 0.0
             )
         n = batch.nodes
-        zeros = torch.zeros(n, dtype=torch.long)
+        zeros = torch.zeros(n, dtype=torch.long, device=device)
         terms = None if loss is None else [(loss, (targets != IGNORE).sum())]
-        return Output(logits, loss, zeros, torch.ones(n, dtype=torch.long), zeros, loss_terms=terms)
+        return Output(logits, loss, zeros, torch.ones(n, dtype=torch.long, device=device), zeros, loss_terms=terms)
 
     def node_states(self, batch: TreeBatch) -> torch.Tensor:  # (N, width)
         raise NotImplementedError
@@ -148,7 +151,7 @@ def per_world(batch: TreeBatch, name: str) -> TreeBatch:
             f"the {name} baseline answers each world apart; a quantifier reads its body in other worlds (first-order logic)"
         )
     n, p = batch.literal.shape
-    worlds = torch.arange(p)
+    worlds = torch.arange(p, device=batch.kind.device)
 
     def spread(index: torch.Tensor) -> torch.Tensor:  # (M,) -> (M * P,): index v -> v * P + 0 .. P - 1
         return (index[:, None] * p + worlds).reshape(-1)
@@ -175,8 +178,8 @@ def preorder(batch: TreeBatch) -> list[np.ndarray]:
     """Each tree's token sequence: node index v for v's token, N + v for the token
     closing inner node v (after its last child)."""
     n = batch.nodes
-    counts = np.bincount(batch.child_parent.numpy(), minlength=n)
-    kids = np.split(batch.child.numpy(), np.cumsum(counts)[:-1])  # in child order
+    counts = np.bincount(batch.child_parent.cpu().numpy(), minlength=n)
+    kids = np.split(batch.child.cpu().numpy(), np.cumsum(counts)[:-1])  # in child order
     sequences = []
     for root in batch.roots.tolist():
         out, stack = [], [root]
@@ -203,26 +206,28 @@ class SequenceModel(Baseline):
     def node_states(self, batch: TreeBatch) -> torch.Tensor:
         n = batch.nodes
         nodes = self.node_embedding(batch)
-        tokens = torch.cat([nodes, self.close.expand(n, -1), torch.zeros(1, nodes.shape[1])])  # pad = row 2N
+        device = nodes.device
+        tokens = torch.cat([nodes, self.close.expand(n, -1), torch.zeros(1, nodes.shape[1], device=device)])  # pad = row 2N
         sequences = preorder(batch)
         # A node is read at its last token: its closing token if it has one.
-        closes = torch.zeros(n, dtype=torch.bool)
+        closes = torch.zeros(n, dtype=torch.bool, device=device)
         closes[batch.child_parent] = True
-        read_at = torch.where(closes, torch.arange(n) + n, torch.arange(n))
+        read_at = torch.where(closes, torch.arange(n, device=device) + n, torch.arange(n, device=device))
         where, states = [], []  # per chunk: the tokens' rows in `tokens`, and their states
         order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
         for start, end in self.chunks([len(sequences[i]) for i in order]):
             chunk = [sequences[i] for i in order[start:end]]
             longest = max(len(s) for s in chunk)
-            index = torch.full((len(chunk), longest), 2 * n, dtype=torch.long)
+            index = np.full((len(chunk), longest), 2 * n, dtype=np.int64)  # filled on the CPU, then moved once
             for row, s in enumerate(chunk):
-                index[row, : len(s)] = torch.from_numpy(s)
+                index[row, : len(s)] = s
+            index = torch.from_numpy(index).to(device)
             padding = index == 2 * n
             out = self.encode(tokens[index], padding)  # (B, L, W)
             where.append(index[~padding])
             states.append(out[~padding])
         where, states = torch.cat(where), torch.cat(states)
-        return torch.zeros(2 * n, states.shape[1]).index_copy(0, where, states)[read_at]
+        return torch.zeros(2 * n, states.shape[1], device=device).index_copy(0, where, states)[read_at]
 
     def chunks(self, lengths: list[int]) -> list[tuple[int, int]]:
         """Runs [start, end) of the sorted `lengths` encoded together (default: all)."""
@@ -232,11 +237,11 @@ class SequenceModel(Baseline):
         raise NotImplementedError
 
 
-def sinusoidal(length: int, dim: int) -> torch.Tensor:
+def sinusoidal(length: int, dim: int, device: torch.device | None = None) -> torch.Tensor:
     """Fixed positions, defined at every length (a learnt table stops at training's)."""
-    position = torch.arange(length, dtype=torch.float)[:, None]
-    rate = torch.exp(torch.arange(0, dim, 2, dtype=torch.float) * (-math.log(10000.0) / dim))
-    table = torch.zeros(length, dim)
+    position = torch.arange(length, dtype=torch.float, device=device)[:, None]
+    rate = torch.exp(torch.arange(0, dim, 2, dtype=torch.float, device=device) * (-math.log(10000.0) / dim))
+    table = torch.zeros(length, dim, device=device)
     table[:, 0::2] = torch.sin(position * rate)
     table[:, 1::2] = torch.cos(position * rate[: dim // 2])
     return table
@@ -268,7 +273,7 @@ class SequenceTransformer(SequenceModel):
         return out
 
     def encode(self, x: torch.Tensor, padding: torch.Tensor) -> torch.Tensor:
-        x = x + sinusoidal(x.shape[1], x.shape[2])
+        x = x + sinusoidal(x.shape[1], x.shape[2], x.device)
         return self.norm(self.encoder(x, src_key_padding_mask=padding))
 
 
@@ -290,7 +295,7 @@ class SequenceLSTM(SequenceModel):
 
     def encode(self, x: torch.Tensor, padding: torch.Tensor) -> torch.Tensor:
         lengths = (~padding).sum(1, keepdim=True)
-        positions = torch.arange(x.shape[1])
+        positions = torch.arange(x.shape[1], device=x.device)
         # Token i of a sequence of length n trades places with token n - 1 - i; padding stays.
         flip = torch.where(positions < lengths, lengths - 1 - positions, positions)
 
@@ -351,16 +356,16 @@ class TreeLSTM(Baseline):
             lo, hi = batch.edge_range(start, end)
             rows = end - start
             if lo == hi:  # leaves
-                summed = first = c_children = torch.zeros(rows, h)
+                summed = first = c_children = torch.zeros(rows, h, device=x.device)
             else:
                 h_all, c_all = torch.cat(hs), torch.cat(cs)  # every node below this level
                 kids, parents = batch.child[lo:hi], batch.child_parent[lo:hi] - start
                 is_first = (batch.child_rank[lo:hi] == 0).float()[:, None]
                 h_kids, c_kids = h_all[kids], c_all[kids]
-                summed = torch.zeros(rows, h).index_add(0, parents, h_kids)
-                first = torch.zeros(rows, h).index_add(0, parents, h_kids * is_first)
+                summed = torch.zeros(rows, h, device=x.device).index_add(0, parents, h_kids)
+                first = torch.zeros(rows, h, device=x.device).index_add(0, parents, h_kids * is_first)
                 f = torch.sigmoid(self.f_x(xl)[parents] + self.f_h(h_kids) + is_first * self.f_first)
-                c_children = torch.zeros(rows, h).index_add(0, parents, f * c_kids)
+                c_children = torch.zeros(rows, h, device=x.device).index_add(0, parents, f * c_kids)
             i, o, u = (self.iou_x(xl) + self.iou_h(torch.cat([summed, first], 1))).chunk(3, 1)
             c = torch.sigmoid(i) * torch.tanh(u) + c_children
             hs.append(torch.sigmoid(o) * torch.tanh(c))

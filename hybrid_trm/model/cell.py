@@ -50,7 +50,7 @@ class RMSNorm(nn.Module):
 
 
 class RecursiveCell(nn.Module):
-    def __init__(self, hidden: int, expansion: int, carry: bool = True):
+    def __init__(self, hidden: int, expansion: int, carry: bool = True, carry_down: bool = False):
         super().__init__()
         self.up = nn.Linear(hidden, hidden * expansion)
         self.down = nn.Linear(hidden * expansion, hidden)
@@ -61,6 +61,10 @@ class RecursiveCell(nn.Module):
         if carry:
             self.carry = nn.Linear(hidden, hidden, bias=False)
             self.carry_in = nn.Parameter(torch.zeros(hidden))  # what position 0 reads below itself
+        self.has_carry_down = carry and carry_down
+        if self.has_carry_down:  # and the top position i reads i+1, the top one a learnt constant
+            self.carry_down = nn.Linear(hidden, hidden, bias=False)
+            self.carry_top = nn.Parameter(torch.zeros(hidden))
 
     def net(self, u: torch.Tensor) -> torch.Tensor:
         # The cell runs ~10 times per tree level on a few rows, where the cost is the
@@ -75,12 +79,26 @@ class RecursiveCell(nn.Module):
         first = self.carry_in.expand(z.shape[0], 1, -1)
         return torch.cat([first, z[:, :-1]], dim=1)
 
+    def above(self, z: torch.Tensor) -> torch.Tensor:
+        """z shifted one position down the grid: position i sees position i+1."""
+        last = self.carry_top.expand(z.shape[0], 1, -1)
+        return torch.cat([z[:, 1:], last], dim=1)
+
     def latent_step(self, xy: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """z = net(x + y + z + carry(z below)); `xy` is x + y, fixed within a cycle
-        (and, on a one-position grid, the constant carry from carry_in as well)."""
+        """z = net(x + y + z + carry(z below) [+ carry_down(z above)]); `xy` is x + y,
+        fixed within a cycle (and, on a one-position grid, the constant carries from
+        carry_in and carry_top as well)."""
         if z.shape[1] == 1 or not self.has_carry:
             return self.net(xy + z)
-        return self.net(xy + z + F.linear(self.below(z), self.carry.weight))
+        u = xy + z + F.linear(self.below(z), self.carry.weight)
+        if self.has_carry_down:
+            u = u + F.linear(self.above(z), self.carry_down.weight)
+        return self.net(u)
+
+    def constant_carries(self) -> torch.Tensor:
+        """What a one-position grid reads through its carries: constants."""
+        carried = self.carry(self.carry_in)
+        return carried + self.carry_down(self.carry_top) if self.has_carry_down else carried
 
     def answer_step(self, y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         return self.net(y + z)
@@ -98,7 +116,7 @@ class RecursiveCell(nn.Module):
         after_child = []  # z after reading each child: the running answer over a prefix
         xy = x + y
         if z.shape[1] == 1 and self.has_carry:  # one position: what lies below is always carry_in
-            xy = xy + self.carry(self.carry_in)
+            xy = xy + self.constant_carries()
         for child, has in zip(children, present):
             budget.check()  # a node of 10,000 children reads them one step at a time
             z = _keep_absent(has, self.latent_step(xy + child, z), z)

@@ -121,8 +121,9 @@ def distinct_cells(batch: TreeBatch, per_node: bool = False) -> DistinctCells:
 
 
 def _array(values) -> np.ndarray:
-    """A batch's field as numpy: the torch model's batch holds tensors, the runtime's arrays."""
-    return values if isinstance(values, np.ndarray) else values.numpy()
+    """A batch's field as numpy: the torch model's batch holds tensors (copied from
+    the model's device where it is not the CPU), the runtime's arrays."""
+    return values if isinstance(values, np.ndarray) else values.cpu().numpy()
 
 
 def _seen(child_cells: np.ndarray, reads: np.ndarray | None) -> np.ndarray:

@@ -28,6 +28,10 @@ class ModelConfig:
     # worlds, where a position is one interpretation and a quantifier reads its body
     # at other positions through the batch's `reads`.
     carry: bool = True
+    # Whether position i also reads position i+1: what flows from the top digit
+    # down (a comparison's verdict, a division's remainder), which a carry upward
+    # alone never brings to the units (programs' `output` grid).
+    carry_down: bool = False
     # Per-node halting: a head on each node's answer state predicts "this answer is
     # already right", and a node stops after the first outer cycle where it says so
     # with more than halt_threshold; outer_cycles is then the most a node may run.
@@ -54,7 +58,7 @@ class ModelConfig:
             if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= most:
                 shown = repr(value) if len(repr(value)) <= 24 else f"{repr(value)[:12]}... ({len(repr(value))} characters)"
                 raise HybridTRMError(f"{name} must be a whole number from 1 to {most:,}, not {shown}")
-        for name in ("carry", "halting", "controller"):
+        for name in ("carry", "carry_down", "halting", "controller"):
             if type(getattr(self, name)) is not bool:
                 raise HybridTRMError(f"{name} must be true or false, not {getattr(self, name)!r}")
         threshold = self.halt_threshold
@@ -64,7 +68,7 @@ class ModelConfig:
         # The most parameters these sizes can build (every option on): the cell's MLP and carry,
         # the embeddings (NO_LITERAL + 1 literal rows), the heads, the controller's table.
         e, kinds = self.expansion, self.kinds
-        parameters = h * (2 * e * h + h + kinds + e + 18 + 7 * c) + 2 * c + 1 + kinds * (self.inner_steps + 1)
+        parameters = h * (2 * e * h + 2 * h + kinds + e + 18 + 7 * c) + 2 * c + 1 + kinds * (self.inner_steps + 1)
         if parameters > self.MAX_PARAMETERS:
             raise HybridTRMError(
                 f"a model of hidden {h}, expansion {e}, {kinds} kinds and {c} classes has up to "
@@ -74,6 +78,8 @@ class ModelConfig:
             raise HybridTRMError(f"scan must be 'latent' or 'answer', not {self.scan!r}")
         if self.summary not in ("sum", "share"):
             raise HybridTRMError(f"summary must be 'sum' or 'share', not {self.summary!r}")
+        if self.carry_down and not self.carry:
+            raise HybridTRMError("carry_down reads the position above as the carry reads the one below; it needs carry")
         if self.controller and not self.halting:
             raise HybridTRMError("the recursion controller steers a halting model; train one with halting first")
 

@@ -89,7 +89,7 @@ class TreeReasoner(nn.Module):
         self.child_answer = nn.Linear(config.classes, h, bias=False)
         self.z_init = nn.Parameter(torch.zeros(h))
         self.y_init = nn.Parameter(torch.zeros(h))
-        self.cell = RecursiveCell(h, config.expansion, config.carry)
+        self.cell = RecursiveCell(h, config.expansion, config.carry, config.carry_down)
         self.head = nn.Linear(h, config.classes)
         # Reads the latent after each child of the scan: the answer over the children so
         # far (a running sum, a running max), where the domain labels such prefixes.
@@ -131,8 +131,13 @@ class TreeReasoner(nn.Module):
         compute only the nodes still running; "sample" draws each stop from that
         probability (the depth reward's policy). With the loss, `explore` is the
         share of nodes made to run a random 2..T cycles before they may stop (TRM's
-        exploration), so the later cycles keep being trained."""
+        exploration), so the later cycles keep being trained.
+
+        The batch is moved to the model's device (devices.py); what comes back is
+        on that device too."""
         cfg = self.config
+        device = self.z_init.device
+        batch = batch.to(device)
         mode = halting or ("threshold" if cfg.halting else "off")
         if mode not in HALTING_MODES:
             raise HybridTRMError(f"halting must be one of {', '.join(HALTING_MODES)}, not {mode!r}")
@@ -147,29 +152,29 @@ class TreeReasoner(nn.Module):
         prefix_scores: list[torch.Tensor] = []  # (E, P, C) per group (and cycle, for the latent scan)
         prefix_targets: list[torch.Tensor] = []
         supervise_prefixes = with_loss and bool((batch.prefix_labels != IGNORE).any())
-        steps = torch.zeros(n, dtype=torch.long)
-        cycles = torch.zeros(n, dtype=torch.long)
-        thought = torch.full((n,), cfg.inner_steps, dtype=torch.long)
+        steps = torch.zeros(n, dtype=torch.long, device=device)
+        cycles = torch.zeros(n, dtype=torch.long, device=device)
+        thought = torch.full((n,), cfg.inner_steps, dtype=torch.long, device=device)
         log_probs: list[torch.Tensor] = []
-        first_right = torch.zeros(n, dtype=torch.long) if mode == "sample" else None
+        first_right = torch.zeros(n, dtype=torch.long, device=device) if mode == "sample" else None
         inferring = groups is None and not with_loss and mode != "sample"
         # A grid of worlds runs once per distinct cell (cells.py); other grids share equal leaves.
         cells = distinct_cells(batch, per_node=cfg.halting) if inferring and not cfg.carry and p > 1 else None
         shared = self.distinct_leaves(batch, mode) if inferring and cells is None else None
         # Each node's answer distribution (each class's, with cells), read by its parent;
         # written one group at a time.
-        answers = torch.zeros(n, p, cfg.classes) if cells is None else torch.zeros(cells.classes, cfg.classes)
+        answers = torch.zeros((n, p, cfg.classes) if cells is None else (cells.classes, cfg.classes), device=device)
         if cells is not None:
             groups = cells.parts(PART_CELLS)
-            by_class = _ByClass(cells.classes, cfg.classes)
+            by_class = _ByClass(cells.classes, cfg.classes, device)
         elif groups is None and not with_loss:
             groups = _level_parts(batch, shared is not None)
         for group in groups or batch.levels:
             budget.check()  # one level at a time: a deep tree's answer stops at its time budget
             if cells is not None:
                 x, own, scan, present = self.cells_input(group, answers)
-                rows, kinds, labels = group.rows, torch.from_numpy(group.kind), None
-                row_node = None if group.node is None else torch.from_numpy(group.node)
+                rows, kinds, labels = group.rows, torch.from_numpy(group.kind).to(device), None
+                row_node = None if group.node is None else torch.from_numpy(group.node).to(device)
             else:
                 start, end = group
                 if shared is not None and start == 0:  # the leaf level, from its distinct leaves
@@ -187,7 +192,7 @@ class TreeReasoner(nn.Module):
             if supervise_prefixes and folded:
                 prefix_scores.append(self.prefix_logits(batch, start, lo, hi, folded))
                 prefix_targets.append(batch.prefix_labels[batch.child[lo:hi]])
-            level_log_prob = torch.zeros(rows) if mode == "sample" else None
+            level_log_prob = torch.zeros(rows, device=device) if mode == "sample" else None
             inner: int | torch.Tensor = cfg.inner_steps
             if cfg.controller and mode != "off":
                 inner, chosen = self.strategy(kinds, sample=mode == "sample")
@@ -195,11 +200,11 @@ class TreeReasoner(nn.Module):
                     level_log_prob = level_log_prob + chosen
             minimum = None  # cycles a node must run before it may stop (exploration)
             if with_loss and explore > 0 and mode == "threshold" and cfg.outer_cycles > 1:
-                chosen = torch.rand(rows) < explore
-                minimum = torch.where(chosen, torch.randint(2, cfg.outer_cycles + 1, (rows,)), 1)
+                chosen = torch.rand(rows, device=device) < explore
+                minimum = torch.where(chosen, torch.randint(2, cfg.outer_cycles + 1, (rows,), device=device), 1)
             running: torch.Tensor | None = None  # rows still running (None: all of them)
             level_final = None
-            level_cycles = torch.zeros(rows, dtype=torch.long)
+            level_cycles = torch.zeros(rows, dtype=torch.long, device=device)
 
             def part(v):
                 return v if running is None else v[running]
@@ -215,7 +220,7 @@ class TreeReasoner(nn.Module):
                     part(x), y, z, part(inner) if torch.is_tensor(inner) else inner, [] if folded else [part(c) for c in scan],
                     [h if h is None else part(h) for h in partial],
                 )
-                now = part(torch.arange(rows))  # level rows this cycle ran
+                now = part(torch.arange(rows, device=device))  # level rows this cycle ran
                 level_cycles[now] += 1
                 last = t == cfg.outer_cycles - 1
                 if not (with_loss or mode != "off" or last):
@@ -290,7 +295,8 @@ class TreeReasoner(nn.Module):
         cross-entropy plus the prefixes' and the halting head's; and the same sum as
         Output.loss_terms: a term per cycle (T of them), the prefixes' and, with
         halting, the halting head's, each with the items it averages (0: none here)."""
-        none = (torch.zeros(()), torch.zeros((), dtype=torch.long))
+        device = self.z_init.device
+        none = (torch.zeros((), device=device), torch.zeros((), dtype=torch.long, device=device))
         ran = [(torch.cat(s), torch.cat(g)) for s, g in zip(scores, targets) if s]  # the first cycles, all that ran
         per_cycle = [self.scored(s, g) for s, g in ran]
         loss = sum(per_cycle) / len(per_cycle)
@@ -303,7 +309,7 @@ class TreeReasoner(nn.Module):
             loss = loss + prefix[0]
         if halt_scores and sum(len(s) for s in halt_scores):
             g = torch.cat(halt_targets)
-            halt = (nn.functional.binary_cross_entropy_with_logits(torch.cat(halt_scores), g), torch.tensor(len(g)))
+            halt = (nn.functional.binary_cross_entropy_with_logits(torch.cat(halt_scores), g), torch.tensor(len(g), device=device))
             loss = loss + halt[0]
         return loss, terms + [prefix] + ([halt] if self.config.halting else [])
 
@@ -318,15 +324,17 @@ class TreeReasoner(nn.Module):
         if end - start < SHARED_LEAVES_FROM:
             return None
         key = torch.cat([batch.kind[start:end, None], batch.literal[start:end]], dim=1)
-        distinct, which = (torch.from_numpy(a) for a in unique_rows(key.numpy()))
+        device = key.device  # the rows are sorted in numpy, on the CPU
+        distinct, which = (torch.from_numpy(a).to(device) for a in unique_rows(key.cpu().numpy()))
         if len(distinct) == end - start:
             return None
         u, p = len(distinct), batch.literal.shape[1]
-        none = torch.zeros(0, dtype=torch.long)
+        none = torch.zeros(0, dtype=torch.long, device=device)
+        ignored = torch.full((u, p), IGNORE, device=device)
         leaves = TreeBatch(
-            kind=distinct[:, 0].contiguous(), literal=distinct[:, 1:].contiguous(),
-            labels=torch.full((u, p), IGNORE), prefix_labels=torch.full((u, p), IGNORE), height=torch.zeros(u, dtype=torch.long),
-            levels=[(0, u)], child=none, child_parent=none, child_rank=none, roots=torch.arange(u), tree=torch.arange(u),
+            kind=distinct[:, 0].contiguous(), literal=distinct[:, 1:].contiguous(), labels=ignored, prefix_labels=ignored,
+            height=torch.zeros(u, dtype=torch.long, device=device), levels=[(0, u)], child=none, child_parent=none,
+            child_rank=none, roots=torch.arange(u, device=device), tree=torch.arange(u, device=device),
         )
         return self.forward(leaves, with_loss=False, halting=mode), which
 
@@ -371,19 +379,22 @@ class TreeReasoner(nn.Module):
             e, p, k = reads.shape
             gathered = child_answers.gather(1, reads.reshape(e, p * k, 1).expand(-1, -1, child_answers.shape[2]))
             child_answers = gathered.view(e, p, k, -1).amax(2)
-        slots = torch.zeros(end - start, int(ranks.max()) + 1, *answers.shape[1:])  # (L, J, P, C)
+        device = answers.device
+        slots = torch.zeros(end - start, int(ranks.max()) + 1, *answers.shape[1:], device=device)  # (L, J, P, C)
         slots = slots.index_put((rows, ranks), child_answers)
-        present = torch.zeros(end - start, slots.shape[1], 1, 1, dtype=torch.bool).index_put((rows, ranks), torch.tensor(True))
+        present = torch.zeros(end - start, slots.shape[1], 1, 1, dtype=torch.bool, device=device)
+        present = present.index_put((rows, ranks), torch.tensor(True, device=device))
         return *self.with_children(x, slots, present), (lo, hi)
 
     def cells_input(self, cells: LevelCells, answers: torch.Tensor):
         """node_input for distinct cells (cells.py), each a row of one position:
         `answers` (classes, C) holds every class below them."""
-        x = self.kind_embedding(torch.from_numpy(cells.kind)) + self.literal_embedding(torch.from_numpy(cells.literal))
-        x = x[:, None, :]
+        device = answers.device  # the classes are found in numpy (cells.py), on the CPU
+        kind, literal = torch.from_numpy(cells.kind).to(device), torch.from_numpy(cells.literal).to(device)
+        x = (self.kind_embedding(kind) + self.literal_embedding(literal))[:, None, :]
         if not cells.reads.shape[1]:  # leaves
             return x, x, [], []
-        sets = torch.from_numpy(cells.reads)  # (R, J, S) the child classes each reads, per rank
+        sets = torch.from_numpy(cells.reads).to(device)  # (R, J, S) the child classes each reads, per rank
         read = sets >= 0
         slots = (answers[sets.clamp(min=0)] * read[..., None]).amax(2)  # (R, J, C): each class's presence
         return self.with_children(x, slots[:, :, None, :], read.any(2)[:, :, None, None])
@@ -440,10 +451,10 @@ class _ByClass:
     """What a grid of worlds' run computes per distinct cell (cells.py), read back
     per grid cell and per node at the end."""
 
-    def __init__(self, classes: int, answers: int):
-        self.final = torch.zeros(classes, answers)
-        self.cycles = torch.zeros(classes, dtype=torch.long)
-        self.thought = torch.zeros(classes, dtype=torch.long)
+    def __init__(self, classes: int, answers: int, device: torch.device):
+        self.final = torch.zeros(classes, answers, device=device)
+        self.cycles = torch.zeros(classes, dtype=torch.long, device=device)
+        self.thought = torch.zeros(classes, dtype=torch.long, device=device)
 
     def add(self, first: int, final: torch.Tensor, cycles: torch.Tensor, inner: int | torch.Tensor) -> None:
         rows = slice(first, first + len(final))
@@ -451,11 +462,12 @@ class _ByClass:
 
     def per_cell(self, cells: DistinctCells) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor]:
         """[final logits (N, P, C)], and cycles and inner steps per node (N,)."""
-        node_row = torch.from_numpy(cells.node_row)
-        return [self.final[torch.from_numpy(cells.cell)]], self.cycles[node_row], self.thought[node_row]
+        device = self.final.device
+        node_row = torch.from_numpy(cells.node_row).to(device)
+        return [self.final[torch.from_numpy(cells.cell).to(device)]], self.cycles[node_row], self.thought[node_row]
 
 
 def _least_per_node(values: torch.Tensor, node: torch.Tensor) -> torch.Tensor:
     """Each row's value replaced by the least among its node's rows."""
-    least = torch.full((int(node.max()) + 1,), float("inf")).scatter_reduce(0, node, values, "amin")
+    least = torch.full((int(node.max()) + 1,), float("inf"), device=values.device).scatter_reduce(0, node, values, "amin")
     return least[node]

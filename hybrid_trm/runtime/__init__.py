@@ -1,6 +1,6 @@
 """The torch-free runtime: a recursive model run in numpy alone, for a device
-that has no torch (`pip install hybrid-trm[runtime]`) and for answers that
-cannot wait for torch to import.
+that has no torch (`pip install hybrid-trm`: torch is the `torch` extra) and
+for answers that cannot wait for torch to import.
 
     from hybrid_trm import runtime
 

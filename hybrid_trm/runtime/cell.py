@@ -123,6 +123,8 @@ class Cell:
         self.mean_column = np.full((self.hidden, 1), 1.0 / self.hidden, dtype=np.float32)  # a row's mean, as a matmul
         # What position 0 reads below itself, through the carry: a constant.
         self.carry_floor = None if w.carry is None else w.carry_in @ w.carry
+        # What the top position reads above itself, through the carry down.
+        self.carry_ceiling = None if w.carry_down is None else w.carry_top @ w.carry_down
 
     def net(self, u: np.ndarray) -> np.ndarray:
         w = self.w
@@ -147,6 +149,10 @@ class Cell:
             carried = linear(z, self.w.carry)
             u[:, 1:] += carried[:, :-1]
             u[:, 0] += self.carry_floor
+            if self.carry_ceiling is not None:
+                carried = linear(z, self.w.carry_down)
+                u[:, :-1] += carried[:, 1:]
+                u[:, -1] += self.carry_ceiling
         return self.net(u)
 
     def cycle(
@@ -160,6 +166,8 @@ class Cell:
         xy = x + y
         if z.shape[1] == 1 and self.carry_floor is not None:
             xy += self.carry_floor
+            if self.carry_ceiling is not None:
+                xy += self.carry_ceiling
         for child, has in zip(children, present):
             budget.check()
             step = self.latent_step(xy + child, z)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .. import checkpoints, pretrained
 from ..domains import registry
-from ..errors import CheckpointError, HybridTRMError
+from ..errors import CheckpointError, HybridTRMError, TorchMissing
 from ..loading import Loaded, Recursion, model_config, resolved
 from .predict import predict_trees
 from .reasoner import TreeReasoner
@@ -111,9 +111,9 @@ def checked_runtime(runtime: str | None, checkpoint: str | Path | None = None) -
 
 
 def require_torch(what: str) -> None:
-    """A HybridTRMError saying that `what` needs torch, where torch does not import."""
+    """TorchMissing (a HybridTRMError naming the extra to install) where torch does not import."""
     if not torch_imports():
-        raise HybridTRMError(f"{what} needs torch, which is not installed here; the numpy runtime answers without it (--runtime numpy)")
+        raise TorchMissing(what)
 
 
 def torch_imports() -> bool:

@@ -31,6 +31,8 @@ def expected_shapes(cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
         shapes.update({"child_share.weight": (h, c), "child_presence.weight": (h, c)})
     if cfg.carry:
         shapes.update({"cell.carry.weight": (h, h), "cell.carry_in": (h,)})
+    if cfg.carry_down:
+        shapes.update({"cell.carry_down.weight": (h, h), "cell.carry_top": (h,)})
     if cfg.scan == "answer":
         shapes.update({"scan_start": (h,), "running_answer.weight": (h, c)})
     if cfg.halting:
@@ -75,6 +77,8 @@ class Weights:
     prefix_bias: np.ndarray  # (C,)
     carry: np.ndarray | None = None  # (H, H) with a carry
     carry_in: np.ndarray | None = None  # (H,) what position 0 reads below itself
+    carry_down: np.ndarray | None = None  # (H, H) with a carry down
+    carry_top: np.ndarray | None = None  # (H,) what the top position reads above itself
     scan_start: np.ndarray | None = None  # (H,) with the answer scan
     running_answer: np.ndarray | None = None  # (C, H)
     halt_head: np.ndarray | None = None  # (H, 1) with a halting head
@@ -103,6 +107,7 @@ class Weights:
             down_bias=w["cell.down.bias"], norm=w["cell.norm.weight"], head=linear("head.weight"),
             head_bias=w["head.bias"], prefix_head=linear("prefix_head.weight"), prefix_bias=w["prefix_head.bias"],
             carry=optional("cell.carry.weight", True), carry_in=optional("cell.carry_in"),
+            carry_down=optional("cell.carry_down.weight", True), carry_top=optional("cell.carry_top"),
             scan_start=optional("scan_start"), running_answer=optional("running_answer.weight", True),
             halt_head=optional("halt_head.weight", True), halt_bias=optional("halt_head.bias"),
             strategy_steps=optional("strategy_steps"), strategy_halt=optional("strategy_halt"),

@@ -34,7 +34,7 @@ from typing import Callable
 
 import torch
 
-from .. import checkpoints
+from .. import checkpoints, devices
 from ..domains.base import WorldTask
 from ..errors import HybridTRMError
 from ..loading import load, trained_width
@@ -87,22 +87,24 @@ def rewards(
     # costs every node of its tree, so that choices which are right alone but add up
     # to a wrong answer are not rewarded.
     whole = right[tree_batch.roots][tree_batch.tree]
-    reward = torch.where(right & whole, 1.0 - penalty * cost, torch.tensor(-1.0))
+    reward = torch.where(right & whole, 1.0 - penalty * cost, -1.0)
     return reward, right, labelled
 
 
 def fine_tune(
     init: str | Path, out: str | Path, config: DepthRLConfig, on_step: Callable[[int, dict], None] | None = None,
+    device: str | None = None,
 ) -> dict:
-    """Fine-tune checkpoint `init`'s halting head; write the result to `out`."""
-    loaded = load(init)
+    """Fine-tune checkpoint `init`'s halting head on `device` (devices.py; default
+    the CPU); write the result to `out`."""
+    loaded = load(init, device=device)
     model, domain, task = loaded.model, loaded.domain, loaded.task
     if not model.config.halting:
         raise HybridTRMError(
             f"checkpoint {checkpoints.stem(init)} has no halting head; train one with --halting first, then --depth-rl"
         )
     if config.controller and not model.config.controller:
-        model = _with_controller(model)
+        model = _with_controller(model).to(devices.of(loaded.model))
     training = loaded.config.get("training", {})
     difficulty = domain.difficulty(**training.get("difficulty", {}))
     width = trained_width(loaded.config) or (task.training_worlds if isinstance(task, WorldTask) else None)
@@ -122,7 +124,9 @@ def fine_tune(
     for step in range(config.steps):
         examples = [domain.example(config.seed, step * config.batch_size + i, difficulty, task.name) for i in range(config.batch_size)]
         texts = [e.input for e in examples]
-        tree_batch = batch(encode_texts(domain, task, texts, label_subtrees=True, width=width, answers=[e.answer for e in examples]))
+        tree_batch = batch(
+            encode_texts(domain, task, texts, label_subtrees=True, width=width, answers=[e.answer for e in examples])
+        ).to(devices.of(model))  # on the model's device: the rewards compare its labels with the output
         output = model(tree_batch, with_loss=False, halting="sample")
         verified, timeouts = _verify_roots(domain, task, texts, tree_batch, output, config.verify_budget_s)
         inner_max = model.config.inner_steps if model.config.controller else None
@@ -161,11 +165,11 @@ def _verify_roots(domain, task, texts, tree_batch, output, budget_s: float) -> t
     -1 elsewhere (inner nodes, and roots whose check ran out of time)."""
     verified = torch.full((tree_batch.nodes,), -1, dtype=torch.long)
     timeouts = 0
-    grids = output.final.argmax(-1)
+    grids = output.final.argmax(-1).cpu()
     for text, root in zip(texts, tree_batch.roots.tolist()):
         verdict = domain.verify(text, task.decode(grids[root].tolist()), task.name, budget_s)
         if verdict.correct is None:
             timeouts += 1
         else:
             verified[root] = int(verdict.correct)
-    return verified, timeouts
+    return verified.to(output.final.device), timeouts

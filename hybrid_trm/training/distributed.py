@@ -3,7 +3,8 @@ DistributedDataParallel (training/loop.py is the loop; this is what it asks of t
 
 `torchrun --nproc-per-node N -m hybrid_trm train ...` starts N copies of the command
 with WORLD_SIZE, RANK and LOCAL_RANK set; each copy reads them here (Ranks), joins
-the process group (gloo on CPU, NCCL for a model on CUDA) and trains on its share of
+the process group (gloo on CPU, NCCL with `--device cuda`, each rank on its GPU
+LOCAL_RANK: rank_device) and trains on its share of
 every step's batch: of the global batch of `batch_size` examples, which is the same
 whatever the number of ranks, rank r takes examples r, r+N, r+2N, ... Each rank's
 loss is made from the terms of the model's loss (Output.loss_terms: means, each with
@@ -60,6 +61,33 @@ def check_batch(batch_size: int, ranks: Ranks) -> None:
         raise HybridTRMError(
             f"--batch-size {batch_size} does not split over {ranks.size} ranks: pass a multiple of {ranks.size}"
         )
+
+
+def rank_device(name: str | None, ranks: Ranks) -> torch.device:
+    """The device this process trains on: `name` resolved (devices.py: cpu by
+    default); under torchrun on CUDA, the GPU of this rank's LOCAL_RANK, one GPU
+    per process (CUDA_VISIBLE_DEVICES chooses which GPUs a machine lends)."""
+    from .. import devices
+
+    device = devices.resolve(name)
+    if not ranks.distributed or device.type == "cpu":
+        return device
+    if device.type != "cuda":
+        raise HybridTRMError(
+            f"torchrun trains on cpu (gloo) or cuda (NCCL); {device.type} has no process group: pass --device cpu or cuda"
+        )
+    if ":" in devices.checked_name(name):
+        raise HybridTRMError(
+            f"under torchrun each rank trains on the GPU of its LOCAL_RANK; pass --device cuda, not {name} "
+            "(CUDA_VISIBLE_DEVICES chooses the GPUs)"
+        )
+    count = torch.cuda.device_count()
+    if ranks.local >= count:
+        raise HybridTRMError(
+            f"rank {ranks.rank} is LOCAL_RANK {ranks.local}, but this machine has {count} CUDA GPU(s): "
+            f"start at most {count} processes per machine (--nproc-per-node {count})"
+        )
+    return torch.device("cuda", ranks.local)
 
 
 def start(ranks: Ranks, device: torch.device) -> None:

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import torch
 
-from .. import checkpoints
+from .. import checkpoints, devices
 from ..domains import registry
 from ..domains.base import WorldTask
 from ..evaluate import evaluate_examples
@@ -154,7 +154,7 @@ def build_model(config: TrainConfig) -> TreeReasoner:
             hidden=config.hidden, expansion=config.expansion,
             inner_steps=config.inner_steps, outer_cycles=config.outer_cycles,
             scan=config.scan, summary=config.summary, carry=not isinstance(task, WorldTask),
-            halting=config.halting,
+            carry_down=getattr(task, "carry_down", False), halting=config.halting,
         )
     )
 
@@ -177,6 +177,7 @@ def trained_node_kinds(config: TrainConfig, sample: int = 500) -> list[str]:
     for i in range(sample):
         tree = domain.parse(domain.example(config.seed, i, difficulty, config.task).input)
         seen.update(kind(node) for node in postorder(tree))
+    seen.update(domain.walked_kinds(difficulty))
     return [k for k in domain.node_kinds if k in seen]
 
 
@@ -199,13 +200,18 @@ def checkpoint_config(config: TrainConfig, model: TreeReasoner, step: int, metri
 Progress = Callable[[int, dict], None]
 
 
-def train(config: TrainConfig, out: str | Path, resume: bool = True, on_step: Progress | None = None) -> dict:
+def train(
+    config: TrainConfig, out: str | Path, resume: bool = True, on_step: Progress | None = None, device: str | None = None,
+) -> dict:
     """Train, writing `out` every save_every steps and at the end; resume from `out` if it exists.
     Launched by torchrun, this process is one rank of several that train one model
-    (training/distributed.py): rank 0 alone evaluates, writes `out` and calls on_step."""
+    (training/distributed.py): rank 0 alone evaluates, writes `out` and calls on_step.
+    `device`: where the model trains (devices.py; default the CPU; under torchrun,
+    cuda is each rank's GPU LOCAL_RANK). The batches are built on the CPU and moved;
+    the checkpoint holds CPU tensors, so it resumes and loads on any device."""
     ranks = distributed.from_environment()
     distributed.check_batch(config.batch_size, ranks)
-    device = torch.device("cpu")  # every model trains on the CPU (NCCL's path waits for one on CUDA)
+    device = distributed.rank_device(device, ranks)
     distributed.start(ranks, device)
     try:
         return _train(config, out, resume, on_step, ranks, device)
@@ -215,9 +221,9 @@ def train(config: TrainConfig, out: str | Path, resume: bool = True, on_step: Pr
 
 def _train(config: TrainConfig, out, resume: bool, on_step: Progress | None, ranks: Ranks, device: torch.device) -> dict:
     """`train` on this rank, the process group (if any) joined."""
-    model, ema, optimizer, start, metrics = _start(config, out, resume)
+    model, ema, optimizer, start, metrics = _start(config, out, resume, device)
     domain = registry.get(config.domain)
-    if not distributed.same_everywhere([torch.tensor(start)], ranks):
+    if not distributed.same_everywhere([torch.tensor(start, device=device)], ranks):
         raise HybridTRMError(
             f"the ranks found checkpoint {out} at different steps: on several machines, --out must be on a filesystem they share"
         )
@@ -233,6 +239,7 @@ def _train(config: TrainConfig, out, resume: bool, on_step: Progress | None, ran
     if curriculum:
         metrics.setdefault("curriculum_schedule", [[start, 0, curriculum.describe(0)]])
     metrics["ranks"] = ranks.size
+    metrics["device"] = device.type  # of the latest session: a run may resume on another
 
     def batches_from(step: int):
         """The batch stream from `step` on, at the curriculum's current level."""
@@ -268,12 +275,14 @@ def _train(config: TrainConfig, out, resume: bool, on_step: Progress | None, ran
     return metrics
 
 
-def _start(config: TrainConfig, out, resume: bool):
+def _start(config: TrainConfig, out, resume: bool, device: torch.device):
     """The model, its EMA, the optimizer, the step to start from and the metrics so
-    far: from `out` where the run resumes, else new (from --init's weights, if given)."""
+    far: from `out` where the run resumes, else new (from --init's weights, if given).
+    The weights are made on the CPU (the same initial weights on every device) and
+    moved before the optimizer is made, whose moments then live beside them."""
     torch.manual_seed(config.seed)
-    model = build_model(config)
-    ema = build_model(config)
+    model = build_model(config).to(device)
+    ema = build_model(config).to(device)
     ema.load_state_dict(model.state_dict())
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     start, metrics = 0, {"train_seconds": 0.0}
@@ -290,7 +299,7 @@ def _step(config: TrainConfig, net, model, ema, optimizer, tree_batch, step: int
     model, or the model under DDP); returns the loss over the whole batch."""
     for group in optimizer.param_groups:
         group["lr"] = learning_rate(config, step)
-    output = net(tree_batch, explore=config.halt_explore)
+    output = net(tree_batch.to(devices.of(model)), explore=config.halt_explore)
     if ranks.distributed:
         loss, value = distributed.global_loss(output.loss_terms, ranks)
     else:

@@ -22,7 +22,7 @@ from typing import Callable
 
 import torch
 
-from .. import checkpoints
+from .. import checkpoints, devices
 from ..domains import registry
 from ..errors import HybridTRMError
 from ..evaluate import evaluate_examples
@@ -81,9 +81,14 @@ def build(config: MetaConfig) -> dict[str, TreeReasoner]:
     return models
 
 
-def train_meta(config: MetaConfig, out: str | Path, on_step: Callable[[int, dict], None] | None = None) -> dict:
+def train_meta(
+    config: MetaConfig, out: str | Path, on_step: Callable[[int, dict], None] | None = None, device: str | None = None,
+) -> dict:
+    """Train the shared cell and every task's own weights on `device` (devices.py;
+    default the CPU); write the checkpoint to `out`."""
     tasks = task_configs(config)
-    models = build(config)
+    where = devices.resolve(device)
+    models = {name: model.to(where) for name, model in build(config).items()}  # shared modules move once
     parameters = list({id(p): p for m in models.values() for p in m.parameters()}.values())
     optimizer = torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
     streams = {
@@ -95,7 +100,7 @@ def train_meta(config: MetaConfig, out: str | Path, on_step: Callable[[int, dict
     for step in range(config.steps):
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(config, step)
-        losses = {name: models[name](next(streams[name]), explore=tasks[name].halt_explore).loss for name in tasks}
+        losses = {name: models[name](next(streams[name]).to(where), explore=tasks[name].halt_explore).loss for name in tasks}
         optimizer.zero_grad(set_to_none=True)
         (sum(losses.values()) / len(losses)).backward()
         torch.nn.utils.clip_grad_norm_(parameters, 1.0)

@@ -30,6 +30,22 @@ PRESETS: dict[str, TrainConfig] = {
         eval_difficulty={"operands": 18, "operands_min": 7, "digits": 3, "ops": "+-"},
         steps=3000, lr=3e-3, inner_steps=6, outer_cycles=1, width=6, expansion=2,
     ),
+    # The executor's model (domains/programs/execute.py): the values of expressions as
+    # runs of programs of <= 15 statements, nesting <= 3, loop bounds <= 9 and call
+    # depth <= 2 evaluate them, closed (names and calls replaced by their values);
+    # held out: the expressions of programs of 30-100 statements, nesting 4-8, loop
+    # bounds up to 30, call depth up to 6. Its grid reads down as well as up
+    # (carry_down: a comparison's verdict and a remainder flow from the top digit).
+    "programs-output": TrainConfig(
+        domain="programs", task="output",
+        difficulty={"expressions": 1, "statements": 15, "depth": 3, "loop_bound": 9, "call_depth": 2},
+        eval_difficulty={
+            "expressions": 1, "statements": 100, "statements_min": 30, "depth": 8, "loop_bound": 30,
+            "loop_bound_min": 10, "call_depth": 6, "functions": 4,
+        },
+        steps=4000, lr=3e-3, inner_steps=8, outer_cycles=1, width=6, expansion=2,
+        eval_every=1000, eval_examples=300,
+    ),
     # The benchmark's own shape (2..5 arguments, a quarter of them lists), depth <= 10.
     # The scan folds the running answer and x sees shares of children, so lists of
     # 15..30 arguments read as lists of 5 do.

@@ -21,10 +21,13 @@ interpreter and networkx graphs; tests/test_programs.py compares the two.
 from __future__ import annotations
 
 import random
+import re
 
 from ...errors import HybridTRMError, VerifierTimeout
 from ...grammar import Node, children, kind, measure, parse, postorder
 from ..base import Domain, Example, Verdict
+from .closed import closed_digits, closed_expressions
+from .execute import WALKED
 from .generator import ProgramsDifficulty, program, resolve
 from .labels import answer, answer_from_labels, node_labels
 from .run import MAX_STATEMENTS
@@ -39,7 +42,8 @@ class ProgramsDomain(Domain):
     grammar = "programs"
     tasks = {
         "output": OutputTask(
-            "output", DIGITS + WORDS, "what the program returns (12 digits), or error, or timeout", digits=12
+            "output", DIGITS + WORDS, "what the program returns (12 digits), or error, or timeout", digits=12,
+            carry_down=True,
         ),
         "trips": CountTask(
             "trips", DIGITS, "statements executed, at most 10,000 (each loop: how often its body ran)", digits=5
@@ -68,12 +72,33 @@ class ProgramsDomain(Domain):
     def generate(self, rng: random.Random, difficulty: ProgramsDifficulty, task: str) -> Example:
         text = program(rng, resolve(difficulty, task))
         tree = self.parse(text)
+        if difficulty.expressions:
+            return self._closed_expression(rng, difficulty, task, tree)
         statements = [n for n in postorder(tree) if kind(n) in STATEMENTS]
         meta = {
             "depth": measure(tree)[1], "statements": len(statements), "nesting": _nesting(tree),
             "functions": sum(kind(n) == "funcdef" for n in children(tree)),
         }
         return Example(text, answer(tree, task), task, meta)
+
+    def _closed_expression(self, rng: random.Random, difficulty: ProgramsDifficulty, task: str, tree: Node) -> Example:
+        """One expression the run of `tree` evaluates, closed, as `return E;` (a
+        program without one: the next program drawn)."""
+        for _ in range(100):
+            # Literals of at most 5 digits: the grid the presets train on holds 6.
+            evaluated = [e for e in closed_expressions(tree) if not _WIDE_LITERAL.search(e)]
+            if evaluated:
+                text = f"return {rng.choice(evaluated)};\n"
+                closed = self.parse(text)
+                meta = {"depth": measure(closed)[1], "statements": 1, "nesting": 0, "functions": 0}
+                return Example(text, answer(closed, task), task, meta)
+            tree = self.parse(program(rng, resolve(difficulty, task)))
+        raise HybridTRMError("programs: 100 programs in a row evaluated no expression; check the knobs")
+
+    def walked_kinds(self, difficulty: ProgramsDifficulty) -> frozenset[str]:
+        """A model trained on closed expressions runs programs through the executor,
+        which walks every statement, name and call itself (execute.py)."""
+        return WALKED if difficulty.expressions else frozenset()
 
     def label_subtrees(self, tree: Node, task: str) -> list[str | None]:
         self.task(task)
@@ -84,24 +109,29 @@ class ProgramsDomain(Domain):
         `unset` and `recursive` the names whose nodes say so, else the root's."""
         return answer_from_labels(tree, task, labels)
 
-    difficulty_measure = {"trips": "the trips of a loop (times its body ran)"}
+    difficulty_measure = {
+        "trips": "the trips of a loop (times its body ran)", "output": "the trips of a loop (times its body ran)",
+    }
 
     def node_difficulty(self, tree: Node, task: str, positions: int) -> list[int | None]:
-        """trips: a loop's trips, the count its node answers; None elsewhere."""
-        if task != "trips":
+        """trips, output: a loop's trips (the count its `trips` node answers); None elsewhere."""
+        if task not in ("trips", "output"):
             return super().node_difficulty(tree, task, positions)
-        labels = node_labels(tree, task)
+        labels = node_labels(tree, "trips")
         return [
             int(label) if label is not None and kind(n) in LOOPS else None for n, label in zip(postorder(tree), labels)
         ]
 
     def answer_digits(self, tree: Node, task: str) -> int | None:
         """trips: at most 10,000 statements; dead: at most every statement.
-        output: unknown before the run (None: the full grid)."""
+        output: a bound for a closed program (no names, no calls: what the executor
+        asks); unknown before the run for others (None: the full grid)."""
         if task == "trips":
             return len(str(MAX_STATEMENTS))
         if task == "dead":
             return len(str(sum(kind(n) in STATEMENTS for n in postorder(tree))))
+        if task == "output":
+            return closed_digits(tree)
         return None
 
     def verify(self, text: str, answer: str, task: str, budget_s: float = 2.0, tree: Node | None = None) -> Verdict:
@@ -118,6 +148,9 @@ class ProgramsDomain(Domain):
         except HybridTRMError as err:
             return Verdict(False, want, f"{err}; {evidence}")
         return Verdict(given == spec.canonical(want), want, evidence)
+
+
+_WIDE_LITERAL = re.compile(r"\d{6}")
 
 
 def _nesting(tree: Node) -> int:

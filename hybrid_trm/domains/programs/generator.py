@@ -52,6 +52,9 @@ class ProgramsDifficulty:
     unset: float | None = None  # chance a read takes a variable that may be unset (None: 0.7 for unset, 0.003 else)
     recursion: float | None = None  # chance a function recurses (None: 0.4 for recursive, 0.25 else)
     errors: float = 0.05  # chance a division is by a variable (which may be 0: `error`)
+    # 1: the example is one expression a run of such a program evaluates, closed
+    # (closed.py: `return 4 + 9 % 7;`), what the executor's model learns from.
+    expressions: int = 0
 
 
 def resolve(d: ProgramsDifficulty, task: str) -> ProgramsDifficulty:

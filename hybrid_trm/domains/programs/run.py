@@ -176,24 +176,33 @@ class Machine:
                 # do): every later trip is the same, and the loop never ends.
                 raise Stop("timeout", "a loop that runs no statement never ends")
 
-    def loop_for(self, node: lark.Tree, env: dict[str, int]):
+    def for_head(self, node: lark.Tree, env: dict[str, int]):
+        """A `for`'s key, variable, body and bounds (evaluated once, before any trip)."""
         target, low, high, body = node.children
-        key, name = id(node), str(target)
-        self.counts.setdefault(key, 0)
+        self.counts.setdefault(id(node), 0)
         start = yield from_expr(self, low, env)
         end = yield from_expr(self, high, env)
+        return id(node), str(target), body, start, end
+
+    def loop_for(self, node: lark.Tree, env: dict[str, int]):
+        key, name, body, start, end = yield self.for_head(node, env)
         if not body.children:  # nothing runs per trip: the trips at once, however many
             if end > start:
                 self.counts[key] += end - start
                 env[name] = end - 1
             return None
         for value in range(start, end):
-            env[name] = value
-            self.counts[key] += 1
-            ended, result = _trip_ended((yield self.block(body, env)))
+            ended, result = yield self.trip(key, name, value, body, env)
             if ended:
                 return result
         return None
+
+    def trip(self, key: int, name: str, value: int, body: lark.Tree, env: dict[str, int]):
+        """One trip of the `for` `key`: its variable set to `value`, its body run;
+        (whether the loop ends, what it hands on), as _trip_ended."""
+        env[name] = value
+        self.counts[key] += 1
+        return _trip_ended((yield self.block(body, env)))
 
     def leaf(self, node: lark.Token, env: dict[str, int]) -> int:
         if node.type == "INT":

@@ -16,16 +16,33 @@ Walk = Generator[Any, Any, Any]
 def drive(walk: Walk) -> Any:
     """Run `walk` to its end: each generator it yields runs to its own end first,
     its return value sent back. An exception raised in any ends the whole drive."""
-    stack = [walk]
-    value = None
+    return advance([walk], None).value
+
+
+class Done:
+    """What `advance` returns when the walk has ended: its value."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any):
+        self.value = value
+
+
+def advance(stack: list[Walk], value: Any, pause: tuple[type, ...] = ()) -> Any:
+    """Drive the walk whose generators are on `stack` (the outermost first), `value`
+    sent to the innermost, until it ends (Done, with its value) or a generator
+    yields an instance of `pause`, which is returned: the walk waits there, to be
+    advanced again with the value that answers it (the executor's questions)."""
     while True:
         try:
             sub = stack[-1].send(value)
         except StopIteration as done:
             stack.pop()
             if not stack:
-                return done.value
+                return Done(done.value)
             value = done.value
             continue
+        if pause and isinstance(sub, pause):
+            return sub
         stack.append(sub)
         value = None

@@ -1,0 +1,78 @@
+"""Programs run by a model (domains/programs/execute.py): the loaded model answers
+each closed expression the executor asks, as `return E;`, batched, each distinct
+question once (the model is deterministic). Torch-free: the model answers
+through Loaded.predict, so the numpy runtime runs programs too."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import lark
+
+from . import budget
+from .domains.base import Domain, Task
+from .domains.programs.execute import Execution, Model, execute_many
+from .grammar import Node, postorder
+from .inference import INFERENCE_TREES, Prediction, inference_tensors
+from .loading import Loaded, trained_width
+from .trees import TreeTensors
+
+Predict = Callable[[list[TreeTensors]], list[Prediction]]
+
+
+def executes(config: dict) -> bool:
+    """Whether a checkpoint's model answers programs by running them: one trained
+    on closed expressions (the programs domain's `expressions` knob)."""
+    training = config.get("training", {})
+    return config.get("domain") == "programs" and bool(training.get("difficulty", {}).get("expressions"))
+
+
+def closed_model(domain: Domain, task: Task, width: int | None, predict: Predict) -> Model:
+    """A model (`predict` on tensorized trees, trained on a grid `width` wide) as the
+    executor's: closed expressions in, (answer, confidence) out. Each round of
+    questions checks the time budget (budget.py)."""
+    cache: dict[str, tuple[str, float]] = {}
+
+    def answer(texts: list[str]) -> list[tuple[str, float]]:
+        budget.check()
+        new = [t for t in dict.fromkeys(texts) if t not in cache]
+        for i in range(0, len(new), INFERENCE_TREES):
+            chunk = new[i : i + INFERENCE_TREES]
+            trees = [domain.parse(f"return {t};") for t in chunk]
+            predictions = predict(inference_tensors(domain, task, trees, width))
+            cache.update((t, (p.answer, p.confidence)) for t, p in zip(chunk, predictions))
+        return [cache[t] for t in texts]
+
+    return answer
+
+
+def execute(loaded: Loaded, trees: list[Node]) -> list[Execution]:
+    """Run the programs with `loaded`'s model, in lockstep."""
+    return execute_many(trees, closed_model(loaded.domain, loaded.task, trained_width(loaded.config), loaded.predict))
+
+
+def run_predictions(domain: Domain, task: Task, width: int | None, predict: Predict, trees: list[Node]) -> list[Prediction]:
+    """The programs run by the model, each as a Prediction: the answer (`trips`: the
+    statements executed), the least confidence of its questions, and per node (in
+    postorder) its last value and the questions asked for it, its steps (a loop's:
+    those of its condition, one a trip and one to stop; a `for`'s, its counting)."""
+    runs = execute_many(trees, closed_model(domain, task, width, predict))
+    return [_prediction(tree, run, task.name) for tree, run in zip(trees, runs)]
+
+
+def _prediction(tree: Node, run: Execution, task: str) -> Prediction:
+    order = postorder(tree)
+    known = run.counts if task == "trips" else run.values  # trips: each statement's runs, a loop's trips
+    answers = ["" if known.get(id(n)) is None else str(known[id(n)]) for n in order]
+    answers[-1] = str(run.executed) if task == "trips" else run.answer
+    steps = []
+    for node in order:
+        asked = run.asks.get(id(node), 0)
+        if isinstance(node, lark.Tree) and node.data == "while":
+            asked += run.asks.get(id(node.children[0]), 0)
+        steps.append(asked)
+    cycles = [min(1, s) for s in steps]
+    return Prediction(
+        answers[-1], run.confidence, sum(steps) / len(steps), node_answers=answers, node_steps=steps, node_cycles=cycles,
+    )
+
