@@ -292,6 +292,12 @@ _TERMINAL_NAMES = {
     "$END": "end of input", "NUMBER": "a number", "DIGIT": "a digit 0-9", "INT": "an integer",
     "PRED": "a capitalised predicate name",  # logic
     "_MAX": "'[MAX'", "_MIN": "'[MIN'", "_MED": "'[MED'", "_SM": "'[SM'",  # listops
+    # english
+    "LOWER": "a lowercase word not ending in a plain -s (big, eagle, chase, wumpus)",
+    "LOWER_S": "a word ending in -s (a verb: chases; a plural noun: cats)", "CAPITAL": "a capitalised name",
+    "_THE": "'the'", "_EVERY": "'Every', 'Each'", "_A": "'a', 'an'", "SOME": "'something', 'someone'",
+    "IT": "'it'", "THEY": "'they'", "THEM": "'them'", "KIND": "'things', 'people'", "_IF": "'If'", "_ALL": "'All'",
+    "_THEN": "'then'", "_AND": "'and'", "_NOT": "'not'", "_IS": "'is'", "_ARE": "'are'", "_DOES": "'does'", "_DO": "'do'",
 }
 
 

@@ -91,3 +91,4 @@ def test_the_expressions_knob_draws_closed_programs_and_names_the_walked_kinds()
     assert DOMAIN.walked_kinds(difficulty) == WALKED
     assert DOMAIN.walked_kinds(DOMAIN.difficulty()) == frozenset()
     assert closed_digits(DOMAIN.parse("x = 1; return x;")) is None
+    assert closed_digits(DOMAIN.parse("return 5 < 100000;")) == 6  # the grid holds the literal, not just the 0 or 1

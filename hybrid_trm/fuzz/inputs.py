@@ -149,6 +149,10 @@ VOCABULARY = {
         "&", "|", "and", "or", "not", "implies", "iff", "true", "false", "⊤", "⊥", ".", "(", ")", "x", "y",
         "a", "c0", "v", ">", "→", "∧", "∨", "x.", "P(x,", "( a ( and", " ",
     ),
+    "english": (
+        "If", "then", "something", "someone", "it", "they", "is", "are", "not", "does", "the", "a", "an", "Every",
+        "All", "Q:", ".", ",", "and", "Bob", "cat", "cats", "big", "chases", "things", "people", " ",
+    ),
 }
 _EDITS = ("delete", "duplicate", "swap", "insert", "replace")
 
@@ -206,8 +210,14 @@ def _deep(d: _Draw) -> dict[str, tuple[str, Callable[[], str]]]:
         "deep programs blocks": ("programs", lambda: "x = 0; " + "if (x < 1) { " * n + "x = x + 1;" + " }" * n + " return x;"),
         "deep programs loops": ("programs", lambda: "x = 0; " + "while (x < 3) { " * n + "x = x + 1;" + " }" * n + " return x;"),
         "deep programs expressions": ("programs", lambda: "return " + "-(" * n + "1" + ")" * n + ";"),
+        "deep english rules": ("english", lambda: " ".join(
+            f"If something is {_ADJECTIVES[i % 8]} then it is {_ADJECTIVES[(i + 1) % 8]}." for i in range(n)
+        ) + " Bob is big. Q: Bob is kind."),
         "deep programs calls": ("programs", lambda: f"def f(n) {{ if (n <= 0) {{ return 0; }} return 1 + f(n - 1); }} return f({n});"),
     }
+
+
+_ADJECTIVES = ("big", "red", "kind", "young", "rough", "cold", "round", "green")
 
 
 def _wide(d: _Draw) -> dict[str, tuple[str, Callable[[], str]]]:
@@ -252,6 +262,7 @@ def _long(d: _Draw) -> dict[str, tuple[str, Callable[[], str]]]:
         "long listops": ("listops", lambda: "[SM " + "[MAX 1 2 ] " * (c // 11) + "]"),
         "long logic": ("logic", lambda: "(p & q) | " * (c // 10) + "r"),
         "long logic pair": ("logic", lambda: "a & b & " * (half // 8) + "c |= " + "a | " * (half // 4) + "c"),
+        "long english": ("english", lambda: "The cat is big. " * (c // 16) + "Q: The cat is big."),
         "long programs": ("programs", lambda: "i = 0; s = 0;\n" + "while (i < 100000) { s = (s + i) % 7; i = i + 1; }\n" * (c // 60) + "return s;"),
     }
 

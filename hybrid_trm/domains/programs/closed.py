@@ -52,10 +52,12 @@ _WIDE = 10**100  # past any answer grid: a bound this large only says "wide"
 
 
 def closed_digits(tree: Node) -> int | None:
-    """Decimal digits enough for every value of a closed program (only literals, no
-    names or calls; None for any other): |a + b| <= |a| + |b|, |a * b| = |a| |b|,
-    |a / b| <= |a|, |a % b| < |b|, a comparison or a connective is 0 or 1."""
+    """Decimal digits enough for every literal and value of a closed program (only
+    literals, no names or calls; None for any other): |a + b| <= |a| + |b|,
+    |a * b| = |a| |b|, |a / b| <= |a|, |a % b| < |b|, a comparison or a connective
+    is 0 or 1, and the grid holds the widest of them all (`5 < 100000`: 6 digits)."""
     bounds: dict[int, int] = {}
+    widest = 0
     for node in postorder(tree):
         k = kind(node)
         args = [bounds.pop(id(c)) for c in children(node)]
@@ -78,7 +80,8 @@ def closed_digits(tree: Node) -> int | None:
         else:
             bound = 1
         bounds[id(node)] = min(bound, _WIDE)
-    return len(str(bounds[id(tree)]))
+        widest = max(widest, bounds[id(node)])
+    return len(str(widest))
 
 
 class _Recorder(Machine):

@@ -67,7 +67,7 @@ class Executor(Machine):
 
     def __init__(self, tree: Node):
         super().__init__(functions(tree))
-        self.closed_ok: dict[int, bool] = {}  # id(expression) -> it holds no call
+        self.reads: dict[int, frozenset[str] | None] = {}  # id(expression) -> its names (None: it holds a call)
         self.asked = 0
         self.confidence = 1.0
         self.asks: dict[int, int] = {}
@@ -78,15 +78,20 @@ class Executor(Machine):
         value = yield Ask(text)
         return value
 
-    def _no_call(self, node: lark.Tree) -> bool:
+    def _names(self, node: lark.Tree) -> frozenset[str] | None:
+        """The names an expression reads; None where it holds a call (its value
+        comes from a run of the function, not from one question)."""
         key = id(node)
-        if key not in self.closed_ok:
-            self.closed_ok[key] = not any(getattr(n, "data", None) == "call" for n in postorder(node))
-        return self.closed_ok[key]
+        if key not in self.reads:
+            below = postorder(node)
+            calls = any(getattr(n, "data", None) == "call" for n in below)
+            names = frozenset(str(n) for n in below if isinstance(n, lark.Token) and n.type == "NAME")
+            self.reads[key] = None if calls else names
+        return self.reads[key]
 
     def expr(self, node: lark.Tree, env: dict[str, int]):
-        names = [n for n in node.scan_values(lambda t: isinstance(t, lark.Token) and t.type == "NAME")]
-        if self._no_call(node) and all(str(n) in env for n in names):
+        names = self._names(node)
+        if names is not None and names <= env.keys():
             value = yield self.ask(render(node, lambda n: env[str(n)]), node)
             return self.keep(node, value)
         # A call below, or a name that may be unset (read, or skipped by `and` /

@@ -1,0 +1,120 @@
+"""The node kinds of an english tree, `resolve` (every leaf named by its role), and
+`check`, which refuses what the grammar lets through but the fragment does not hold
+(docs/english.md, "Refused when parsed"). The lowest module of the package.
+
+The grammar tells words apart by shape (LOWER, LOWER_S, CAPITAL); after `resolve` a
+leaf is one of: NAME (a proper name), WORD (a word of an entity's name, under
+`entity`), ADJ, NOUN, VERB, VAR (something, someone, it, they, them: a rule's
+variable) or KIND (things, people: a class with no noun).
+"""
+
+from __future__ import annotations
+
+import lark
+
+from ...errors import ParseError
+from ...grammar import Node, kind, postorder, printable
+from . import lexicon
+
+LITERALS = ("is", "is_not", "isa", "isa_not", "rel", "rel_not")
+NEGATIVE = ("is_not", "isa_not", "rel_not")
+TERMS = ("NAME", "WORD", "ADJ", "NOUN", "VERB", "VAR", "KIND", "entity")  # parts of a literal, never labelled
+NODE_KINDS = ("ask", "theory", "rule", "conditions", "conclusions", "generic", "class", *LITERALS, *TERMS)
+_PRONOUNS = ("SOME", "IT", "THEY", "THEM")
+
+
+def resolve(root: Node) -> Node:
+    """Retype every leaf, in place, by its role (see the module's docstring)."""
+    for node in postorder(root):
+        if not isinstance(node, lark.Tree):
+            continue
+        k = node.data
+        parts = node.children
+        if k == "entity":
+            node.children = [_retype(token, "WORD") for token in parts]
+        elif k == "class":
+            for i, token in enumerate(parts):
+                if token.type != "KIND":
+                    parts[i] = _retype(token, "NOUN" if i == len(parts) - 1 else "ADJ")
+        elif k in ("is", "is_not", "isa", "isa_not"):
+            parts[-1] = _retype(parts[-1], "ADJ" if k in ("is", "is_not") else "NOUN")
+            if len(parts) == 2:
+                parts[0] = _term(parts[0])
+        elif k in ("rel", "rel_not"):
+            parts[-2] = _retype(parts[-2], "VERB")
+            parts[-1] = _term(parts[-1])
+            if len(parts) == 3:
+                parts[0] = _term(parts[0])
+    return root
+
+
+def _retype(token: lark.Token, role: str) -> lark.Token:
+    return lark.Token.new_borrow_pos(role, str(token), token)
+
+
+def _term(part: Node) -> Node:
+    """A subject or object: an entity node stays; a name or a pronoun is retyped."""
+    if isinstance(part, lark.Tree):
+        return part
+    return _retype(part, "VAR" if part.type in _PRONOUNS else "NAME")
+
+
+def subject(node: lark.Tree) -> Node | None:
+    """A literal's written subject (None: left out, as after `and` or in a generic)."""
+    k, parts = node.data, node.children
+    if (k in ("rel", "rel_not") and len(parts) == 3) or (k not in ("rel", "rel_not") and len(parts) == 2):
+        return parts[0]
+    return None
+
+
+def check(tree: Node, text: str) -> None:
+    """Refuse, with the position, a rule's pronoun that has nothing to refer to, a
+    rule with two variables, a word used both as a verb and as an adjective or noun,
+    and two spellings that would be one constant."""
+    arity: dict[str, tuple[int, lark.Token]] = {}
+    constants: dict[str, str] = {}
+    for node in postorder(tree):
+        k = kind(node)
+        if k == "rule":
+            _check_variable(node, text)
+        elif k in ("ADJ", "NOUN", "VERB"):
+            name, n = lexicon.predicate(node), 2 if k == "VERB" else 1
+            first = arity.setdefault(name, (n, node))
+            if first[0] != n:
+                use = {1: "an adjective or a noun", 2: "a verb"}
+                raise _refusal(
+                    text, node, f"a word used as {use[first[0]]} (line {first[1].line}, column {first[1].column}), "
+                    f"not as {use[n]}: {name} is one predicate",
+                )
+        elif k in ("NAME", "entity"):
+            written = lexicon.surface(node)
+            other = constants.setdefault(lexicon.constant(node), written)
+            if other.lower() != written.lower():
+                first = node if isinstance(node, lark.Token) else node.children[0]
+                raise _refusal(text, first, f"another name: {other!r} and {written!r} would be one constant")
+
+
+def _check_variable(rule: lark.Tree, text: str) -> None:
+    """One `something` / `someone`, before any pronoun that refers to it."""
+    introduced = None
+    for token in postorder(rule):
+        if kind(token) != "VAR":
+            continue
+        if str(token) in ("something", "someone"):
+            if introduced is not None:
+                raise _refusal(text, token, f"it or they: a rule has one variable, introduced by {introduced!r}")
+            introduced = str(token)
+        elif introduced is None:
+            raise _refusal(
+                text, token, f"`something` or `someone` before {str(token)!r}: a rule's pronoun refers to its variable"
+            )
+
+
+def _refusal(text: str, token: lark.Token, expected: str) -> ParseError:
+    line, column = token.line or 1, token.column or 1
+    lines = text.splitlines() or [""]
+    source = lines[line - 1] if line <= len(lines) else ""
+    start = max(0, column - 1 - 40)
+    before, after = printable(source[start : column - 1]), printable(source[column - 1 : column - 1 + 40])
+    context = f"  {before}{after}\n  {' ' * len(before)}^"
+    return ParseError("english", line, column, context, [expected], repr(str(token)))
