@@ -23,11 +23,11 @@ def test_importing_the_package_and_generating_need_no_torch():
     out = _python(
         "import sys, hybrid_trm\n"
         "examples = hybrid_trm.generate('logic', 3, task='verdict', seed=1, depth=3)\n"
-        "print(len(examples), sorted(hybrid_trm.domain_names())[:3], 'torch' in sys.modules)\n"
+        "print(len(examples), {'arith', 'listops', 'logic'} <= set(hybrid_trm.domain_names()), 'torch' in sys.modules)\n"
         "hybrid_trm.load('listops')\n"
         "print('torch' in sys.modules)\n"
     )
-    assert out.split("\n")[:2] == ["3 ['arith', 'listops', 'logic'] False", "True"]
+    assert out.split("\n")[:2] == ["3 True False", "True"]
 
 
 def test_python_dash_m_runs_the_command():
