@@ -253,9 +253,16 @@ def _scored_chunk(
         return out
     out.kinds += np.bincount(np.concatenate([tensors.kind for *_, tensors in ready]), minlength=len(out.kinds))
     if execute:
-        predictions = _executed(model, domain, task, width, [(i, tree) for i, _, tree, _ in ready], timeout, where, out)
+        from .execution import run_predictions
+
+        def closed(tensors):
+            return predict_trees(model, task, tensors, timings=out.timings)
+
+        run = functools.partial(run_predictions, domain, task, width, closed)
+        predictions = _predictions(run, [(i, tree) for i, _, tree, _ in ready], _programs, timeout, where, out)
     else:
-        predictions = _predictions(model, task, [(i, t) for i, _, _, t in ready], halting, timeout, where, out)
+        predict = functools.partial(predict_trees, model, task, halting=halting, timings=out.timings)
+        predictions = _predictions(predict, [(i, t) for i, _, _, t in ready], _nodes, timeout, where, out)
     start = time.perf_counter()
     for (index, ex, tree, tensors), pred in zip(ready, predictions):
         if pred is None:  # failed in the model: recorded by _predictions
@@ -309,61 +316,40 @@ def _arity(tensors: TreeTensors) -> int:
 
 
 def _predictions(
-    model: TreeReasoner, task: Task, trees: list[tuple[int, TreeTensors]], halting: str | None, timeout: float | None,
-    where: Callable[[int], str], out: _Tally,
+    predict: Callable[[list], list[Prediction]], items: list[tuple[int, object]], sizes: Callable[[list], str],
+    timeout: float | None, where: Callable[[int], str], out: _Tally,
 ) -> list[Prediction | None]:
-    """The model's prediction for each (index, tensors): all as one batch, within
+    """The prediction for each (index, item), `predict` answering a list of items
+    (tensorized trees, or programs the executor runs): all as one batch, within
     `timeout` x their number; where the batch fails (past that, or an input the
     model cannot hold), each alone within `timeout`, so that only the inputs at fault
     are lost: each is None, its error recorded in `out`. At worst the model runs for
-    twice the time the inputs' budgets add up to."""
-    if len(trees) > 1:
+    twice the time the inputs' budgets add up to. `sizes` says what a list holds."""
+    if len(items) > 1:
         try:
-            with _within(None if timeout is None else timeout * len(trees), f"a batch of {len(trees)} inputs"):
-                budget.stage("running the model", f"{sum(t.nodes for _, t in trees):,} nodes")
-                return predict_trees(model, task, [t for _, t in trees], halting=halting, timings=out.timings)
+            with _within(None if timeout is None else timeout * len(items), f"a batch of {len(items)} inputs"):
+                budget.stage("running the model", sizes([x for _, x in items]))
+                return predict([x for _, x in items])
         except HybridTRMError:
             pass  # run one at a time, below
     predictions: list[Prediction | None] = []
-    for index, tensors in trees:
+    for index, item in items:
         try:
             with _within(timeout, f"the input at {where(index)}"):
-                budget.stage("running the model", f"{tensors.nodes:,} nodes")
-                predictions.append(predict_trees(model, task, [tensors], halting=halting, timings=out.timings)[0])
+                budget.stage("running the model", sizes([item]))
+                predictions.append(predict([item])[0])
         except HybridTRMError as err:
             out.errors.append((index, str(err)))
             predictions.append(None)
     return predictions
 
 
-def _executed(
-    model: TreeReasoner, domain: Domain, task: Task, width: int | None, trees: list[tuple[int, Node]],
-    timeout: float | None, where: Callable[[int], str], out: _Tally,
-) -> list[Prediction | None]:
-    """Each program run by the executor with the model (execution.py), all in
-    lockstep within `timeout` x their number; where that fails, each alone within
-    `timeout` (as _predictions)."""
-    from .execution import run_predictions
+def _nodes(trees: list[TreeTensors]) -> str:
+    return f"{sum(t.nodes for t in trees):,} nodes"
 
-    def predict(tensors):
-        return predict_trees(model, task, tensors, timings=out.timings)
 
-    if len(trees) > 1:
-        try:
-            with _within(None if timeout is None else timeout * len(trees), f"a batch of {len(trees)} programs"):
-                budget.stage("running the programs", f"{len(trees):,} programs")
-                return run_predictions(domain, task, width, predict, [t for _, t in trees])
-        except HybridTRMError:
-            pass
-    predictions: list[Prediction | None] = []
-    for index, tree in trees:
-        try:
-            with _within(timeout, f"the input at {where(index)}"):
-                predictions.append(run_predictions(domain, task, width, predict, [tree])[0])
-        except HybridTRMError as err:
-            out.errors.append((index, str(err)))
-            predictions.append(None)
-    return predictions
+def _programs(trees: list[Node]) -> str:
+    return f"{len(trees):,} programs, run by the executor"
 
 
 # The least a worker's chunk holds (fewer where a batch is smaller, as on a grid of

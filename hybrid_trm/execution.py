@@ -14,7 +14,6 @@ from .domains.base import Domain, Task
 from .domains.programs.execute import Execution, Model, execute_many
 from .grammar import Node, postorder
 from .inference import INFERENCE_TREES, Prediction, inference_tensors
-from .loading import Loaded, trained_width
 from .trees import TreeTensors
 
 Predict = Callable[[list[TreeTensors]], list[Prediction]]
@@ -46,25 +45,20 @@ def closed_model(domain: Domain, task: Task, width: int | None, predict: Predict
     return answer
 
 
-def execute(loaded: Loaded, trees: list[Node]) -> list[Execution]:
-    """Run the programs with `loaded`'s model, in lockstep."""
-    return execute_many(trees, closed_model(loaded.domain, loaded.task, trained_width(loaded.config), loaded.predict))
-
-
 def run_predictions(domain: Domain, task: Task, width: int | None, predict: Predict, trees: list[Node]) -> list[Prediction]:
-    """The programs run by the model, each as a Prediction: the answer (`trips`: the
-    statements executed), the least confidence of its questions, and per node (in
-    postorder) its last value and the questions asked for it, its steps (a loop's:
-    those of its condition, one a trip and one to stop; a `for`'s, its counting)."""
+    """The programs run by the model (`task`: `output`, the closed expressions'),
+    each as a Prediction: the answer, the least confidence of its questions, and
+    per node (in postorder) its last value and the questions asked for it, its
+    steps (a loop's: those of its condition, one a trip and one to stop; a `for`'s,
+    its counting)."""
     runs = execute_many(trees, closed_model(domain, task, width, predict))
-    return [_prediction(tree, run, task.name) for tree, run in zip(trees, runs)]
+    return [_prediction(tree, run) for tree, run in zip(trees, runs)]
 
 
-def _prediction(tree: Node, run: Execution, task: str) -> Prediction:
+def _prediction(tree: Node, run: Execution) -> Prediction:
     order = postorder(tree)
-    known = run.counts if task == "trips" else run.values  # trips: each statement's runs, a loop's trips
-    answers = ["" if known.get(id(n)) is None else str(known[id(n)]) for n in order]
-    answers[-1] = str(run.executed) if task == "trips" else run.answer
+    answers = ["" if run.values.get(id(n)) is None else str(run.values[id(n)]) for n in order]
+    answers[-1] = run.answer
     steps = []
     for node in order:
         asked = run.asks.get(id(node), 0)

@@ -57,9 +57,13 @@ class Execution:
     counts: dict[int, int] = field(default_factory=dict)  # id(statement) -> runs; a loop's: trips
     values: dict[int, int] = field(default_factory=dict)  # id(node) -> its value the last time it was evaluated
     asks: dict[int, int] = field(default_factory=dict)  # id(node) -> questions asked for it (a `for`: its counting)
-    asked: int = 0  # expressions the model evaluated for this run
     confidence: float = 1.0  # the least confidence of any of them
     why: str = ""
+
+    @property
+    def asked(self) -> int:
+        """Questions the model answered for this run."""
+        return sum(self.asks.values())
 
 
 class Executor(Machine):
@@ -68,7 +72,6 @@ class Executor(Machine):
     def __init__(self, tree: Node):
         super().__init__(functions(tree))
         self.reads: dict[int, frozenset[str] | None] = {}  # id(expression) -> its names (None: it holds a call)
-        self.asked = 0
         self.confidence = 1.0
         self.asks: dict[int, int] = {}
 
@@ -148,7 +151,6 @@ def execute_many(trees: list[Node], model: Model) -> list[Execution]:
         answers = model([a.text for a in asks.values()])
         for i, (answer, confidence) in zip(asks, answers):
             machine = machines[i]
-            machine.asked += 1
             machine.confidence = min(machine.confidence, confidence)
             try:
                 sending[i] = int(answer)
@@ -159,4 +161,4 @@ def execute_many(trees: list[Node], model: Model) -> list[Execution]:
 
 def _finished(machine: Executor, answer: str, why: str = "") -> Execution:
     executed = MAX_STATEMENTS if answer == "timeout" else machine.executed
-    return Execution(answer, executed, machine.counts, machine.values, machine.asks, machine.asked, machine.confidence, why)
+    return Execution(answer, executed, machine.counts, machine.values, machine.asks, machine.confidence, why)
