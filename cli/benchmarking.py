@@ -298,8 +298,8 @@ def adapt_command(
 @with_threads
 @user_errors
 def accuracy_command(
-    domain: Annotated[str, typer.Option(help="The suite to run: listops (task value), logic (task relation) or arith (task exact, or mod10).")],
-    task: Annotated[Optional[str], typer.Option(help="The domain's task (default: its first: listops value, logic relation, arith exact).")] = None,
+    domain: Annotated[str, typer.Option(help="The suite to run: listops (task value), logic (task relation), arith (task exact, or mod10) or programs (task output).")],
+    task: Annotated[Optional[str], typer.Option(help="The domain's task (default: its first: listops value, logic relation, arith exact, programs output).")] = None,
     quick: Annotated[bool, typer.Option("--quick", help="A few steps and examples per model: a smoke test, not a result; 40-65 s for arith, 80 s for listops, 130 s for logic (two models at a time, one thread each, beside another process busy on one of 2 cores).")] = False,
     steps: Annotated[Optional[int], typer.Option(min=1, help="Optimizer steps of every model (default: the suite's, or --quick's).")] = None,
     n: Annotated[Optional[int], typer.Option("-n", min=1, help="Held-out examples per set (default 500; --quick 40).")] = None,

@@ -22,7 +22,8 @@ from hybrid_trm.errors import HybridTRMError
 from hybrid_trm.grammar import printable
 
 from .common import (
-    DEFAULT_DEVICE, Device, HaltThreshold, InnerSteps, MaxCycles, Worlds, correlation_text, strategy_table, user_errors,
+    DEFAULT_DEVICE, Device, HaltThreshold, InnerSteps, MaxCycles, Runtime, Worlds, correlation_text, strategy_table,
+    user_errors,
 )
 
 SHOWN_ERRORS = 5  # bad lines the table shows; --json lists every one
@@ -103,7 +104,7 @@ def eval_command(
         "A shipped benchmark instead of a file: listops, evans:<split> (validate, test_easy, "
         "test_hard, test_big, test_massive, test_exam), bowman:<7..12>."
     ))] = None,
-    checkpoint: Annotated[Optional[Path], typer.Option(help="Checkpoint (default: the shipped one).")] = None,
+    checkpoint: Annotated[Optional[Path], typer.Option(help="Checkpoint or exported folder (default: the shipped one).")] = None,
     limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N examples (of a file: N lines, bad ones included).")] = None,
     worlds: Worlds = None,
     inner_steps: InnerSteps = None,
@@ -124,6 +125,7 @@ def eval_command(
     plot: Annotated[Optional[Path], typer.Option(help="Also draw steps per node (by latent updates, and by the domain's difficulty) to this PNG (needs matplotlib).")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     device: Device = DEFAULT_DEVICE,
+    runtime: Runtime = None,
 ) -> None:
     """Score a checkpoint: accuracy overall, by depth and by arity; steps per node.
     A line that cannot be scored (not an example, unparsable, too large, past its
@@ -131,17 +133,22 @@ def eval_command(
     from hybrid_trm import pretrained
     from hybrid_trm.evaluate import evaluate_examples, plot_steps, unseen_kinds
     from hybrid_trm.execution import executes
-    from hybrid_trm.loading import load, Recursion, strategies, trained_width
+    from hybrid_trm.loading import Recursion, strategies, trained_width
+    from hybrid_trm.runtime.loading import Exported, checked_runtime
+    from hybrid_trm.solver import _loaded
 
     if plot is not None:
         from hybrid_trm.plotting import pyplot
 
         pyplot()  # checked before the run, not after
 
+    runtime = checked_runtime(runtime, checkpoint)
     domain, task, examples, where, located = _examples(domain, file, task, benchmark, checkpoint, limit, strict)
-    loaded = load(
-        checkpoint or pretrained.require(domain, task), domain, task, Recursion(inner_steps, max_cycles, halt_threshold), device,
+    loaded = _loaded(
+        str(checkpoint or pretrained.require(domain, task)), domain, task, Recursion(inner_steps, max_cycles, halt_threshold),
+        runtime, device,
     )
+    strategy = loaded.strategies() if isinstance(loaded, Exported) else strategies(loaded)
     console = Console(stderr=True)
     # Drawn at each chunk, not by rich's refresh thread: eval's workers are forked,
     # and a fork copies no thread but every lock one holds.
@@ -173,7 +180,7 @@ def eval_command(
             )
         out = report.to_json()
         out.update({"domain": domain, "task": task, "benchmark": benchmark})
-        out["strategy"] = [vars(s) for s in strategies(loaded)]
+        out["strategy"] = [vars(s) for s in strategy]
         typer.echo(json.dumps(out))
         return
     Console(soft_wrap=True).print(  # one line however narrow the terminal, for whoever greps it
@@ -181,7 +188,7 @@ def eval_command(
         f"latent updates per node {report.steps_mean:.2f}  answer updates per node {report.cycles_mean:.2f}"
     )
     _print_errors(report, name)
-    _print_tables(report, strategies(loaded))
+    _print_tables(report, strategy)
 
 
 def _examples(domain, file, task, benchmark, checkpoint, limit, strict):
@@ -190,6 +197,7 @@ def _examples(domain, file, task, benchmark, checkpoint, limit, strict):
     evaluate_examples' report into the file's (errors at line numbers, the lines
     that held no example counted and listed)."""
     from hybrid_trm import benchmarks, checkpoints
+    from hybrid_trm.runtime.loading import checkpoint_path
 
     if benchmark is not None:
         if file is not None:
@@ -205,7 +213,7 @@ def _examples(domain, file, task, benchmark, checkpoint, limit, strict):
     if task is None and len(named) == 1:
         task = named.pop()  # the file says which task its answers belong to
     elif task is None and checkpoint is not None:
-        saved = checkpoints.load(checkpoint)[1]
+        saved = checkpoints.load(checkpoint_path(checkpoint), framework="numpy")[1]  # an exported folder's too
         if saved.get("domain") == domain:  # (a meta-level checkpoint has none)
             task = saved["task"]  # the checkpoint says which task it answers
     task = dom.task(task).name

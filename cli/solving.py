@@ -52,10 +52,8 @@ def solve(
         return
     verdict = {True: "verified ✓", False: "WRONG ✗", None: "not checked"}[result.verified]
     typer.echo(f"{result.answer}")
-    typer.echo(
-        f"  {domain}/{task_name}  confidence {result.confidence:.3f}  {verdict}  "
-        f"{result.nodes} nodes  {result.ms:.1f} ms"
-    )
+    who = f"confidence {result.confidence:.3f}" if result.answered_by == "model" else f"no model: the {result.answered_by} answered"
+    typer.echo(f"  {domain}/{task_name}  {who}  {verdict}  {result.nodes} nodes  {result.ms:.1f} ms")
     if result.witness:
         typer.echo(f"  model: {result.witness}")
     if result.verified is not None or result.evidence:

@@ -145,12 +145,17 @@ def runtime_command(
     n: Annotated[int, typer.Option("-n", min=1, help="Inputs per model compared (its benchmark sets sampled evenly, or generated).")] = 200,
     repeats: Annotated[int, typer.Option(min=1, help="Timed solves of the ~100-node input, per runtime (the median is reported).")] = 50,
     cold: Annotated[int, typer.Option(min=0, help="Fresh `hybrid-trm solve` processes per runtime and model (0: no cold starts).")] = 10,
+    eval_inputs: Annotated[int, typer.Option(min=0, help=(
+        "Examples per model of the batch eval, end to end (its benchmark sets sampled evenly, or generated); 0: no eval."
+    ))] = 1000,
+    eval_jobs: Annotated[int, typer.Option(min=1, help="Worker processes of each eval (1: the bench's own process).")] = 1,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """The torch-free runtime (numpy) against the torch model, per shipped model: answer
     agreement and the largest logit difference on the same inputs, solve latency after
-    loading on a ~100-node input, and a fresh `hybrid-trm solve` process's cold start
-    (wall time and peak memory) for each runtime."""
+    loading on a ~100-node input, batch `eval` end to end (parse included) on the same
+    examples, and a fresh `hybrid-trm solve` process's cold start (wall time and peak
+    memory) for each runtime."""
     from hybrid_trm import pretrained
     from hybrid_trm.bench.runtime import TOLERANCE, run
 
@@ -159,7 +164,7 @@ def runtime_command(
     for pair in chosen:
         if pair not in shipped:
             raise HybridTRMError(f"no shipped model {'/'.join(pair)}; shipped: {', '.join('/'.join(p) for p in shipped)}")
-    report = run(chosen, n, repeats, cold)
+    report = run(chosen, n, repeats, cold, eval_n=eval_inputs, eval_jobs=eval_jobs)
     if json_output:
         typer.echo(json.dumps(report.to_json()))
         return
@@ -174,12 +179,29 @@ def runtime_command(
         )
     console = Console(width=max(120, Console().width))
     console.print(table)
+    if report.evals:
+        evals = Table(title=(
+            f"batch eval end to end, parse included ({'one process' if eval_jobs == 1 else f'{eval_jobs} worker processes'}; "
+            "median of 3 runs each, alternately)"
+        ))
+        for column in ("model", "inputs", "nodes", "torch nodes/s", "runtime nodes/s", "same report (accuracy)",
+                       "runtime s: parse / tensorize / model / answers"):
+            evals.add_column(column, justify="right")
+        for e in report.evals:
+            evals.add_row(
+                e.model, str(e.inputs), f"{e.nodes:,}", f"{e.nodes / e.torch_s:,.0f}", f"{e.nodes / e.runtime_s:,.0f}",
+                f"{'yes' if e.same_report else 'NO'} ({e.runtime_accuracy:.2%})",
+                " / ".join(f"{e.runtime_stages.get(k, 0.0):.2f}" for k in ("parse", "tensorize", "model", "answers")),
+            )
+        console.print(evals)
     if report.cold_starts:
-        starts = Table(title=f"cold start of `hybrid-trm solve` (median of {cold}; peak memory, the largest)")
-        for column in ("model", "runtime s", "runtime MB", "torch s", "torch MB"):
+        starts = Table(title=f"cold start of `hybrid-trm solve` (median of {cold}, wall and CPU time; peak memory, the largest)")
+        for column in ("model", "runtime s", "CPU s", "MB", "torch s", "CPU s", "MB"):
             starts.add_column(column, justify="right")
         for name, (ours, theirs) in report.cold_starts.items():
-            starts.add_row(name, f"{ours.seconds:.2f}", f"{ours.max_rss_mb:.0f}", f"{theirs.seconds:.2f}", f"{theirs.max_rss_mb:.0f}")
+            starts.add_row(name, *(f"{f:.{d}f}" for run in (ours, theirs) for f, d in (
+                (run.seconds, 2), (run.cpu_seconds, 2), (run.max_rss_mb, 0),
+            )))
         console.print(starts)
     load = os.getloadavg()
     console.print(f"load average {load[0]:.1f} (other processes share these cores: the times are theirs too)")

@@ -34,7 +34,7 @@ def train(
     outer_cycles: Annotated[Optional[int], typer.Option(min=1, help="Answer updates per node (T; with --halting, the most a node may run).")] = None,
     expansion: Annotated[Optional[int], typer.Option(min=1, help="MLP width of the cell, as a multiple of --hidden.")] = None,
     scan: Annotated[Optional[str], typer.Option(help="What the scan carries between children: latent or answer (a fold).")] = None,
-    summary: Annotated[Optional[str], typer.Option(help="Children's answers in x: sum (counts) or share (shares and presence).")] = None,
+    summary: Annotated[Optional[str], typer.Option(help="Children's answers in x: sum (counts), share (shares and presence) or ordinal (per answer, whether more children lie at or below it than above, and presence: what a median reads, at any length).")] = None,
     halting: Annotated[Optional[bool], typer.Option(
         "--halting/--no-halting", help="A halting head per node: each node stops on its own, within --outer-cycles.",
     )] = None,

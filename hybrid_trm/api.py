@@ -84,6 +84,8 @@ class Reasoner:
         batch's model run gets the inputs' budgets together). An input that cannot
         be answered raises HybridTRMError naming its index; `evaluate` scores a
         file and lists such inputs instead."""
+        from .execution import executes, run_predictions
+        from .loading import trained_width
         from .solver import finished, prepared
 
         texts = list(texts)
@@ -95,7 +97,11 @@ class Reasoner:
         if not ready:
             return []
         with budget.limit(None if timeout is None else timeout * len(texts), f"the model on {len(texts)} inputs"):
-            predictions = self.loaded.predict([t for _, t in ready], node_answers=trace)
+            if executes(self.config):  # programs, run in lockstep by the executor
+                width = trained_width(self.config)
+                predictions = run_predictions(self.domain, self.task, width, self.loaded.predict, [tree for tree, _ in ready])
+            else:
+                predictions = self.loaded.predict([t for _, t in ready], node_answers=trace)
         shared = (time.perf_counter() - start) / len(texts)  # each input's share of the work so far
         out = []
         for index, (text, (tree, tensors), prediction) in enumerate(zip(texts, ready, predictions)):
@@ -109,15 +115,13 @@ class Reasoner:
         as in a JSONL file): the report `hybrid-trm eval --json` prints
         (evaluate.Report: accuracy, n, by depth, steps, errors by example index)."""
         from .evaluate import evaluate_examples
+        from .execution import executes
         from .loading import trained_width
-        from .runtime.loading import Exported
-
-        if isinstance(self.loaded, Exported):
-            raise HybridTRMError("evaluate runs the torch model; load it with runtime='torch' (solve_many answers a batch without torch)")
 
         rows = [e if isinstance(e, Example) else _example(e, self.task.name, i) for i, e in enumerate(examples)]
         return evaluate_examples(
-            self.loaded.model, self.domain, self.task, rows, width=trained_width(self.config), worlds=worlds, jobs=jobs
+            self.loaded.model, self.domain, self.task, rows, width=trained_width(self.config), worlds=worlds, jobs=jobs,
+            execute=executes(self.config),
         )
 
 

@@ -1,6 +1,7 @@
 """Score a loaded reasoner on examples: accuracy overall, by depth and by arity,
 steps per node, the inputs that could not be scored and why (loading.py loads
-the model, inference.py runs it)."""
+the model, inference.py runs it). The model is the torch one or the numpy
+runtime's (hybrid_trm/runtime): with the latter, nothing here imports torch."""
 
 from __future__ import annotations
 
@@ -14,10 +15,9 @@ from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterator, TypeVar, Union
 
 import numpy as np
-import torch
 
 from . import budget, devices
 from .domains.base import Domain, Example, Task, WorldTask
@@ -28,10 +28,15 @@ from .inference import (
     INFERENCE_TREES, MAX_WORLDS, Prediction, add_time, add_timings, grid_batch_size, inference_tensors, predict_trees,
 )
 from .loading import Loaded
-from .model.reasoner import TreeReasoner
+from .runtime.predict import predict_trees as predict_trees_numpy
+from .runtime.reasoner import TreeReasoner as NumpyReasoner
 from .trees import TreeTensors
 
+if TYPE_CHECKING:  # the torch model: imported by whoever loaded it
+    from .model.reasoner import TreeReasoner
+
 T = TypeVar("T")
+AnyReasoner = Union["TreeReasoner", NumpyReasoner]  # torch's, or the numpy runtime's
 
 
 def unseen_kinds(loaded: Loaded, report: Report) -> str | None:
@@ -111,21 +116,21 @@ class Difficulty:
         """From (difficulty, latent updates, answer updates) per node; None without any."""
         if not nodes:
             return None
-        hard, steps, cycles = (torch.tensor([float(v) for v in column]) for column in zip(*nodes))
+        hard, steps, cycles = (np.array(column, dtype=np.float64) for column in zip(*nodes))
         return cls(
             measure, len(nodes), _pearson(hard, steps), _pearson(hard, cycles),
             _means_by(hard, steps), _means_by(hard, cycles),
         )
 
 
-def _pearson(a: torch.Tensor, b: torch.Tensor) -> float | None:
+def _pearson(a: np.ndarray, b: np.ndarray) -> float | None:
     if len(a) < 2 or float(a.std()) == 0 or float(b.std()) == 0:
         return None
-    return float(torch.corrcoef(torch.stack([a, b]))[0, 1])
+    return float(np.corrcoef(a, b)[0, 1])
 
 
-def _means_by(keys: torch.Tensor, values: torch.Tensor) -> dict[int, float]:
-    return {int(k): float(values[keys == k].mean()) for k in torch.unique(keys)}
+def _means_by(keys: np.ndarray, values: np.ndarray) -> dict[int, float]:
+    return {int(k): float(values[keys == k].mean()) for k in np.unique(keys)}
 
 
 def same_answer(task: Task, predicted: str, expected: str) -> bool:
@@ -137,7 +142,7 @@ def same_answer(task: Task, predicted: str, expected: str) -> bool:
 
 
 def evaluate_examples(
-    model: TreeReasoner, domain: Domain, task: Task, examples: list[Example], batch_size: int = INFERENCE_TREES,
+    model: AnyReasoner, domain: Domain, task: Task, examples: list[Example], batch_size: int = INFERENCE_TREES,
     progress=None, width: int | None = None, worlds: int | None = None, halting: str | None = None,
     timings: dict[str, float] | None = None, jobs: int = 1, timeout: float | None = None, strict: bool = False,
     where: Callable[[int], str] | None = None, execute: bool = False,
@@ -159,16 +164,21 @@ def evaluate_examples(
     to be parsed, sized and tensorized, and its share of the batch it runs in (see
     _predictions); None: no budget of its own. `where(i)` names example i in
     messages ("data.jsonl:12"; default "example i"). `execute`: the model answers
-    closed expressions, and each program is run by the executor (execution.py)."""
+    closed expressions, and each program is run by the executor (execution.py).
+    `model`: the torch model, or the numpy runtime's (the same report, within
+    float32 rounding; bench runtime compares them)."""
     if jobs < 1:
         raise HybridTRMError(f"jobs must be at least 1, not {jobs}")
     if worlds is not None and not 1 <= worlds <= MAX_WORLDS:
         raise HybridTRMError(f"worlds must be from 1 to {MAX_WORLDS:,}, not {worlds:,}")
     where = where or (lambda i: f"example {i}")
-    if devices.of(model).type != "cpu":
-        jobs = 1
-    was_training = model.training
-    model.eval()
+    if isinstance(model, NumpyReasoner):
+        was_training = None  # the numpy runtime's model only infers
+    else:
+        if devices.of(model).type != "cpu":
+            jobs = 1
+        was_training = model.training
+        model.eval()
     # Every chunk keeps thousands of tree nodes alive, so the garbage collector runs
     # often, and each full run walks every object already loaded (torch, sympy, the
     # model): a fifth of the eval's time. Those are set aside (not freed) until the end.
@@ -187,7 +197,8 @@ def evaluate_examples(
             if progress:
                 progress(len(tally.correct) + len(tally.errors))
     finally:
-        model.train(was_training)
+        if was_training is not None:
+            model.train(was_training)
         gc.unfreeze()
     if timings is not None:
         add_timings(timings, tally.timings)
@@ -233,7 +244,7 @@ def _within(seconds: float | None, what: str):
 
 
 def _scored_chunk(
-    model: TreeReasoner, domain: Domain, task: Task, width: int | None, worlds: int | None, halting: str | None,
+    model: AnyReasoner, domain: Domain, task: Task, width: int | None, worlds: int | None, halting: str | None,
     measure: str | None, timeout: float | None, where: Callable[[int], str], execute: bool,
     chunk: list[tuple[int, Example]],
 ) -> _Tally:
@@ -252,16 +263,19 @@ def _scored_chunk(
     if not ready:
         return out
     out.kinds += np.bincount(np.concatenate([tensors.kind for *_, tensors in ready]), minlength=len(out.kinds))
+    predicted = predict_trees_numpy if isinstance(model, NumpyReasoner) else predict_trees
     if execute:
         from .execution import run_predictions
 
+        own = domain.task(domain.run_by.get(task.name, task.name))  # the model's task: closed expressions' values
+
         def closed(tensors):
-            return predict_trees(model, task, tensors, timings=out.timings)
+            return predicted(model, own, tensors, timings=out.timings)
 
         run = functools.partial(run_predictions, domain, task, width, closed)
         predictions = _predictions(run, [(i, tree) for i, _, tree, _ in ready], _programs, timeout, where, out)
     else:
-        predict = functools.partial(predict_trees, model, task, halting=halting, timings=out.timings)
+        predict = functools.partial(predicted, model, task, halting=halting, timings=out.timings)
         predictions = _predictions(predict, [(i, t) for i, _, _, t in ready], _nodes, timeout, where, out)
     start = time.perf_counter()
     for (index, ex, tree, tensors), pred in zip(ready, predictions):
@@ -375,7 +389,7 @@ def _scored_chunks(score: Callable[[list], T], items: list, batch_size: int, job
     global _FORKED
     _FORKED = (score, items)
     context = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=torch.set_num_threads, initargs=(1,))
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_one_thread)
     try:
         yield from pool.map(_forked_chunk, bounds)
     finally:  # also where a chunk failed (its error is raised here) or the caller stopped early
@@ -384,6 +398,13 @@ def _scored_chunks(score: Callable[[list], T], items: list, batch_size: int, job
 
 
 _FORKED: tuple[Callable, list] | None = None  # what forked workers score: set before they start
+
+
+def _one_thread() -> None:
+    """A worker's torch runs on one thread (numpy's BLAS reads OMP_NUM_THREADS,
+    one unless the user set it: cli/common.py)."""
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
 
 
 def _forked_chunk(bounds: tuple[int, int]):

@@ -1,7 +1,8 @@
 """Programs run by a model (domains/programs/execute.py): the loaded model answers
 each closed expression the executor asks, as `return E;`, batched, each distinct
-question once (the model is deterministic). Torch-free: the model answers
-through Loaded.predict, so the numpy runtime runs programs too."""
+question once (the model is deterministic). A run answers `output` (the value it
+returns) and `trips` (the statements it executes: Domain.run_by). Torch-free:
+the model answers through Loaded.predict, so the numpy runtime runs programs too."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import lark
 from . import budget
 from .domains.base import Domain, Task
 from .domains.programs.execute import Execution, Model, execute_many
-from .grammar import Node, postorder
+from .domains.programs.syntax import STATEMENTS
+from .grammar import Node, kind, postorder
 from .inference import INFERENCE_TREES, Prediction, inference_tensors
 from .trees import TreeTensors
 
@@ -46,19 +48,25 @@ def closed_model(domain: Domain, task: Task, width: int | None, predict: Predict
 
 
 def run_predictions(domain: Domain, task: Task, width: int | None, predict: Predict, trees: list[Node]) -> list[Prediction]:
-    """The programs run by the model (`task`: `output`, the closed expressions'),
-    each as a Prediction: the answer, the least confidence of its questions, and
-    per node (in postorder) its last value and the questions asked for it, its
-    steps (a loop's: those of its condition, one a trip and one to stop; a `for`'s,
-    its counting)."""
-    runs = execute_many(trees, closed_model(domain, task, width, predict))
-    return [_prediction(tree, run) for tree, run in zip(trees, runs)]
+    """The programs run by the model, each as a Prediction of `task`: `output` (the
+    model's own: the closed expressions') or `trips` (counted by the run). Its
+    confidence is the least of its questions'; per node (in postorder) its answer
+    (`output`: its last value; `trips`: a statement's runs, a loop's trips, the
+    statements executed at the root) and its steps, the questions asked for it (a
+    loop's: those of its condition, one a trip and one to stop; a `for`'s, its counting)."""
+    closed = domain.task(domain.run_by.get(task.name, task.name))
+    runs = execute_many(trees, closed_model(domain, closed, width, predict))
+    return [_prediction(tree, run, task.name) for tree, run in zip(trees, runs)]
 
 
-def _prediction(tree: Node, run: Execution) -> Prediction:
+def _prediction(tree: Node, run: Execution, task: str) -> Prediction:
     order = postorder(tree)
-    answers = ["" if run.values.get(id(n)) is None else str(run.values[id(n)]) for n in order]
-    answers[-1] = run.answer
+    if task == "trips":
+        answers = [str(run.counts.get(id(n), 0)) if kind(n) in STATEMENTS else "" for n in order]
+        answers[-1] = str(run.executed)
+    else:
+        answers = ["" if run.values.get(id(n)) is None else str(run.values[id(n)]) for n in order]
+        answers[-1] = run.answer
     steps = []
     for node in order:
         asked = run.asks.get(id(node), 0)
@@ -69,4 +77,3 @@ def _prediction(tree: Node, run: Execution) -> Prediction:
     return Prediction(
         answers[-1], run.confidence, sum(steps) / len(steps), node_answers=answers, node_steps=steps, node_cycles=cycles,
     )
-

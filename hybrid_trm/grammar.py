@@ -298,6 +298,7 @@ _TERMINAL_NAMES = {
     "_THE": "'the'", "_EVERY": "'Every', 'Each'", "_A": "'a', 'an'", "SOME": "'something', 'someone'",
     "IT": "'it'", "THEY": "'they'", "THEM": "'them'", "KIND": "'things', 'people'", "_IF": "'If'", "_ALL": "'All'",
     "_THEN": "'then'", "_AND": "'and'", "_NOT": "'not'", "_IS": "'is'", "_ARE": "'are'", "_DOES": "'does'", "_DO": "'do'",
+    "HE": "'he', 'she'", "HIM": "'him', 'her'", "FORMER": "'former'", "LATTER": "'latter'", "_WHO": "'who', 'which', 'that'",
 }
 
 

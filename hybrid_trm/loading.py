@@ -29,17 +29,22 @@ if TYPE_CHECKING:
 class Loaded:
     model: TreeReasoner
     domain: Domain
-    task: Task
+    task: Task  # the task answered: the model's own, or one a run of it answers (Domain.run_by)
     config: dict  # the checkpoint's JSON
+
+    @property
+    def own_task(self) -> Task:
+        """The task the model was trained on, whose answers it predicts."""
+        return self.domain.task(self.config["task"])
 
     def predict(
         self, trees: list[TreeTensors], node_answers: bool = False, timings: dict[str, float] | None = None,
     ) -> list[Prediction]:
-        """The model's predictions for tensorized trees (inference.predict_trees; the
-        runtime's model answers through its own)."""
+        """The model's predictions for tensorized trees, as answers of its own task
+        (inference.predict_trees; the runtime's model answers through its own)."""
         from .inference import predict_trees
 
-        return predict_trees(self.model, self.task, trees, node_answers=node_answers, timings=timings)
+        return predict_trees(self.model, self.own_task, trees, node_answers=node_answers, timings=timings)
 
     def untrained(self, kinds) -> list[str]:
         """Those of `kinds` the model never saw in training (none where the
@@ -126,19 +131,28 @@ def resolved(
     checkpoints.one_model(config, path)
     if recursion is not None and "baseline" not in config["model"]:
         config = {**config, "model": recursion.applied(config["model"])}
-    if domain not in (None, config["domain"]) or task not in (None, config["task"]):
+    if domain not in (None, config["domain"]) or task not in (None, config["task"]) and not _runs(config, task):
         raise CheckpointError(
             f"checkpoint {name} is for {config['domain']}/{config['task']}, "
             f"not {domain or config['domain']}/{task or config['task']}"
         )
     try:
         dom = registry.get(config["domain"])
-        tsk = dom.task(config["task"])
+        own = dom.task(config["task"])
     except HybridTRMError as err:  # a domain not installed here, or a task it does not have
         raise CheckpointError(f"checkpoint {name} is for {config['domain']}/{config['task']}: {err}") from None
-    if config["vocab"]["node_kinds"] != list(dom.node_kinds) or config["vocab"]["answers"] != list(tsk.answers):
+    if config["vocab"]["node_kinds"] != list(dom.node_kinds) or config["vocab"]["answers"] != list(own.answers):
         raise CheckpointError(f"checkpoint {name}: its vocabulary does not match domain {dom.name} as installed")
-    return config, dom, tsk
+    return config, dom, dom.task(task or config["task"])
+
+
+def _runs(config: dict, task: str) -> bool:
+    """Whether a checkpoint's model answers `task` by running its input: the task is
+    run by the checkpoint's (Domain.run_by), and the model runs programs (execution.py)."""
+    from .execution import executes
+
+    dom = registry.get(config["domain"]) if config["domain"] in registry.names() else None
+    return dom is not None and dom.run_by.get(task) == config["task"] and executes(config)
 
 
 def _one_line(err: Exception) -> str:

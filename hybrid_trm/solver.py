@@ -43,6 +43,9 @@ class Solution:
     node_steps: list[int] = field(default_factory=list)
     node_cycles: list[int] = field(default_factory=list)
     node_expected: list[str | None] = field(default_factory=list)
+    # Who answered: "model", or where a task has no model, the domain's own reading
+    # ("labeller": Domain.symbolic_answer), checked by the verifier all the same.
+    answered_by: str = "model"
 
     def to_json(self) -> dict:
         """The JSON `solve --json` prints; a confidence that is not a number
@@ -53,6 +56,7 @@ class Solution:
             "expected": self.expected, "evidence": self.evidence, "nodes": self.nodes,
             "steps_mean": round(self.steps_mean, 3), "ms": round(self.ms, 3),
             **({} if self.witness is None else {"witness": self.witness}),
+            **({} if self.answered_by == "model" else {"answered_by": self.answered_by}),
         }
 
     def trace_nodes(self) -> list[dict]:
@@ -83,7 +87,9 @@ class Solution:
         for n in self.trace_nodes():
             truth = n["expected"]
             note = "" if truth is None or truth == n["answer"] else f"   (expected {truth})"
-            lines.append(f"{'  ' * min(n['depth'], 40)}{n['node']} → {n['answer']}  [{n['steps']} steps, {n['cycles']} cycles]{note}")
+            steps = f"  [{n['steps']} steps, {n['cycles']} cycles]" if self.answered_by == "model" else ""
+            answer = f" → {n['answer']}" if n["answer"] or self.answered_by == "model" else ""
+            lines.append(f"{'  ' * min(n['depth'], 40)}{n['node']}{answer}{steps}{note}")
         return lines
 
 
@@ -117,8 +123,33 @@ def solve(
                 tree = registry.get(domain).parse(text)
             dom = registry.get(domain)
             task_name = dom.task(task if task is not None else pick_task(dom, tree)).name
+            answered = without_model(dom, text, tree, task_name, verify, trace)
+            if answered is not None:  # a task no model answers (english's translations)
+                return answered
             loaded = _loaded(str(pretrained.require(domain, task_name)), domain, task_name, recursion, runtime, device)
         return solve_text(loaded, text, tree, verify=verify, trace=trace, worlds=worlds)
+
+
+def without_model(domain: Domain, text: str, tree: Node, task: str, verify: bool, trace: bool) -> Solution | None:
+    """The answer of the domain's own reading (Domain.symbolic_answer) where no
+    shipped checkpoint answers the task and the domain has one: verified as a
+    model's answer is; no confidence (null in JSON), no steps. None otherwise."""
+    start = time.perf_counter()
+    if checkpoints.exists(pretrained.path(domain.name, domain.run_by.get(task, task))):
+        return None
+    answer = domain.symbolic_answer(tree, task)
+    if answer is None:
+        return None
+    verdict = _verified(domain, text, tree, answer, task) if verify else Verdict(None, None, "")
+    labels = _expected_nodes(domain, tree, task) if trace else []
+    n = len(postorder(tree))
+    return Solution(
+        domain=domain.name, task=task, answer=answer, confidence=math.nan, verified=verdict.correct,
+        expected=verdict.expected, evidence=verdict.evidence, nodes=n, witness=None, steps_mean=0.0,
+        ms=(time.perf_counter() - start) * 1000, tree=tree if trace else None,
+        node_answers=["" if label is None else label for label in labels] if trace else [],
+        node_steps=[0] * n, node_cycles=[0] * n, node_expected=labels, answered_by="labeller",
+    )
 
 
 def _loaded(

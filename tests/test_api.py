@@ -49,6 +49,9 @@ def test_load_by_name_domain_or_path(arith_mod10_checkpoint):
     ("logic/verdict", ["a | ~a", "a & ~a", "forall x. P(x) -> exists y. P(y)", "exists x. (P(x) & ~R(x, a))", "(p -> q) -> p"]),
     ("arith/exact", ["1 + 2", "99999 + 1", "-(40 - 2)", "123456789 - 1"]),
     ("listops/value", ["[MAX 2 9 [MIN 4 7 ] 0 ]", "[SM 1 2 3 ]", "[MED 5 [MAX 1 3 ] 8 ]"]),
+    # programs run by the executor, in lockstep
+    ("programs/output", ["x = 3; return x * 2;", "i = 0; while (i < 4) { i = i + 1; } return i;", "return 7 / 0;"]),
+    ("programs/trips", ["i = 0; while (i < 4) { i = i + 1; } return i;", "for j in range(0, 3) { x = j; } return 1;"]),
 ])
 def test_a_batch_answers_as_one_at_a_time(name, texts):
     reasoner = hybrid_trm.load(name)

@@ -105,6 +105,20 @@ def test_listops_binarised_is_the_same_tree_as_written():
         assert listops.parse(a.input) == listops.parse(b.input)
 
 
+def test_listops_lra_shape_draws_inside_its_lengths():
+    """LRA's distribution: lists nest at most depth - 1 deep, 2..10 arguments, and a
+    length (a digit 1, a list 2 besides its arguments) strictly inside the bounds."""
+    listops = registry.get("listops")
+    lra = listops.difficulty(shape="lra", depth=10, arity=10, binarised=True)
+    for i in range(20):
+        ex = listops.example(5, i, lra, "value")
+        assert 500 < ex.meta["length"] < 2000 and ex.meta["depth"] <= 9 and ex.meta["arity"] <= 10
+        assert ex.meta["length"] == len([t for t in ex.input.split() if t not in "()"])
+        assert listops.verify(ex.input, ex.answer, "value").correct
+    with pytest.raises(HybridTRMError, match="chain or lra"):
+        listops.example(5, 0, listops.difficulty(shape="tall"), "value")
+
+
 def test_unknown_domain_task_and_knob_are_named_errors():
     with pytest.raises(UnknownDomainError, match="nope"):
         registry.get("nope")

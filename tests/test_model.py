@@ -163,6 +163,9 @@ def test_listops_prefix_labels_train_the_prefix_head():
     tree = listops.parse("[SM 6 5 9 ]")
     # As children of SM: 6, 6+5=11->1, 6+5+9=20->0; the root is no one's child.
     assert listops.label_prefixes(tree, "value") == ["6", "1", "0", None]
+    # A median over a prefix is not a fold: MED's arguments carry none; MAX's do.
+    tree = listops.parse("[MED 1 7 [MAX 2 3 ] ]")
+    assert listops.label_prefixes(tree, "value") == [None, None, "2", "3", None, None]
     tb = batch(encode_texts(listops, spec, ["[SM 6 5 9 ]", "[MED 1 7 [MAX 2 3 ] ]"], label_subtrees=True))
     model = TreeReasoner(ModelConfig(kinds=len(listops.node_kinds), hidden=16))
     model(tb).loss.backward()
@@ -184,7 +187,7 @@ def test_model_config_refuses_unknown_variants():
         ModelConfig(kinds=5, summary="mean")
 
 
-@pytest.mark.parametrize("scan,summary", [("latent", "sum"), ("answer", "share")])
+@pytest.mark.parametrize("scan,summary", [("latent", "sum"), ("answer", "share"), ("answer", "ordinal")])
 def test_listops_predictions_do_not_depend_on_the_batch(scan, summary):
     """Lists of 2..9 arguments batched together: nodes missing child j keep their
     state through scan step j, whichever scan runs."""
@@ -211,6 +214,36 @@ def test_share_summary_does_not_grow_with_the_number_of_children():
         assert torch.allclose(x[0], x[1], atol=1e-6)
         x = root_x(_listops_model(4, summary="sum"))
         assert not torch.allclose(x[0], x[1], atol=1e-3)
+
+
+def _root_x(model, texts_):
+    """x of each text's root (a list of digits), its children answered exactly."""
+    spec = LISTOPS.task("value")
+    tb = batch(encode_texts(LISTOPS, spec, texts_))
+    answers = torch.zeros(tb.nodes, 1, spec.classes)
+    answers[: tb.levels[0][1], 0] = torch.nn.functional.one_hot(tb.literal[: tb.levels[0][1], 0].clamp(max=9), 10).float()
+    start, end = tb.levels[1]
+    with torch.no_grad():
+        return model.node_input(tb, start, end, answers)[0]
+
+
+def test_ordinal_summary_reads_a_long_list_as_a_short_one():
+    """Per answer v, whether more children lie at or below v than above, as many, or
+    fewer: the same for 3 children as for 29 with the same order statistics, where
+    shares differ (1/3 against 9/29 below the median)."""
+    short, long_ = "[MED 1 5 8 ]", "[MED " + "1 " * 9 + "5 " * 11 + "8 " * 9 + "]"
+    x = _root_x(_listops_model(4, scan="answer", summary="ordinal"), [short, long_])
+    assert torch.allclose(x[0], x[1], atol=1e-6)
+    x = _root_x(_listops_model(4, scan="answer", summary="share"), [short, long_])
+    assert not torch.allclose(x[0], x[1], atol=1e-3)
+
+
+def test_ordinal_summary_tells_an_even_lists_tie_from_its_neighbours():
+    """[MED 3 4] (a tie at 3: lower median 3, answer 3) against [MED 3 4 4] and
+    [MED 3 3 4] (medians 4 and 3, no tie), whose balances lie on either side."""
+    x = _root_x(_listops_model(4, scan="answer", summary="ordinal"), ["[MED 3 4 ]", "[MED 3 4 4 ]", "[MED 3 3 4 ]"])
+    assert not torch.allclose(x[0], x[1], atol=1e-3) and not torch.allclose(x[0], x[2], atol=1e-3)
+    assert not torch.allclose(x[0], (x[1] + x[2]) / 2, atol=1e-3)
 
 
 def test_answer_scan_state_depends_only_on_the_children_read():

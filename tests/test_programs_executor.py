@@ -92,3 +92,40 @@ def test_the_expressions_knob_draws_closed_programs_and_names_the_walked_kinds()
     assert DOMAIN.walked_kinds(DOMAIN.difficulty()) == frozenset()
     assert closed_digits(DOMAIN.parse("x = 1; return x;")) is None
     assert closed_digits(DOMAIN.parse("return 5 < 100000;")) == 6  # the grid holds the literal, not just the 0 or 1
+
+
+@pytest.mark.parametrize("task", ["output", "trips"])
+def test_a_run_answers_output_and_trips_as_the_labeller_labels_them(task):
+    from hybrid_trm.execution import _prediction
+
+    trees = programs(40, 12, statements=15, depth=3, loop_bound=9, call_depth=2)
+    for tree, got in zip(trees, execute_many(trees, exact)):
+        prediction = _prediction(tree, got, task)
+        labels = DOMAIN.label_subtrees(tree, task)
+        assert prediction.answer == labels[-1]
+        pairs = list(zip(prediction.node_answers, labels))
+        if task == "trips":  # every statement's runs, every loop's trips
+            assert all(a == label for a, label in pairs if label is not None)
+        else:  # the nodes asked of the model (a closed expression's inner nodes are the model's own)
+            assert all(a == label for a, label in pairs if a)
+            assert any(a for a, _ in pairs[:-1])
+
+
+@pytest.mark.parametrize("runtime", ["torch", "numpy"])
+def test_trips_loads_the_output_model_and_is_answered_by_its_run(runtime):
+    import hybrid_trm
+
+    r = hybrid_trm.load("programs/trips", runtime=runtime)
+    assert (r.task.name, r.loaded.own_task.name, r.config["task"]) == ("trips", "output", "output")
+    solution = r.solve("i = 0; while (i < 3) { i = i + 1; } return i;")
+    # i = 0, the while (once: a loop counts when reached), its body 3 times, the return
+    assert solution.task == "trips" and solution.answer == "6" and solution.verified
+    # a run that stops (a name read unset) has run the statements up to it
+    stopped = r.solve("x = 5; y = 0; z = x + w; x = 1; return x;")
+    assert stopped.answer == "3" and stopped.verified
+    from hybrid_trm import loading, pretrained
+    from hybrid_trm.errors import CheckpointError
+
+    with pytest.raises(CheckpointError, match="is for programs/output, not programs/dead"):  # no run answers dead
+        loading.load(pretrained.path("programs", "output"), "programs", "dead")
+

@@ -1,7 +1,8 @@
 """The torch-free runtime (hybrid_trm/runtime): every shipped model exported and
 run in numpy gives the torch model's answers, steps and cycles, logits within
-bench/runtime.py's tolerance; the runtime path imports no torch; `solve` falls
-back to it where torch is missing; what it cannot run is refused in one line."""
+bench/runtime.py's tolerance, and `eval` on it the torch model's report; the
+runtime path imports no torch; `solve` falls back to it where torch is missing;
+what it cannot run is refused in one line."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from hybrid_trm.loading import Recursion, load
 from hybrid_trm.model.config import ModelConfig
 from hybrid_trm.model.reasoner import TreeReasoner
 from hybrid_trm.runtime.reasoner import TreeReasoner as NumpyReasoner
+from hybrid_trm.runtime.reasoner import distinct_subtrees
 from hybrid_trm.runtime.weights import Weights
 from hybrid_trm.trees import batch, batch_arrays, encode_texts
 
@@ -289,7 +291,7 @@ def test_cli_export_and_solve_with_it(tmp_path, cli):
     result = cli("export", "listops/value", "--out", tmp_path / "listops", "--check", "4", "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert report["answers_agree"] == report["checked_inputs"] == 4 and report["parameters"] == 43_028
+    assert report["answers_agree"] == report["checked_inputs"] == 4 and report["parameters"] == 43_668
     saved = checkpoints.load(tmp_path / "listops" / "model", framework="numpy")[0]
     assert all(k.startswith("model.") for k in saved)  # no optimizer state, no raw weights
     solved = cli("solve", "[MAX 2 9 [MIN 4 7 ] 0 ]", "--checkpoint", tmp_path / "listops", "--json")
@@ -297,6 +299,65 @@ def test_cli_export_and_solve_with_it(tmp_path, cli):
     assert cli("solve", "1 + 2", "--runtime", "onnx").exit_code == 2
 
 
-def test_the_runtime_has_no_evaluate_without_torch(exported):
-    with pytest.raises(HybridTRMError, match="evaluate runs the torch model"):
-        runtime.load(exported["listops/value"]).evaluate([{"input": "[MAX 1 2 ]", "answer": "2"}])
+@pytest.mark.parametrize("name", ["listops/value", "arith/mod10", "logic/verdict", "programs/output"])
+def test_evaluate_on_the_runtime_is_torchs(name):
+    """The same report, input for input: by levels with equal subtrees shared
+    (arith), by distinct cells of a grid of worlds (logic), and programs run by
+    the executor, the model answering each closed expression (programs)."""
+    theirs = hybrid_trm.load(name, runtime="torch")
+    ours = hybrid_trm.load(name, runtime="numpy")
+    examples = [{"input": text, "answer": theirs.solve(text, verify=False).answer} for text in generated(ours.loaded, 30, seed=7)]
+    examples[0]["answer"] = "not it"  # one wrong, so that accuracy is not 1 by default
+    a, b = theirs.evaluate(examples), ours.evaluate(examples)
+    assert a == b and a.accuracy == pytest.approx(29 / 30), (a, b)
+
+
+def distinct_subtrees_of(tree) -> int:
+    """How many different subtrees a tree holds (kind, literal and children alike)."""
+    ids: dict[int, int] = {}
+    seen: dict[tuple, int] = {}
+    below: dict[int, list[tuple[int, int]]] = {}
+    for node in range(tree.nodes):  # postorder: children first
+        key = (int(tree.kind[node]), tuple(tree.literal[node].tolist()), tuple(i for _, i in sorted(below.get(node, []))))
+        ids[node] = seen.setdefault(key, len(seen))
+        below.setdefault(int(tree.parent[node]), []).append((int(tree.child_rank[node]), ids[node]))
+    return len(seen)
+
+
+def test_equal_subtrees_run_once():
+    """Twenty copies of a tree, batched with others: each different subtree of the
+    copies is computed once (every level holds at least SHARED_FROM nodes), and
+    every copy gets the answer the tree gets alone."""
+    loaded = runtime.load("arith/mod10").loaded
+    texts = generated(loaded, 6, seed=9)
+    trees = encode_texts(loaded.domain, loaded.task, [texts[0]] * 20 + texts[1:])
+    together = batch_arrays(trees)
+    copies = distinct_subtrees(batch_arrays(trees[:20]))[0]
+    assert copies.nodes == distinct_subtrees_of(trees[0]) < trees[0].nodes
+    assert distinct_subtrees(together)[0].nodes < together.nodes
+    alone = loaded.model.forward(batch_arrays(trees[:1])).final[-1]  # the root: the last node, the highest
+    roots = loaded.model.forward(together).final[together.roots[:20]]
+    assert (roots == roots[0]).all() and np.abs(roots[0] - alone).max() < 1e-5  # float32 rounding of other row counts
+
+
+def test_cli_eval_on_the_runtime_prints_torchs_report(tmp_path, cli, halting_checkpoint):
+    """A halting model with a controller (per-kind inner steps and thresholds, which
+    the report lists): the same JSON from either runtime."""
+    steered = cli("train", "--depth-rl", "--controller", "--init", halting_checkpoint, "--steps", 2, "--batch-size", 4, "--out", "steered")
+    assert steered.exit_code == 0, steered.output
+    domain = hybrid_trm.domain("arith")
+    lines = [{"input": e.input, "answer": e.answer} for e in (domain.example(4, i, domain.difficulty(depth=3), "mod10") for i in range(12))]
+    (tmp_path / "set.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    reports = [cli("eval", "arith", "set.jsonl", "--checkpoint", "steered", "--json", "--runtime", r) for r in ("torch", "numpy")]
+    assert all(r.exit_code == 0 for r in reports), reports[1].output
+    torch_report, numpy_report = (json.loads(r.stdout) for r in reports)
+    assert torch_report == numpy_report and numpy_report["strategy"] and numpy_report["n"] == 12
+
+
+def test_bench_runtime_compares_eval_side_by_side(cli):
+    result = cli("bench", "runtime", "--model", "arith/mod10", "-n", 4, "--repeats", 2, "--cold", 0, "--eval-inputs", 40, "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    (agreement,), (speed,) = report["agreement"], report["eval"]
+    assert agreement["agrees"] and speed["same_report"] and speed["inputs"] == 40 and speed["runtime_accuracy"] > 0.9
+    assert speed["runtime_nodes_per_s"] > 0 and set(speed["runtime_stages"]) >= {"parse", "tensorize", "model", "answers"}

@@ -1,8 +1,8 @@
 """The base install is torch-free (pyproject.toml: torch is the `torch` extra).
 With torch made unimportable, the installed `hybrid-trm` command answers `solve`
-with the shipped models on the numpy runtime, needing nothing the base
-dependencies do not bring; a command that needs torch says in one line which
-extra to install, exit 2. Where torch is installed, the runtime path imports none of it.
+and scores `eval` with the shipped models on the numpy runtime, needing nothing
+the base dependencies do not bring; a command that needs torch says in one line
+which extra to install, exit 2. Where torch is installed, the runtime path imports none of it.
 
 Each run is a fresh process of the real console script, watched by a
 sitecustomize.py (on PYTHONPATH) that can hide torch and records, at exit, every
@@ -135,6 +135,15 @@ def test_solve_needs_only_the_base_dependencies(solved_without_torch):
     assert not outside, f"loaded by solve but not from pyproject's base dependencies: {outside}"
 
 
+def test_eval_scores_without_torch(tmp_path):
+    """`hybrid-trm eval` on the numpy runtime, in two forked worker processes."""
+    done, report = watched(tmp_path, "eval", "--benchmark", "listops", "--limit", "40", "--jobs", "2", "--json", hide_torch=True)
+    assert done.returncode == 0, done.stderr
+    scored = json.loads(done.stdout)
+    assert (scored["n"], scored["accuracy"], scored["refused"]["count"]) == (40, 1.0, 0)
+    assert set(report["attempts"]) == {PROBE}, report["attempts"]
+
+
 def test_the_runtime_path_imports_no_torch_where_it_is_installed(tmp_path):
     """torch importable: `solve --runtime numpy` and hybrid_trm.runtime never ask for it."""
     done, report = watched(tmp_path, "solve", "[MAX 2 9 [MIN 4 7 ] 0 ]", "--runtime", "numpy", "--json", hide_torch=False)
@@ -152,7 +161,7 @@ def test_the_runtime_path_imports_no_torch_where_it_is_installed(tmp_path):
 
 @pytest.mark.parametrize("args", [
     ["train", "arith", "--steps", "1", "--out", "ck"],
-    ["eval", "--benchmark", "listops", "--limit", "2"],
+    ["eval", "--benchmark", "listops", "--limit", "2", "--runtime", "torch"],
     ["export", "listops/value", "--out", "ck"],
     ["bench", "speed"],
     ["solve", "[MAX 1 2 ]", "--runtime", "torch"],

@@ -34,6 +34,7 @@ from .. import checkpoints, devices, pretrained
 from ..domains import registry
 from ..errors import HybridTRMError
 from ..evaluate import evaluate_examples, Report
+from ..execution import executes
 from ..loading import load, trained_width
 from ..model.baselines import sized
 from ..training.loop import TrainConfig, baseline_config, build_model, train
@@ -53,6 +54,14 @@ class Suite:
     worlds: int | None = None
     # Knobs over the preset's training ones, for every entrant and the in-distribution set.
     knobs: dict = field(default_factory=dict)
+    # Knobs over those, for the recursive cell's entrants' training alone: on programs,
+    # the cell learns closed expressions and answers a program by running it (the
+    # executor, domains/programs/execute.py); the baselines, which have no executor,
+    # learn whole programs' answers. Every entrant is scored on the same programs.
+    recursive_knobs: dict = field(default_factory=dict)
+    # TrainConfig fields over the preset's for the baselines alone (programs: the
+    # whole answer grid, where the cell's closed expressions need 6 digits).
+    baseline_changes: dict = field(default_factory=dict)
 
 
 # domain -> task -> suite; a domain's first task is its default (`--task`), the one
@@ -75,6 +84,21 @@ SUITES = {
             },
             steps=400, quick_steps=20, eval_every=50, worlds=64,
             knobs={"first_order": 0},  # the preset's first-order pairs: the baselines answer each world apart
+        ),
+    },
+    "programs": {
+        # What a program returns. Trained on programs of <= 15 top-level statements,
+        # nesting <= 3 (trees up to ~17 high: the GIN's layers), loop bounds <= 9,
+        # call depth <= 2; beyond: issue 19's larger programs.
+        "output": Suite(
+            "programs-output", 17,
+            {
+                "30-100 statements": {
+                    "statements": 100, "statements_min": 30, "depth": 8, "loop_bound": 30, "call_depth": 6, "functions": 4,
+                },
+            },
+            steps=1000, quick_steps=30, eval_every=250, knobs={"expressions": 0}, recursive_knobs={"expressions": 1},
+            baseline_changes={"width": None},
         ),
     },
     "arith": {
@@ -204,10 +228,11 @@ def entrant_configs(suite: Suite, steps: int, eval_examples: int, names: list[st
             raise HybridTRMError(f"unknown model {name!r}; models: {', '.join(ENTRANTS)}")
         description, baseline, layers, scale = ENTRANTS[name]
         if baseline is None:
-            config = base if name == OURS else replace(base, inner_steps=1, outer_cycles=1)
+            config = replace(base, difficulty={**base.difficulty, **suite.recursive_knobs})
+            config = config if name == OURS else replace(config, inner_steps=1, outer_cycles=1)
         else:
             layers = suite.trained_depth if layers == -1 else layers
-            config = replace(base, model=baseline, layers=layers)
+            config = replace(base, model=baseline, layers=layers, **suite.baseline_changes)
             config = replace(config, hidden=sized(baseline_config(config), scale * ours).hidden)
         out[name] = (description, config)
     return out
@@ -340,7 +365,7 @@ def _scored(
     reports: dict[str, Report] = {
         set_name: evaluate_examples(
             loaded.model, loaded.domain, loaded.task, examples, width=trained_width(loaded.config), worlds=worlds,
-            strict=True,
+            strict=True, execute=executes(loaded.config),
         )
         for set_name, examples in held_out.items()
     }

@@ -1,7 +1,8 @@
 """The torch-free runtime (hybrid_trm/runtime) against the torch model, side by
 side in one run, per model: answer agreement and the largest logit difference on
-the same inputs, `solve` latency after loading on a ~100-node input, and the
-cold start of a fresh `hybrid-trm solve` process (wall time and peak memory).
+the same inputs, `solve` latency after loading on a ~100-node input, batch `eval`
+end to end (parse included) on the same examples, and the cold start of a fresh
+`hybrid-trm solve` process (wall time and peak memory).
 
 `agreement` is also how `hybrid-trm export` checks an export before writing it.
 Every figure is from this run; nothing is compared with numbers measured elsewhere.
@@ -22,8 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from .. import benchmarks
-from ..domains.base import WorldTask
+from ..domains.base import Example, WorldTask
 from ..errors import HybridTRMError
+from ..evaluate import evaluate_examples
+from ..execution import executes
+from ..grammar import postorder
 from ..inference import grid_batch_size, inference_tensors
 from ..loading import Loaded, trained_width
 from ..trees import TreeTensors, batch, batch_arrays
@@ -107,7 +111,12 @@ def _chunks(task, tensors: list[TreeTensors], worlds: int | None) -> list[list[T
 
 
 def inputs_for(loaded: Loaded, n: int, seed: int = 0) -> list[str]:
-    """n inputs for a model: its benchmark sets' lines, sampled evenly, or (none
+    """n inputs for a model (examples_for's)."""
+    return [e.input for e in examples_for(loaded, n, seed)]
+
+
+def examples_for(loaded: Loaded, n: int, seed: int = 0) -> list[Example]:
+    """n examples for a model: its benchmark sets' lines, sampled evenly, or (none
     shipped) generated at the difficulty it was evaluated at in training."""
     domain, task = loaded.domain, loaded.task
     sets = BENCHMARK_SETS.get((domain.name, task.name))
@@ -116,13 +125,13 @@ def inputs_for(loaded: Loaded, n: int, seed: int = 0) -> list[str]:
     if sets:
         examples = [e for name in sets for e in benchmarks.load(name)[2]]
         step = max(1, len(examples) // n)
-        return [e.input for e in examples[::step][:n]]
+        return examples[::step][:n]
     knobs = loaded.config.get("training", {}).get("eval_difficulty") or {}
     try:
         difficulty = domain.difficulty(**knobs)
     except HybridTRMError:  # knobs of an older version of the domain
         difficulty = domain.difficulty()
-    return [domain.example(seed, i, difficulty, task.name).input for i in range(n)]
+    return [domain.example(seed, i, difficulty, task.name) for i in range(n)]
 
 
 @dataclass
@@ -155,29 +164,89 @@ def latency(torch_loaded: Loaded, runtime_loaded: Loaded, text: str, repeats: in
 
 
 @dataclass
+class EvalSpeed:
+    model: str
+    inputs: int
+    nodes: int  # of the inputs' parse trees
+    jobs: int  # worker processes (1: the bench's own process)
+    torch_s: float  # wall time of evaluate_examples on every input, parse included: the median of the runs
+    runtime_s: float
+    torch_accuracy: float
+    runtime_accuracy: float
+    same_report: bool  # the two reports equal: accuracy, by depth and arity, steps, errors
+    runtime_stages: dict[str, float]  # seconds per stage (parse, tensorize, model, answers) of the runtime's median run
+    torch_stages: dict[str, float]
+
+    def to_json(self) -> dict:
+        return {
+            **asdict(self), "torch_nodes_per_s": self.nodes / self.torch_s, "runtime_nodes_per_s": self.nodes / self.runtime_s,
+        }
+
+
+def eval_speed(torch_loaded: Loaded, runtime_loaded: Loaded, examples: list[Example], repeats: int, jobs: int = 1) -> EvalSpeed:
+    """`evaluate_examples` (what `hybrid-trm eval` runs: texts in, parsed, tensorized,
+    batched, answered and scored) with each model on the same examples, the two
+    alternately, `repeats` runs each after a warm-up: the median run of each."""
+    domain, task, width = runtime_loaded.domain, runtime_loaded.task, trained_width(runtime_loaded.config)
+    nodes = sum(len(postorder(domain.parse(e.input))) for e in examples)
+
+    def scored(loaded: Loaded, items: list[Example], timings: dict | None = None):
+        return evaluate_examples(
+            loaded.model, domain, task, items, width=width, timings=timings, jobs=jobs, execute=executes(loaded.config),
+        )
+
+    runs: dict[str, list] = {"torch": [], "numpy": []}
+    for _ in range(repeats):
+        for name, loaded in (("torch", torch_loaded), ("numpy", runtime_loaded)):
+            if not runs[name]:
+                scored(loaded, examples[:32])  # warm-up
+            timings: dict[str, float] = {}
+            start = time.perf_counter()
+            report = scored(loaded, examples, timings)
+            runs[name].append((time.perf_counter() - start, timings, report))
+    (torch_s, torch_stages, theirs), (runtime_s, runtime_stages, ours) = (
+        sorted(runs[name], key=lambda run: run[0])[len(runs[name]) // 2] for name in ("torch", "numpy")
+    )
+    return EvalSpeed(
+        f"{domain.name}/{task.name}", len(examples), nodes, jobs, torch_s, runtime_s, theirs.accuracy, ours.accuracy,
+        theirs == ours, runtime_stages, torch_stages,
+    )
+
+
+@dataclass
 class ColdStart:
     runtime: str
     seconds: float  # median wall time: process start to exit, the answer printed
+    cpu_seconds: float  # median CPU time (user + system) of those processes: what other processes' load adds least to
     max_rss_mb: float  # the largest peak resident memory of those runs
     answer: str
 
 
-def cold_start(checkpoint: str, text: str, runtime: str, repeats: int) -> ColdStart:
+def cold_start(checkpoint: str, text: str, runtime: str, repeats: int, bytecode: Path) -> ColdStart:
     """`hybrid-trm solve TEXT --checkpoint C --runtime R` in fresh processes, one at a
-    time: the median wall time (process start to exit, the answer printed) and the
-    peak memory. A small launcher process starts them: a child forked from this
-    one, torch and all, would count this process's memory as its own peak."""
+    time: the median wall and CPU time (process start to exit, the answer printed)
+    and the peak memory. Each reads the modules' bytecode from the folder
+    `bytecode` (PYTHONPYCACHEPREFIX), which a first, untimed run writes, as an
+    installed package has its own: else, where PYTHONDONTWRITEBYTECODE is set (as
+    on this project's machines), every run would compile the project's sources
+    again, 0.1-0.15 s of CPU. A small launcher process starts them: a child forked
+    from this one, torch and all, would count this process's memory as its own peak."""
     command = [sys.executable, "-m", "hybrid_trm", "solve", text, "--checkpoint", checkpoint, "--runtime", runtime]
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     launched = subprocess.run(
-        [sys.executable, "-c", _LAUNCHER, json.dumps(command), str(repeats)], capture_output=True, text=True,
+        [sys.executable, "-c", _LAUNCHER, json.dumps(command), str(repeats + 1)], capture_output=True, text=True,
+        env={**environment, "PYTHONPYCACHEPREFIX": str(bytecode)},
     )
     if launched.returncode != 0:
         raise HybridTRMError(f"cold start of `hybrid-trm {' '.join(command[3:])}` failed: {launched.stderr.strip()[-300:]}")
-    runs = json.loads(launched.stdout)
-    return ColdStart(runtime, statistics.median(r[0] for r in runs), max(r[1] for r in runs) / 1024, runs[-1][2])
+    runs = json.loads(launched.stdout)[1:]  # the first wrote the bytecode
+    return ColdStart(
+        runtime, statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs), max(r[2] for r in runs) / 1024,
+        runs[-1][3],
+    )
 
 
-# Runs a command N times; prints [[seconds, peak KB, first line of output], ...].
+# Runs a command N times; prints [[seconds, CPU seconds, peak KB, first line of output], ...].
 # Exit code 3 is an answer the verifier rejected: still an answer.
 _LAUNCHER = """
 import json, os, subprocess, sys, tempfile, time
@@ -193,7 +262,7 @@ for _ in range(int(sys.argv[2])):
         err.seek(0)
         if child.returncode not in (0, 3):
             sys.exit(err.read().decode(errors="replace"))
-        runs.append([seconds, usage.ru_maxrss, out.read().decode(errors="replace").split(chr(10))[0]])
+        runs.append([seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, out.read().decode(errors="replace").split(chr(10))[0]])
 print(json.dumps(runs))
 """
 
@@ -214,6 +283,7 @@ LATENCY_KNOBS = {
 class RuntimeReport:
     agreements: list[Agreement]
     latencies: list[Latency]
+    evals: list[EvalSpeed]
     cold_starts: dict[str, list[ColdStart]]  # per model: the runtime's, then torch's
 
     def to_json(self) -> dict:
@@ -221,21 +291,27 @@ class RuntimeReport:
             "tolerance": TOLERANCE,
             "agreement": [{**asdict(a), "agrees": a.agrees} for a in self.agreements],
             "latency": [asdict(x) for x in self.latencies],
+            "eval": [e.to_json() for e in self.evals],
             "cold_start": {model: [asdict(s) for s in runs] for model, runs in self.cold_starts.items()},
             "load": list(os.getloadavg()),
         }
 
 
-def run(models: list[tuple[str, str]], n: int, repeats: int, cold_repeats: int, seed: int = 0) -> RuntimeReport:
+def run(
+    models: list[tuple[str, str]], n: int, repeats: int, cold_repeats: int, seed: int = 0, eval_n: int = 0,
+    eval_repeats: int = 3, eval_jobs: int = 1,
+) -> RuntimeReport:
     """Per shipped model: export it (to a temporary folder), then agreement on n of
-    its inputs, latency (median of `repeats`) and cold starts (`cold_repeats`
-    fresh processes per runtime, none where 0)."""
+    its inputs, latency (median of `repeats`), batch eval on `eval_n` of its
+    examples (median of `eval_repeats` runs per runtime, in `eval_jobs` processes;
+    none where eval_n is 0) and cold starts (`cold_repeats` fresh processes per
+    runtime, none where 0)."""
     from .. import pretrained
     from ..export import export
     from ..solver import _loaded
     from .speed import input_near
 
-    report = RuntimeReport([], [], {})
+    report = RuntimeReport([], [], [], {})
     with tempfile.TemporaryDirectory() as folder:
         for domain, task in models:
             checkpoint = str(pretrained.require(domain, task))
@@ -244,8 +320,12 @@ def run(models: list[tuple[str, str]], n: int, repeats: int, cold_repeats: int, 
             report.agreements.append(agreement(theirs, ours, inputs_for(ours, n, seed)))
             text = input_near(ours, 100, seed, LATENCY_KNOBS.get((domain, task), {}), tries=300)
             report.latencies.append(latency(theirs, ours, text, repeats))
+            if eval_n:
+                report.evals.append(eval_speed(theirs, ours, examples_for(ours, eval_n, seed), eval_repeats, eval_jobs))
             if cold_repeats:
+                bytecode = Path(folder) / "bytecode"
                 report.cold_starts[f"{domain}/{task}"] = [
-                    cold_start(exported, text, "numpy", cold_repeats), cold_start(checkpoint, text, "torch", cold_repeats),
+                    cold_start(exported, text, "numpy", cold_repeats, bytecode),
+                    cold_start(checkpoint, text, "torch", cold_repeats, bytecode),
                 ]
     return report

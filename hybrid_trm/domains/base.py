@@ -249,6 +249,11 @@ class Domain:
         return [None] * len(postorder(tree))
 
     difficulty_measure: ClassVar[dict[str, str]] = {}  # task -> what node_difficulty counts
+    # Tasks answered by running the input with another task's model: task -> that
+    # task (programs: a run of the executor, whose model answers `output`'s closed
+    # expressions, also counts the statements it executes: `trips`). Such a task has
+    # no checkpoint of its own; it loads the other's (pretrained.require).
+    run_by: ClassVar[dict[str, str]] = {}
     # Integer knobs a curriculum advances, each from this, its easiest value, up to
     # the training difficulty's (see training/curriculum.py).
     curriculum_start: ClassVar[dict[str, int]] = {}
@@ -268,6 +273,13 @@ class Domain:
         """For a WorldTask: the world in which the model's root grid (`cells`, over
         `positions` grid positions) shows its answer, readably ('' if none)."""
         return ""
+
+    def symbolic_answer(self, tree: Node, task: str) -> str | None:
+        """The answer to a task no model gives (a formula: english's `logic`), from
+        the domain's own reading of the tree, for `solve` where no checkpoint of the
+        task exists; the verifier then checks it as it would a model's. None (the
+        default): the task is answered by a model only."""
+        return None
 
     def verify(self, text: str, answer: str, task: str, budget_s: float = 2.0, tree: Node | None = None) -> Verdict:
         """Whether `answer` is right for `text`, computed exactly within `budget_s`

@@ -13,6 +13,7 @@ from ..verifiers.numeric import evaluate, listops_combine
 from .base import Domain, Example, Task, Verdict, parse_integer
 
 OPS = {"max": "[MAX", "min": "[MIN", "med": "[MED", "sm": "[SM"}
+FOLDS = ("max", "min", "sm")  # operators whose answer over a prefix is a fold (label_prefixes)
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,15 @@ class ListOpsDifficulty:
     sublist: float = 0.25  # as in the benchmark's generator
     ops: str = "max,min,med,sm"
     binarised: bool = False  # render as the benchmark files do: ( ( [MAX 2 ) 9 ) ] )
+    # "chain" (the above) or "lra": Long Range Arena's generator (Tay et al. 2021,
+    # lra_benchmarks/data/listops.py): every argument, and the root, a list with
+    # chance `sublist` until `depth` (its max_depth: lists nest at most depth - 1
+    # deep), the rest digits, kept when length_min < length < length_max, where a
+    # digit counts 1 and a list 2 more (its operator and "]"). Its distribution is
+    # depth=10 arity=10 binarised=true, the lengths' defaults.
+    shape: str = "chain"
+    length_min: int = 500
+    length_max: int = 2000
 
 
 class ListOpsDomain(Domain):
@@ -37,6 +47,12 @@ class ListOpsDomain(Domain):
     node_kinds = ("DIGIT", "max", "min", "med", "sm")
 
     def generate(self, rng: random.Random, difficulty: ListOpsDifficulty, task: str) -> Example:
+        if difficulty.shape == "lra":
+            tree = _lra_tree(rng, difficulty)
+            meta = {"depth": _depth(tree), "arity": _max_arity(tree), "length": _length(tree)}
+            return Example(_render(tree, difficulty.binarised), str(_value(tree)), task, meta)
+        if difficulty.shape != "chain":
+            raise HybridTRMError(f"listops: shape must be chain or lra, not {difficulty.shape!r}")
         depth = rng.randint(difficulty.depth_min, difficulty.depth)
         tree = _list(rng, difficulty, depth)
         # The answer from the generated tree itself, by the labeller's semantics: a
@@ -60,13 +76,20 @@ class ListOpsDomain(Domain):
         return [len(children(n)) if kind(n) in ("sm", "med") else None for n in postorder(tree)]
 
     def label_prefixes(self, tree: Node, task: str) -> list[str | None]:
+        """The answer over each prefix of a list's arguments, for the operators that
+        are folds: MAX, MIN and SM over a prefix follow from their answer over the
+        shorter prefix and the next argument. A median does not (the median of
+        3 1 4 and of 3 1 9 is 3, but 3 1 4 2 and 3 1 9 7 have 2 and 5), so a fold
+        taught the median of every prefix learns a guess that drifts on lists longer
+        than it saw; a MED node's arguments carry no prefix label."""
         values: dict[int, int] = {}
         prefix: dict[int, str] = {}
         order = postorder(tree)
         for node in order:
             args = [values[id(c)] for c in children(node)]
-            for j, child in enumerate(children(node)):
-                prefix[id(child)] = str(_apply(kind(node), node, args[: j + 1]))
+            if kind(node) in FOLDS:
+                for j, child in enumerate(children(node)):
+                    prefix[id(child)] = str(_apply(kind(node), node, args[: j + 1]))
             values[id(node)] = _apply(kind(node), node, args)
         return [prefix.get(id(node)) for node in order]
 
@@ -116,6 +139,30 @@ def _list(rng: random.Random, d: ListOpsDifficulty, depth: int) -> tuple:
     return (rng.choice(ops), args)
 
 
+LRA_TRIES = 10_000  # trees drawn for one inside the lengths; LRA's own defaults need ~10
+
+
+def _lra_tree(rng: random.Random, d: ListOpsDifficulty):
+    """A tree drawn as LRA draws one, again until its length lies inside the bounds."""
+    if d.length_max - d.length_min < 2:
+        raise HybridTRMError(f"listops: no length lies strictly between length_min {d.length_min} and length_max {d.length_max}")
+    for _ in range(LRA_TRIES):
+        tree = _lra_node(rng, d, 1)
+        if d.length_min < _length(tree) < d.length_max:
+            return tree
+    raise HybridTRMError(
+        f"listops: {LRA_TRIES:,} LRA trees at depth {d.depth}, arity {d.arity}, sublist {d.sublist} missed "
+        f"length {d.length_min}..{d.length_max}; widen the lengths or raise depth, arity or sublist"
+    )
+
+
+def _lra_node(rng: random.Random, d: ListOpsDifficulty, depth: int):
+    if depth >= d.depth or rng.random() >= d.sublist:
+        return rng.randint(0, 9)
+    n = rng.randint(d.arity_min, d.arity)
+    return (rng.choice(d.ops.split(",")), [_lra_node(rng, d, depth + 1) for _ in range(n)])
+
+
 def _render(tree, binarised: bool) -> str:
     if isinstance(tree, int):
         return str(tree)
@@ -141,3 +188,17 @@ def _max_arity(tree) -> int:
     if isinstance(tree, int):
         return 0
     return max([len(tree[1])] + [_max_arity(a) for a in tree[1]])
+
+
+def _depth(tree) -> int:
+    """Lists nested in each other, the outermost counted (a digit: 0)."""
+    if isinstance(tree, int):
+        return 0
+    return 1 + max(_depth(a) for a in tree[1])
+
+
+def _length(tree) -> int:
+    """LRA's length: 1 a digit, 2 a list (its operator and "]") besides its arguments."""
+    if isinstance(tree, int):
+        return 1
+    return 2 + sum(_length(a) for a in tree[1])

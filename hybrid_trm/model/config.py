@@ -9,6 +9,9 @@ from dataclasses import asdict, dataclass
 from ..errors import HybridTRMError
 
 
+SUMMARIES = ("sum", "share", "ordinal")
+
+
 @dataclass
 class ModelConfig:
     kinds: int  # node kinds of the domain's grammar
@@ -20,9 +23,11 @@ class ModelConfig:
     # What the scan carries from one child to the next: "latent" (z itself) or
     # "answer" (the running answer z holds: a fold that does not drift with length).
     scan: str = "latent"
-    # How x summarises the children's answers: "sum" (a count per answer) or
+    # How x summarises the children's answers: "sum" (a count per answer),
     # "share" (the share of children per answer, and whether any child has it:
-    # both the same for 5 children as for 30).
+    # both the same for 5 children as for 30) or "ordinal" (per answer, whether more
+    # children lie at or below it than above, as many, or fewer, and whether any
+    # child has it: the order statistics of a list, exact at any length).
     summary: str = "sum"
     # Whether grid position i reads position i-1 (a digit's carry); off for a grid of
     # worlds, where a position is one interpretation and a quantifier reads its body
@@ -68,7 +73,7 @@ class ModelConfig:
         # The most parameters these sizes can build (every option on): the cell's MLP and carry,
         # the embeddings (NO_LITERAL + 1 literal rows), the heads, the controller's table.
         e, kinds = self.expansion, self.kinds
-        parameters = h * (2 * e * h + 2 * h + kinds + e + 18 + 7 * c) + 2 * c + 1 + kinds * (self.inner_steps + 1)
+        parameters = h * (2 * e * h + 2 * h + kinds + e + 18 + 8 * c) + 2 * c + 1 + kinds * (self.inner_steps + 1)
         if parameters > self.MAX_PARAMETERS:
             raise HybridTRMError(
                 f"a model of hidden {h}, expansion {e}, {kinds} kinds and {c} classes has up to "
@@ -76,8 +81,8 @@ class ModelConfig:
             )
         if self.scan not in ("latent", "answer"):
             raise HybridTRMError(f"scan must be 'latent' or 'answer', not {self.scan!r}")
-        if self.summary not in ("sum", "share"):
-            raise HybridTRMError(f"summary must be 'sum' or 'share', not {self.summary!r}")
+        if self.summary not in SUMMARIES:
+            raise HybridTRMError(f"summary must be one of {', '.join(SUMMARIES)}, not {self.summary!r}")
         if self.carry_down and not self.carry:
             raise HybridTRMError("carry_down reads the position above as the carry reads the one below; it needs carry")
         if self.controller and not self.halting:

@@ -11,7 +11,10 @@ summary of its children's answer distributions over any number of children
 whose role differs in most operators: a - b is not b - a). The summary is either
 the sum (a count per answer) or, with summary = "share", the share of children
 per answer and whether any child has it, which do not grow with the number of
-children. The cell also reads the children one by one, in order, one inner step
+children; with summary = "ordinal", the share is replaced by a balance per answer:
+more children at or below it than above, as many, or fewer (the order statistics a
+median reads, exact at any length, where shares of 5 children fix a threshold only
+to within a fifth). The cell also reads the children one by one, in order, one inner step
 each (a sum mod 10 is a running total; see cell.py for the two kinds of scan).
 
 On a grid of worlds (logic), a quantifier reads its body's answers at the
@@ -83,8 +86,11 @@ class TreeReasoner(nn.Module):
         if config.summary == "sum":
             self.child_counts = nn.Linear(config.classes, h, bias=False)
         else:
-            self.child_share = nn.Linear(config.classes, h, bias=False)
             self.child_presence = nn.Linear(config.classes, h, bias=False)
+            if config.summary == "ordinal":
+                self.child_balance = nn.Linear(2 * config.classes, h, bias=False)
+            else:
+                self.child_share = nn.Linear(config.classes, h, bias=False)
         self.first_child = nn.Linear(config.classes, h, bias=False)
         self.child_answer = nn.Linear(config.classes, h, bias=False)
         self.z_init = nn.Parameter(torch.zeros(h))
@@ -408,11 +414,22 @@ class TreeReasoner(nn.Module):
             summary = self.child_counts(counts)
         else:
             arity = present.sum(1)  # (L, 1, 1)
-            # In units of an even spread (1 = a 1/classes share): a share of 0.2 on a
-            # raw scale is too faint a signal for the median's thresholds to be learnt.
-            share = counts * (self.config.classes / arity.clamp(min=1))
             # Answers are probabilities, so an absent child's zeros never win the max.
-            summary = self.child_share(share) + self.child_presence(slots.amax(1))
+            summary = self.child_presence(slots.amax(1))
+            if self.config.summary == "ordinal":
+                # Per answer v: the children at or below v against those above it,
+                # held to [-1, 1]. A count's margin is one child at any length, so
+                # the pattern (-1 below the lower median, 0 up to the upper one, 1
+                # from there) is the same at 30 children as at 5; a share's margin
+                # shrinks to 1/30, which no list of 5 shows. A tie (an even list's
+                # lower median) is a feature of its own, not the midpoint between
+                # "fewer" and "more" (which the median's floor would have to split).
+                balance = (2 * counts.cumsum(-1) - arity).clamp(-1.0, 1.0)
+                summary = summary + self.child_balance(torch.cat([balance, 1 - balance.abs()], -1))
+            else:
+                # In units of an even spread (1 = a 1/classes share): a share of 0.2 on a
+                # raw scale is too faint a signal for the median's thresholds to be learnt.
+                summary = summary + self.child_share(counts * (self.config.classes / arity.clamp(min=1)))
         scan = self.child_answer(slots).unbind(1)
         return x + summary + self.first_child(slots[:, 0]), x, list(scan), list(present.unbind(1))
 

@@ -12,11 +12,13 @@ def path(domain: str, task: str) -> Path:
 
 
 def require(domain: str, task: str) -> Path:
-    """The shipped checkpoint of domain/task, or a CheckpointError saying there is none."""
+    """The shipped checkpoint of domain/task (that of the task whose model runs it,
+    for a task a run answers: Domain.run_by), or a CheckpointError saying there is none."""
     from .. import checkpoints
+    from ..domains import registry
     from ..errors import CheckpointError
 
-    found = path(domain, task)
+    found = path(domain, registry.get(domain).run_by.get(task, task))
     if not checkpoints.exists(found):
         raise CheckpointError(f"no shipped checkpoint for {domain}/{task}; train one and pass --checkpoint")
     return found

@@ -45,22 +45,23 @@ def _cdf_table() -> tuple[np.ndarray, np.ndarray]:
     return cdf[:-1].astype(np.float32), np.diff(cdf).astype(np.float32)
 
 
-def gelu(h: np.ndarray, scratch: Scratch | None = None) -> np.ndarray:
-    """x * Phi(x), the exact (erf) GELU, elementwise; overwrites nothing but the
-    scratch buffers (its result is one of them: read it before the next call)."""
+def gelu(t: np.ndarray, scratch: Scratch | None = None) -> np.ndarray:
+    """The exact (erf) GELU of t / 1024, times 1024, elementwise: its input comes
+    scaled by 1024 (Cell keeps the up layer's weights so) because the table is
+    read at 1024 steps per unit. Overwrites nothing but the scratch buffers (its
+    result is one of them: read it before the next call)."""
     value, slope = _cdf_table()
-    _, fraction, whole, index, out = (scratch or Scratch()).buffers(h.shape)
-    t = np.multiply(h, STEPS_PER_UNIT, out=fraction)  # exact: a power of two
+    _, fraction, whole, index, out = (scratch or Scratch()).buffers(t.shape)
     np.floor(t, out=whole)
-    t -= whole  # the fraction of a step, exact
+    np.subtract(t, whole, out=fraction)  # the fraction of a step, exact
     np.copyto(index, whole, casting="unsafe")
     index += TABLE_RANGE * STEPS_PER_UNIT
     # Past the table's ends the index is clamped to its first or last entry, where
     # Phi is 0 or 1 and flat: the same as clamping the input, one call fewer.
     slope.take(index, mode="clip", out=out)
-    out *= t
+    out *= fraction
     out += value.take(index, mode="clip", out=whole)
-    out *= h
+    out *= t
     return out
 
 
@@ -120,39 +121,52 @@ class Cell:
         self.hidden = len(w.norm)
         _cdf_table()  # built at load (~5 ms), not in the first answer
         self.scratch = Scratch()
+        # The up layer kept scaled by 1024 and the down layer by 1/1024, for the
+        # GELU's table (gelu): exact, both powers of two, and a multiplication fewer a step.
+        self.up, self.up_bias, self.down = w.up * STEPS_PER_UNIT, w.up_bias * STEPS_PER_UNIT, w.down / STEPS_PER_UNIT
         self.mean_column = np.full((self.hidden, 1), 1.0 / self.hidden, dtype=np.float32)  # a row's mean, as a matmul
-        # What position 0 reads below itself, through the carry: a constant.
+        # Both carries as one matmul, z @ [carry | carry_down]: (H, H), or (H, 2H).
+        self.carries = w.carry if w.carry_down is None or w.carry is None else np.concatenate([w.carry, w.carry_down], axis=1)
+        # What position 0 reads below itself, through the carry, and the top position
+        # above itself, through the carry down: constants.
         self.carry_floor = None if w.carry is None else w.carry_in @ w.carry
-        # What the top position reads above itself, through the carry down.
         self.carry_ceiling = None if w.carry_down is None else w.carry_top @ w.carry_down
 
     def net(self, u: np.ndarray) -> np.ndarray:
         w = self.w
         flat = u.reshape(-1, self.hidden)
-        hidden = self.scratch.buffers((len(flat), len(w.up_bias)))[0]
-        np.matmul(flat, w.up, out=hidden)
-        hidden += w.up_bias
-        out = gelu(hidden, self.scratch) @ w.down
+        hidden = self.scratch.buffers((len(flat), len(self.up_bias)))[0]
+        np.matmul(flat, self.up, out=hidden)
+        hidden += self.up_bias
+        out = gelu(hidden, self.scratch) @ self.down
         out += w.down_bias
         out += flat
         mean_square = np.square(out) @ self.mean_column  # (R, 1)
         mean_square += EPS
-        out *= 1.0 / np.sqrt(mean_square)
+        out /= np.sqrt(mean_square, out=mean_square)
         out *= w.norm
         return out.reshape(u.shape)
 
+    def with_edges(self, xy: np.ndarray) -> np.ndarray:
+        """x + y (R, P, H) with what the grid's edges read through the carries: a
+        position below the first, carry_in, and above the top, carry_top (on a
+        one-position grid, both); in place."""
+        if self.carry_floor is None:
+            return xy
+        xy[:, 0] += self.carry_floor
+        if self.carry_ceiling is not None:
+            xy[:, -1] += self.carry_ceiling
+        return xy
+
     def latent_step(self, xy: np.ndarray, z: np.ndarray) -> np.ndarray:
-        """z = net(x + y + z + carry(z below)); `xy` is x + y (with, on a one-position
-        grid, the constant carry from below)."""
+        """z = net(x + y + z + carry(z below) [+ carry_down(z above)]); `xy` is
+        x + y with the grid's edges (with_edges)."""
         u = xy + z
-        if z.shape[1] > 1 and self.w.carry is not None:
-            carried = linear(z, self.w.carry)
-            u[:, 1:] += carried[:, :-1]
-            u[:, 0] += self.carry_floor
+        if z.shape[1] > 1 and self.carries is not None:
+            carried = linear(z, self.carries)  # (R, P, H), or (R, P, 2H) with the carry down
+            u[:, 1:] += carried[:, :-1, :self.hidden]
             if self.carry_ceiling is not None:
-                carried = linear(z, self.w.carry_down)
-                u[:, :-1] += carried[:, 1:]
-                u[:, -1] += self.carry_ceiling
+                u[:, :-1] += carried[:, 1:, self.hidden:]
         return self.net(u)
 
     def cycle(
@@ -163,11 +177,7 @@ class Cell:
         then n latent updates (`inner_steps`: n, or (R,) one per row), then the
         answer update. `present[j]` (R, 1, 1) marks the rows with a child j (None:
         all); the others keep z. Returns the new y and z."""
-        xy = x + y
-        if z.shape[1] == 1 and self.carry_floor is not None:
-            xy += self.carry_floor
-            if self.carry_ceiling is not None:
-                xy += self.carry_ceiling
+        xy = self.with_edges(x + y)
         for child, has in zip(children, present):
             budget.check()
             step = self.latent_step(xy + child, z)

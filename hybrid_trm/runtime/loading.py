@@ -13,10 +13,12 @@ import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .. import checkpoints, pretrained
 from ..domains import registry
 from ..errors import CheckpointError, HybridTRMError, TorchMissing
-from ..loading import Loaded, Recursion, model_config, resolved
+from ..loading import Loaded, Recursion, Strategy, model_config, resolved
 from .predict import predict_trees
 from .reasoner import TreeReasoner
 from .weights import Weights
@@ -33,7 +35,23 @@ class Exported(Loaded):
     model: TreeReasoner
 
     def predict(self, trees, node_answers: bool = False, timings: dict[str, float] | None = None):
-        return predict_trees(self.model, self.task, trees, node_answers=node_answers, timings=timings)
+        return predict_trees(self.model, self.own_task, trees, node_answers=node_answers, timings=timings)
+
+    def strategies(self) -> list[Strategy]:
+        """loading.strategies without torch: per node kind the model was trained on,
+        its controller's strategy (empty: none)."""
+        model = self.model
+        if not model.config.controller:
+            return []
+        kinds = list(self.domain.node_kinds)
+        trained = self.config.get("trained_node_kinds") or kinds
+        ids = np.array([kinds.index(k) for k in trained])
+        theta = np.float32(min(max(model.config.halt_threshold, 1e-6), 1 - 1e-6))
+        # sigmoid(h + offset) > theta  <=>  sigmoid(h) > sigmoid(logit(theta) - offset)
+        thresholds = 1 / (1 + np.exp(model.w.strategy_halt[ids] - np.log(theta / (1 - theta))))
+        if model.config.halt_threshold >= 1.0:
+            thresholds = np.ones_like(thresholds)
+        return [Strategy(k, int(n), round(float(t), 3)) for k, n, t in zip(trained, model.strategy(ids).tolist(), thresholds.tolist())]
 
 
 def is_exported(path: str | Path) -> bool:

@@ -3,15 +3,17 @@ without the loss, run level by level on a batch of numpy arrays (trees.batch_arr
 
 The same numbers as the torch model, node for node, within float32 rounding:
 the same inputs (kind, literal, the children's answer summary, first child, the
-scan), the same cycles, halting and recursion strategy, and the same shortcuts,
-each a memo of work whose result does not change: a grid of worlds runs once per
-distinct cell (model/cells.py), equal leaves once each. Every row is computed on
-its own, so a tree's answer does not depend on the trees batched with it.
+scan), the same cycles, halting and recursion strategy, and memos of work whose
+result does not change: a grid of worlds runs once per distinct cell
+(model/cells.py), as in torch, and equal subtrees once each (torch shares equal
+leaves only): a node's answer is a function of its kind, its literal and its
+children's answers alone. Every row is computed on its own, so a tree's answer
+does not depend on the trees batched with it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -26,11 +28,12 @@ from .weights import Weights
 # Grid cells (rows x positions) one step computes at once, as the torch model's
 # PART_CELLS: a wide level runs in parts, and the time budget is checked between them.
 PART_CELLS = 1 << 17
-# Leaves in a batch from which equal leaves run once each. Finding them costs
-# numpy ~20 µs, where torch's per-call overhead set its threshold at 512 leaves:
-# on a 100-node arith/mod10 input, 50 leaves are 10 distinct, and the leaf level
-# took 0.2 ms instead of 0.6.
-SHARED_LEAVES_FROM = 16
+# Nodes in a level from which equal subtrees there run once each. Finding them
+# costs numpy ~20 µs, where torch's per-call overhead set its threshold (for
+# leaves) at 512: on a 100-node arith/mod10 input, 50 leaves are 10 distinct, and
+# the leaf level took 0.2 ms instead of 0.6. In a batch of 256 generated
+# arith/mod10 inputs, the 3,754 nodes one above the leaves are 310 distinct.
+SHARED_FROM = 16
 HALTING_MODES = ("off", "threshold")  # sampling the halting policy is training's, in torch
 
 
@@ -73,19 +76,18 @@ class TreeReasoner:
         return self._by_levels(batch, mode)
 
     def _by_levels(self, batch: TreeBatch, mode: str) -> Output:
+        distinct, same = distinct_subtrees(batch)
+        out = self._levels(distinct, mode)
+        return out if same is None else Output(out.final[same], out.steps[same], out.cycles[same])
+
+    def _levels(self, batch: TreeBatch, mode: str) -> Output:
         cfg = self.config
         n, p = batch.nodes, batch.literal.shape[1]
         final = np.zeros((n, p, cfg.classes), dtype=np.float32)
         answers = np.zeros((n, p, cfg.classes), dtype=np.float32)  # read by each node's parent
         steps, cycles = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
         rows_per_part = max(1, PART_CELLS // p)
-        for level, (start, end) in enumerate(batch.levels):
-            if level == 0:
-                leaves = self._leaves(batch.kind[start:end], batch.literal[start:end], mode)
-                final[start:end], cycles[start:end] = leaves.final, leaves.cycles
-                steps[start:end] = leaves.cycles * leaves.inner
-                answers[start:end] = softmax(leaves.final)
-                continue
+        for start, end in batch.levels:
             for lo in range(start, end, rows_per_part):
                 hi = min(lo + rows_per_part, end)
                 budget.check()
@@ -97,28 +99,6 @@ class TreeReasoner:
                 read = 1 if cfg.scan == "answer" and present else out.cycles
                 steps[lo:hi] = read * arity + out.cycles * out.inner
         return Output(final, steps, cycles)
-
-    def _leaves(self, kind: np.ndarray, literal: np.ndarray, mode: str) -> _Level:
-        """The leaf level, in parts; many leaves are computed once per distinct leaf
-        (kind and literal: a leaf reads nothing else)."""
-        which = None
-        if len(kind) >= SHARED_LEAVES_FROM:
-            distinct, which = unique_rows(np.concatenate([kind[:, None], literal], axis=1))
-            if len(distinct) == len(kind):
-                which = None
-            else:
-                kind, literal = distinct[:, 0], distinct[:, 1:]
-        rows = max(1, PART_CELLS // literal.shape[1])
-        parts = []
-        for lo in range(0, len(kind), rows):
-            budget.check()
-            x = self.w.kind[kind[lo:lo + rows]][:, None, :] + self.w.literal[literal[lo:lo + rows]]
-            parts.append(self._level(x, x, [], [], kind[lo:lo + rows], mode))
-        inner = [np.broadcast_to(part.inner, part.cycles.shape) for part in parts]
-        out = _Level(
-            np.concatenate([part.final for part in parts]), np.concatenate([part.cycles for part in parts]), np.concatenate(inner),
-        )
-        return out if which is None else _Level(out.final[which], out.cycles[which], out.inner[which])
 
     def _by_cells(self, batch: TreeBatch, mode: str) -> Output:
         """A grid of worlds, once per distinct cell (model/cells.py)."""
@@ -247,11 +227,60 @@ class TreeReasoner:
             summary = linear(counts, w.summary[0])
         else:
             arity = present.sum(axis=1)  # (L, 1, 1)
-            share = counts * (self.config.classes / np.maximum(arity, 1)).astype(np.float32)
-            summary = linear(share, w.summary[0]) + linear(slots.max(axis=1), w.summary[1])
+            if self.config.summary == "ordinal":  # per answer, the children at or below it against those above
+                balance = np.clip(2 * counts.cumsum(axis=-1) - arity, -1.0, 1.0).astype(np.float32)
+                read = np.concatenate([balance, 1 - np.abs(balance)], axis=-1)
+            else:
+                read = counts * (self.config.classes / np.maximum(arity, 1)).astype(np.float32)
+            summary = linear(read, w.summary[0]) + linear(slots.max(axis=1), w.summary[1])
         scan = linear(slots, w.child_answer)  # (L, J, P, H)
         joined = x + summary + linear(slots[:, 0], w.first_child)
         return joined, x, [scan[:, j] for j in range(scan.shape[1])], [present[:, j] for j in range(present.shape[1])]
+
+
+def distinct_subtrees(batch: TreeBatch) -> tuple[TreeBatch, np.ndarray | None]:
+    """The batch with each subtree that occurs more than once in a level of at least
+    SHARED_FROM nodes kept once, and for every node of `batch` its node in the one
+    returned (None: nothing was shared, the batch is returned as it is). Two nodes
+    are one where their kind, literal and children (in order, themselves shared)
+    are. A kept node's `tree` is one of the trees it stands for."""
+    if batch.reads is not None:  # a node's reads are its own
+        return batch, None
+    same = np.empty(batch.nodes, dtype=np.int64)  # each node's node in the batch returned
+    kept: list[np.ndarray] = []  # per level, the nodes kept
+    levels: list[tuple[int, int]] = []  # and where they lie in the batch returned
+    for start, end in batch.levels:
+        budget.check()
+        first = levels[-1][1] if levels else 0
+        if end - start < SHARED_FROM:
+            kept.append(np.arange(start, end))
+            same[start:end] = np.arange(first, first + end - start)
+        else:
+            lo, hi = np.searchsorted(batch.child_parent, (start, end))
+            arity = int(batch.child_rank[lo:hi].max()) + 1 if hi > lo else 0
+            children = np.full((end - start, arity), -1, dtype=np.int64)
+            children[batch.child_parent[lo:hi] - start, batch.child_rank[lo:hi]] = same[batch.child[lo:hi]]
+            key = np.concatenate([batch.kind[start:end, None], batch.literal[start:end], children], axis=1)
+            distinct, which = unique_rows(key)
+            one = np.empty(len(distinct), dtype=np.int64)
+            one[which] = np.arange(start, end)  # a node standing for each distinct subtree
+            kept.append(one)
+            same[start:end] = first + which
+        levels.append((first, first + len(kept[-1])))
+    if levels[-1][1] == batch.nodes:
+        return batch, None
+    nodes = np.concatenate(kept)
+    edges = np.zeros(batch.nodes, dtype=bool)
+    edges[nodes] = True
+    edges = edges[batch.child_parent]  # the edges below a kept node
+    parent, child, rank = same[batch.child_parent[edges]], same[batch.child[edges]], batch.child_rank[edges]
+    order = np.lexsort((rank, parent))  # by parent, then in child order
+    return replace(
+        batch, kind=batch.kind[nodes], literal=batch.literal[nodes], labels=batch.labels[nodes],
+        prefix_labels=batch.prefix_labels[nodes], height=batch.height[nodes],
+        levels=levels, child=child[order], child_parent=parent[order],
+        child_rank=rank[order], roots=same[batch.roots], tree=batch.tree[nodes],
+    ), same
 
 
 def _least_per_node(values: np.ndarray, node: np.ndarray) -> np.ndarray:

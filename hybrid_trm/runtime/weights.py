@@ -14,6 +14,14 @@ from ..model.config import ModelConfig
 from ..trees import NO_LITERAL
 
 
+# The children's summary's weights per ModelConfig.summary, in the order with_children reads them.
+SUMMARY_WEIGHTS = {
+    "sum": ("child_counts.weight",),
+    "share": ("child_share.weight", "child_presence.weight"),
+    "ordinal": ("child_balance.weight", "child_presence.weight"),
+}
+
+
 def expected_shapes(cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
     """Every weight a model of this config has, with its shape in torch's layout
     (a linear's weight is (out, in))."""
@@ -27,8 +35,10 @@ def expected_shapes(cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
     }
     if cfg.summary == "sum":
         shapes["child_counts.weight"] = (h, c)
-    else:
+    elif cfg.summary == "share":
         shapes.update({"child_share.weight": (h, c), "child_presence.weight": (h, c)})
+    else:  # ordinal: a balance and a tie per answer
+        shapes.update({"child_balance.weight": (h, 2 * c), "child_presence.weight": (h, c)})
     if cfg.carry:
         shapes.update({"cell.carry.weight": (h, h), "cell.carry_in": (h,)})
     if cfg.carry_down:
@@ -61,7 +71,7 @@ class Weights:
 
     kind: np.ndarray  # (kinds, H) embedding of each node kind
     literal: np.ndarray  # (NO_LITERAL + 1, H) embedding of each literal digit
-    summary: tuple[np.ndarray, ...]  # (C, H): counts (sum), or share and presence (share)
+    summary: tuple[np.ndarray, ...]  # (C, H): counts (sum), share and presence (share), or (2C, H) balance and presence (ordinal)
     first_child: np.ndarray  # (C, H)
     child_answer: np.ndarray  # (C, H)
     z_init: np.ndarray  # (H,)
@@ -98,7 +108,7 @@ class Weights:
         def optional(key: str, transposed: bool = False) -> np.ndarray | None:
             return None if key not in w else linear(key) if transposed else w[key]
 
-        summary = ("child_counts.weight",) if cfg.summary == "sum" else ("child_share.weight", "child_presence.weight")
+        summary = SUMMARY_WEIGHTS[cfg.summary]
         return cls(
             kind=w["kind_embedding.weight"], literal=w["literal_embedding.weight"],
             summary=tuple(linear(k) for k in summary), first_child=linear("first_child.weight"),

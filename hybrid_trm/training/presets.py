@@ -47,13 +47,14 @@ PRESETS: dict[str, TrainConfig] = {
         eval_every=2000, eval_examples=300,
     ),
     # The benchmark's own shape (2..5 arguments, a quarter of them lists), depth <= 10.
-    # The scan folds the running answer and x sees shares of children, so lists of
-    # 15..30 arguments read as lists of 5 do.
+    # The scan folds the running answer (MAX, MIN, SM) and x sees, per answer, whether
+    # more children lie at or below it than above (the ordinal summary: MED), so lists
+    # of 15..30 arguments read as lists of 5 do.
     "listops-value": TrainConfig(
         domain="listops", task="value",
         difficulty={"depth": 10},
         eval_difficulty={"depth": 20, "depth_min": 11},
-        steps=5000, lr=3e-3, inner_steps=1, scan="answer", summary="share",
+        steps=5000, lr=3e-3, inner_steps=1, scan="answer", summary="ordinal",
     ),
     # Logic, over a grid of worlds: the cell computes every subformula's truth in each
     # of 64 worlds (all of them for <= 6 letters); the answer is read off the grid,

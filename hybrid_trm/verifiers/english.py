@@ -10,7 +10,10 @@ answers come from forward chaining over its own reading of the tree.
   logic   a translation is right where it is logically equivalent to the
           verifier's own: the same formula up to logic (order, parentheses,
           variable names, `A -> B` as `~A | B`), with the same predicate and
-          constant names; a pair `A |= S` part by part
+          constant names; a pair `A |= S` part by part. A discourse's references
+          are resolved by the verifier's own resolver (english_references.py)
+  antecedent  the translation with every reference resolved, checked as logic's;
+          the evidence lists each reference and its antecedent
 
 Past `budget_s` the verifier raises VerifierTimeout saying what it was doing.
 """
@@ -66,11 +69,30 @@ def truth(tree: Node, budget_s: float = 2.0) -> tuple[str, str]:
     )
 
 
-def translation_matches(tree: Node, answer: str, budget_s: float = 2.0) -> tuple[bool, str, str]:
-    """(whether `answer` is equivalent to the translation, the translation, evidence)."""
+def references_match(tree: Node, answer: str, budget_s: float = 2.0) -> tuple[bool, str, str]:
+    """(whether `answer` is equivalent to the translation with the references the
+    resolver finds, that translation, evidence: the references, then the comparison)."""
     from ..domains.english.translate import translate
+    from .english_references import resolve
 
-    want = translate(tree).text()
+    resolution = resolve(tree)
+    want = translate(tree, resolution.antecedents).text()
+    correct, _, evidence = translation_matches(tree, answer, budget_s, want)
+    shown = "; ".join(resolution.lines) if resolution.lines else "none"
+    return correct, want, f"references: {shown}; translation: {want}; {evidence}"
+
+
+def translation_matches(tree: Node, answer: str, budget_s: float = 2.0, want: str | None = None) -> tuple[bool, str, str]:
+    """(whether `answer` is equivalent to the translation `want`, by default the
+    verifier's own, with references resolved by its resolver; want; evidence)."""
+    from ..domains.english.roles import DISCOURSE
+    from ..domains.english.translate import translate
+    from ..grammar import postorder
+    from .english_references import resolve
+
+    if want is None:
+        discourse = any(kind(n) in DISCOURSE for n in postorder(tree))
+        want = translate(tree, resolve(tree).antecedents if discourse else None).text()
     if answer.strip() == want:
         return True, want, "the same formula as the verifier's translation"
     logic = _logic()

@@ -6,7 +6,9 @@ Tasks: `truth` of `THEORY Q: STATEMENT` (true / false / unknown, open world: the
 statement follows, its negation follows, or neither), every ground literal node
 labelled with its truth and its proof depth as the node's difficulty; `logic`, the
 input's translation to the logic domain's syntax (a formula, checked by logical
-equivalence).
+equivalence); `antecedent`, every pronoun, `the former` / `the latter` and definite
+description labelled with how many noun phrases back its antecedent is, and the
+translation with every reference resolved at the root.
 
 The package, imports flowing one way (lexicon <- roles <- reading <- chaining <-
 labels; lexicon, roles <- translate; reading, chaining, render, vocabulary <- generator):
@@ -16,25 +18,32 @@ labels; lexicon, roles <- translate; reading, chaining, render, vocabulary <- ge
 - reading.py: the labeller's reading of a tree (facts, rules, the statement);
 - chaining.py: the labeller's forward chaining (truth and proof depth);
 - labels.py: every node's label and difficulty;
+- agreement.py: the genders of names and nouns pronouns agree with;
+- discourse.py: the labeller's reading of references (antecedents, counts back);
 - translate.py: the translation to logic, which the verifier checks with;
 - tasks.py: how each task's answers are written;
-- vocabulary.py, render.py, generator.py: seeded theories (EnglishDifficulty).
+- vocabulary.py, render.py, generator.py: seeded theories (EnglishDifficulty);
+  stories.py: seeded discourses.
 The verifier (verifiers/english.py) answers with the translation and the logic
-domain's prover (z3), sharing no code with the forward chaining;
-tests/test_english.py compares the two.
+domain's prover (z3), sharing no code with the forward chaining, and resolves
+references with its own rules (verifiers/english_references.py);
+tests/test_english.py compares each pair.
 """
 
 from __future__ import annotations
 
 import random
 
+import lark
+
 from ...errors import HybridTRMError, VerifierTimeout
-from ...grammar import Node, kind, parse
+from ...grammar import Node, kind, parse, postorder
 from ..base import Domain, Example, Task, Verdict
+from . import discourse, stories
 from .generator import EnglishDifficulty, theory
 from .labels import proof_depths, truth, truth_labels
-from .roles import NODE_KINDS, check, resolve
-from .tasks import ANSWERS, TranslationTask
+from .roles import DISCOURSE, NODE_KINDS, check, resolve
+from .tasks import ANSWERS, REFERENCES, ReferenceTask, TranslationTask
 from .translate import translate
 
 __all__ = ["EnglishDifficulty", "EnglishDomain", "translate"]
@@ -48,20 +57,32 @@ class EnglishDomain(Domain):
             "truth", ANSWERS, "THEORY Q: STATEMENT: true / false / unknown, open world (each ground literal: its truth)"
         ),
         "logic": TranslationTask("logic", (), "the translation to the logic domain's syntax (a formula)"),
+        "antecedent": ReferenceTask(
+            "antecedent", REFERENCES,
+            "each pronoun and definite description: noun phrases back to its antecedent (new: none); "
+            "the root: the translation with every reference resolved",
+        ),
     }
     Difficulty = EnglishDifficulty
     curriculum_start = {"depth": 0, "rules": 0, "facts": 0}
     node_kinds = NODE_KINDS
     difficulty_measure = {
-        "truth": "a ground statement's proof depth: rounds of rules that derive it or its negation (0: stated)"
+        "truth": "a ground statement's proof depth: rounds of rules that derive it or its negation (0: stated)",
+        "antecedent": "a reference's noun phrases counted back to its antecedent",
     }
 
     def parse(self, text: str) -> Node:
         tree = resolve(parse(self.grammar, text, domain=self.name))
         check(tree, text)
+        if any(kind(n) in ("PRONOUN", "FORMER", "LATTER") for n in postorder(tree)):
+            discourse.read(tree, text)  # a reference with nothing to refer to is refused here
         return tree
 
     def generate(self, rng: random.Random, difficulty: EnglishDifficulty, task: str) -> Example:
+        if task == "antecedent" or difficulty.style == "discourse":
+            if task == "truth":
+                raise HybridTRMError("english: truth asks about theories; style=discourse is for antecedent and logic")
+            return self._story(rng, difficulty, task)
         text, drawn, meta = theory(rng, difficulty)
         tree = self.parse(text)
         answer = truth(tree)
@@ -71,16 +92,41 @@ class EnglishDomain(Domain):
             answer = translate(tree).text()
         return Example(text, answer, task, meta)
 
+    def _story(self, rng: random.Random, difficulty: EnglishDifficulty, task: str) -> Example:
+        text, meta, spans = stories.discourse(rng, difficulty)
+        tree = self.parse(text)
+        references = discourse.read(tree)
+        anaphor, meant = (_mention_at(tree, spans[mark]) for mark in ("anaphor", "antecedent"))
+        if references.antecedents.get(id(anaphor)) is not meant:  # the generator's own guarantee: a bug if it fails
+            raise HybridTRMError(f"english: the labeller resolves {str(anaphor)!r} otherwise than generated: {text}")
+        meta["back"] = references.back[id(anaphor)]
+        return Example(text, translate(tree, references.antecedents).text(), task, meta)
+
+    def symbolic_answer(self, tree: Node, task: str) -> str | None:
+        """logic, antecedent: the translation, with the references the labeller
+        resolves (`solve` answers so while no model does)."""
+        if task not in ("logic", "antecedent"):
+            return None
+        references = discourse.read(tree) if any(kind(n) in DISCOURSE for n in postorder(tree)) else None
+        return translate(tree, references.antecedents if references else None).text()
+
     def label_subtrees(self, tree: Node, task: str) -> list[str | None]:
         self.task(task)
         if task == "logic":
             return super().label_subtrees(tree, task)
+        if task == "antecedent":
+            references = discourse.read(tree)
+            return [references.label(n) for n in postorder(tree)]
         _require_question(tree)
         return truth_labels(tree)
 
     def node_difficulty(self, tree: Node, task: str, positions: int) -> list[int | None]:
         """truth: each labelled literal's proof depth (None where neither it nor its
-        negation follows); None elsewhere."""
+        negation follows); antecedent: each reference's count back (None: `new`);
+        None elsewhere."""
+        if task == "antecedent":
+            back = discourse.read(tree).back
+            return [back.get(id(n)) for n in postorder(tree)]
         if task != "truth":
             return super().node_difficulty(tree, task, positions)
         return proof_depths(tree)
@@ -91,8 +137,9 @@ class EnglishDomain(Domain):
         self.task(task)
         tree = self.parse(text) if tree is None else tree
         try:
-            if task == "logic":
-                correct, want, evidence = symbolic.translation_matches(tree, answer, budget_s)
+            if task in ("logic", "antecedent"):
+                match = symbolic.references_match if task == "antecedent" else symbolic.translation_matches
+                correct, want, evidence = match(tree, answer, budget_s)
                 return Verdict(correct, want, evidence)
             _require_question(tree)
             want, evidence = symbolic.truth(tree, budget_s)
@@ -109,3 +156,18 @@ class EnglishDomain(Domain):
 def _require_question(tree: Node) -> None:
     if kind(tree) != "ask":
         raise HybridTRMError("english/truth takes `THEORY Q: STATEMENT`: a theory, then `Q:` and one statement")
+    if any(kind(n) in DISCOURSE for n in postorder(tree)):
+        raise HybridTRMError(
+            "english/truth reads theories about named things (Bob, the cat); a discourse (a farmer, he, "
+            "Bob and Anne) is for the antecedent and logic tasks"
+        )
+
+
+def _mention_at(tree: Node, span: tuple[int, int]) -> Node:
+    """The outermost noun phrase whose first word lies in the span of the text."""
+    for node in reversed(postorder(tree)):  # parents before their children
+        if kind(node) in discourse.MENTIONS:
+            first = node if isinstance(node, lark.Token) else next(node.scan_values(lambda v: True))
+            if span[0] <= first.start_pos < span[1]:
+                return node
+    raise HybridTRMError(f"english: no noun phrase at characters {span[0]}-{span[1]}")

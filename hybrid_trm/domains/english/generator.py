@@ -52,15 +52,25 @@ class EnglishDifficulty:
     facts: int = 4  # facts beside the proof's
     negation: float = 0.3  # chance a predicate is written negated wherever it is a condition (`is not big`)
     answers: str = "true,false,unknown"  # drawn uniformly: about a third each
-    style: str = "mixed"  # people, animals, prontoqa, or mixed (each a third)
+    # people, animals, prontoqa, or mixed (each a third); discourse: a story of
+    # references (stories.py), what `antecedent` always asks about and `logic` may
+    style: str = "mixed"
+    # Discourses: the reference's antecedent is [distance_min, distance] sentences back
+    # (0: the same sentence), behind up to `distractors` noun phrases it agrees with but
+    # cannot take (named before the antecedent, or under `not`). Issue 21's target:
+    # trained at distance <= 2 with <= 2 distractors, right at 3-10 with up to 6.
+    distance: int = 2
+    distance_min: int = 0
+    distractors: int = 2
+    anaphors: str = "he,she,it,they,the,former,latter"  # the kinds of reference drawn, uniformly
 
 
 def check_knobs(d: EnglishDifficulty) -> tuple[str, ...]:
     answers = tuple(a.strip() for a in d.answers.split(",") if a.strip())
     if not answers or not set(answers) <= {TRUE, FALSE, UNKNOWN}:
         raise HybridTRMError(f"english: answers={d.answers!r}: a comma-separated list of true, false, unknown")
-    if d.style not in (*STYLES, "mixed"):
-        raise HybridTRMError(f"english: style={d.style!r}: one of {', '.join(STYLES)}, mixed")
+    if d.style not in (*STYLES, "mixed", "discourse"):
+        raise HybridTRMError(f"english: style={d.style!r}: one of {', '.join(STYLES)}, mixed, discourse")
     if not (0 <= d.depth_min <= d.depth and d.entities >= 1 and min(d.attributes, d.relations, d.rules, d.facts) >= 0):
         raise HybridTRMError(f"english: knobs out of range: {d}")
     if not 0 <= d.negation <= 1:

@@ -3,9 +3,10 @@ literals over one variable, the statement asked about, and the literal of every
 ground literal node (which the labeller labels).
 
 A literal is a predicate over constants and VAR (the rule's variable), positive or
-negated. A rule's conjuncts that leave their subject out take the previous
-conjunct's; a generic sentence's class gives the rule's conditions, one per
-adjective and noun, about its variable.
+negated. A rule's conjuncts, and a fact's (The dog is big and red.), that leave
+their subject out take the previous conjunct's; a generic sentence's class gives
+the rule's conditions, one per adjective and noun, about its variable. A discourse
+(a farmer, he, Bob and Anne) is not a theory this reads.
 
 This is the labeller's own reading; the verifier's translation (translate.py) reads
 the same tree on its own, so that the two can disagree where either is wrong.
@@ -21,7 +22,7 @@ import lark
 from ...errors import HybridTRMError
 from ...grammar import Node, children, kind
 from . import lexicon
-from .roles import LITERALS, NEGATIVE, subject
+from .roles import DISCOURSE, LITERALS, NEGATIVE, subject
 
 VAR = "?"  # the rule's variable, among a literal's arguments
 
@@ -81,6 +82,8 @@ def read(tree: Node) -> Theory:
         k = kind(sentence)
         if k in LITERALS:
             out.facts.append(_literal(sentence, None, out))
+        elif k == "conjunction":  # The dog is big and red.
+            out.facts.extend(_conjuncts(sentence, out))
         elif k == "rule":
             conditions, conclusions = sentence.children
             out.rules.append(Rule(_conjuncts(conditions, out), _conjuncts(conclusions, out)))
@@ -119,4 +122,6 @@ def _literal(node: lark.Tree, inherited: str | None, out: Theory) -> Literal:
 
 
 def _argument(part: Node) -> str:
+    if kind(part) in DISCOURSE:
+        raise HybridTRMError(f"english: a theory's facts are about named things, not a {kind(part)} ({str(part)!r})")
     return VAR if kind(part) == "VAR" else lexicon.constant(part)

@@ -5,7 +5,11 @@
 The grammar tells words apart by shape (LOWER, LOWER_S, CAPITAL); after `resolve` a
 leaf is one of: NAME (a proper name), WORD (a word of an entity's name, under
 `entity`), ADJ, NOUN, VERB, VAR (something, someone, it, they, them: a rule's
-variable) or KIND (things, people: a class with no noun).
+variable), PRONOUN (he, she, it, they, him, her, them outside a rule: a discourse
+pronoun), FORMER, LATTER (`the former`, `the latter`) or KIND (things, people: a
+class with no noun). An `indefinite` (a farmer, a man who owns a donkey) holds its
+ADJ and NOUN words and perhaps its relative clause, a literal without a subject; a
+`group` (Bob and a farmer) its members; a `conjunction` the clauses of a sentence.
 """
 
 from __future__ import annotations
@@ -13,14 +17,20 @@ from __future__ import annotations
 import lark
 
 from ...errors import ParseError
-from ...grammar import Node, kind, postorder, printable
+from ...grammar import Node, children, kind, postorder, printable
 from . import lexicon
 
 LITERALS = ("is", "is_not", "isa", "isa_not", "rel", "rel_not")
 NEGATIVE = ("is_not", "isa_not", "rel_not")
-TERMS = ("NAME", "WORD", "ADJ", "NOUN", "VERB", "VAR", "KIND", "entity")  # parts of a literal, never labelled
-NODE_KINDS = ("ask", "theory", "rule", "conditions", "conclusions", "generic", "class", *LITERALS, *TERMS)
-_PRONOUNS = ("SOME", "IT", "THEY", "THEM")
+# Parts of a literal, which `truth` never labels (`antecedent` labels its references).
+TERMS = ("NAME", "WORD", "ADJ", "NOUN", "VERB", "VAR", "KIND", "entity", "PRONOUN", "FORMER", "LATTER")
+DISCOURSE = ("indefinite", "group", "PRONOUN", "FORMER", "LATTER")  # what only a discourse holds
+NODE_KINDS = (
+    "ask", "theory", "rule", "conditions", "conclusions", "generic", "class", "conjunction", "indefinite", "group",
+    *LITERALS, *TERMS,
+)
+_VARIABLES = ("SOME", "IT", "THEY", "THEM")  # in a rule: its variable
+_PRONOUNS = ("HE", "HIM")  # pronouns only a discourse holds
 
 
 def resolve(root: Node) -> Node:
@@ -32,6 +42,12 @@ def resolve(root: Node) -> Node:
         parts = node.children
         if k == "entity":
             node.children = [_retype(token, "WORD") for token in parts]
+        elif k == "indefinite":
+            words = [i for i, part in enumerate(parts) if isinstance(part, lark.Token)]
+            for i in words:
+                parts[i] = _retype(parts[i], "NOUN" if i == words[-1] else "ADJ")
+        elif k == "group":
+            node.children = [_term(part) for part in parts]
         elif k == "class":
             for i, token in enumerate(parts):
                 if token.type != "KIND":
@@ -45,7 +61,19 @@ def resolve(root: Node) -> Node:
             parts[-1] = _term(parts[-1])
             if len(parts) == 3:
                 parts[0] = _term(parts[0])
+    _discourse_pronouns(root)
     return root
+
+
+def _discourse_pronouns(root: Node) -> None:
+    """it, they, them outside a rule are discourse pronouns, not a rule's variable."""
+    sentences = root.children[0] if kind(root) == "ask" else root
+    for sentence in children(sentences):
+        if kind(sentence) in ("rule", "generic"):
+            continue
+        for node in postorder(sentence):
+            if isinstance(node, lark.Tree):
+                node.children = [_retype(c, "PRONOUN") if kind(c) == "VAR" else c for c in node.children]
 
 
 def _retype(token: lark.Token, role: str) -> lark.Token:
@@ -53,10 +81,13 @@ def _retype(token: lark.Token, role: str) -> lark.Token:
 
 
 def _term(part: Node) -> Node:
-    """A subject or object: an entity node stays; a name or a pronoun is retyped."""
-    if isinstance(part, lark.Tree):
+    """A subject or object: a tree (entity, indefinite, group) stays, as do FORMER and
+    LATTER; a name or a pronoun is retyped."""
+    if isinstance(part, lark.Tree) or part.type in ("FORMER", "LATTER", "NAME", "VAR", "PRONOUN"):
         return part
-    return _retype(part, "VAR" if part.type in _PRONOUNS else "NAME")
+    if part.type in _VARIABLES:
+        return _retype(part, "VAR")
+    return _retype(part, "PRONOUN" if part.type in _PRONOUNS else "NAME")
 
 
 def subject(node: lark.Tree) -> Node | None:
@@ -82,7 +113,7 @@ def check(tree: Node, text: str) -> None:
             first = arity.setdefault(name, (n, node))
             if first[0] != n:
                 use = {1: "an adjective or a noun", 2: "a verb"}
-                raise _refusal(
+                raise refusal(
                     text, node, f"a word used as {use[first[0]]} (line {first[1].line}, column {first[1].column}), "
                     f"not as {use[n]}: {name} is one predicate",
                 )
@@ -91,7 +122,7 @@ def check(tree: Node, text: str) -> None:
             other = constants.setdefault(lexicon.constant(node), written)
             if other.lower() != written.lower():
                 first = node if isinstance(node, lark.Token) else node.children[0]
-                raise _refusal(text, first, f"another name: {other!r} and {written!r} would be one constant")
+                raise refusal(text, first, f"another name: {other!r} and {written!r} would be one constant")
 
 
 def _check_variable(rule: lark.Tree, text: str) -> None:
@@ -102,15 +133,15 @@ def _check_variable(rule: lark.Tree, text: str) -> None:
             continue
         if str(token) in ("something", "someone"):
             if introduced is not None:
-                raise _refusal(text, token, f"it or they: a rule has one variable, introduced by {introduced!r}")
+                raise refusal(text, token, f"it or they: a rule has one variable, introduced by {introduced!r}")
             introduced = str(token)
         elif introduced is None:
-            raise _refusal(
+            raise refusal(
                 text, token, f"`something` or `someone` before {str(token)!r}: a rule's pronoun refers to its variable"
             )
 
 
-def _refusal(text: str, token: lark.Token, expected: str) -> ParseError:
+def refusal(text: str, token: lark.Token, expected: str) -> ParseError:
     line, column = token.line or 1, token.column or 1
     lines = text.splitlines() or [""]
     source = lines[line - 1] if line <= len(lines) else ""

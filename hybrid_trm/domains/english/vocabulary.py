@@ -40,3 +40,27 @@ PROPERTIES = (
     "aggressive", "floral", "earthy", "amenable", "liquid", "shy", "slow", "fast",
 )
 PRONTOQA_NAMES = ("Max", "Sally", "Alex", "Fae", "Polly", "Rex", "Sam", "Stella", "Wren")
+
+# Discourses (the `antecedent` task): people of each gender (agreement.py), things,
+# and words for what they are and do. No word is in two lists: a word is one
+# predicate of one arity (roles.check).
+DISCOURSE_MEN = ("Bob", "Dave", "Gary", "Harry", "Carl", "Fred", "Jack", "Tom", "Peter", "Paul", "George", "Oscar")
+DISCOURSE_WOMEN = ("Anne", "Erin", "Fiona", "Beth", "Eve", "Gwen", "Mary", "Alice", "Emma", "Kate", "Lucy", "Sarah")
+MALE_NOUNS = ("man", "boy", "king", "father", "brother", "uncle", "prince", "monk")
+FEMALE_NOUNS = ("woman", "girl", "queen", "mother", "sister", "aunt", "princess", "nun")
+PERSON_NOUNS = (
+    "farmer", "doctor", "teacher", "child", "student", "lawyer", "baker", "pilot", "nurse", "neighbour",
+    "painter", "singer", "dancer", "judge", "chef", "guard", "driver",
+)
+THINGS = (
+    "donkey", "cat", "dog", "horse", "goat", "cow", "bird", "car", "book", "house", "boat", "lamp", "cup", "bike",
+    "kite", "drum", "hat", "coat", "key", "ring", "apple", "pear", "fish", "parrot", "rabbit", "tractor",
+)
+DISCOURSE_ADJECTIVES = (
+    "old", "young", "happy", "tall", "grey", "rich", "poor", "sad", "kind", "brave", "quiet", "loud", "small",
+    "big", "hungry", "tired", "clever", "angry", "calm", "lazy", "friendly", "shy", "proud", "wise",
+)
+DISCOURSE_VERBS = (
+    "own", "like", "feed", "meet", "see", "visit", "help", "know", "love", "greet", "call", "follow", "hate",
+    "admire", "trust", "find",
+)

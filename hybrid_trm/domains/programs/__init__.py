@@ -95,6 +95,8 @@ class ProgramsDomain(Domain):
             tree = self.parse(program(rng, resolve(difficulty, task)))
         raise HybridTRMError("programs: 100 programs in a row evaluated no expression; check the knobs")
 
+    run_by = {"trips": "output"}  # the executor counts what it runs (execution.py)
+
     def walked_kinds(self, difficulty: ProgramsDifficulty) -> frozenset[str]:
         """A model trained on closed expressions runs programs through the executor,
         which walks every statement, name and call itself (execute.py)."""
