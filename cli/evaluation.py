@@ -135,7 +135,7 @@ def eval_command(
     from hybrid_trm.execution import executes
     from hybrid_trm.loading import Recursion, strategies, trained_width
     from hybrid_trm.runtime.loading import Exported, checked_runtime
-    from hybrid_trm.solver import _loaded
+    from hybrid_trm.solver import cached_load
 
     if plot is not None:
         from hybrid_trm.plotting import pyplot
@@ -144,7 +144,7 @@ def eval_command(
 
     runtime = checked_runtime(runtime, checkpoint)
     domain, task, examples, where, located = _examples(domain, file, task, benchmark, checkpoint, limit, strict)
-    loaded = _loaded(
+    loaded = cached_load(
         str(checkpoint or pretrained.require(domain, task)), domain, task, Recursion(inner_steps, max_cycles, halt_threshold),
         runtime, device,
     )

@@ -138,7 +138,7 @@ def load(
     else MPS, else the CPU); one this machine lacks is a HybridTRMError."""
     from . import checkpoints, pretrained
     from .runtime.loading import checked_runtime
-    from .solver import _loaded
+    from .solver import cached_load
 
     runtime = checked_runtime(runtime, name)
     text = str(name)
@@ -146,8 +146,8 @@ def load(
     if not checkpoints.exists(Path(text)) and domain_name in registry.names() and "/" not in task_name:
         task = registry.get(domain_name).task(task_name or None).name
         path = pretrained.require(domain_name, task)
-        return Reasoner(_loaded(str(path), domain_name, task, recursion, runtime, device))
-    return Reasoner(_loaded(text, None, None, recursion, runtime, device))
+        return Reasoner(cached_load(str(path), domain_name, task, recursion, runtime, device))
+    return Reasoner(cached_load(text, None, None, recursion, runtime, device))
 
 
 def solve(

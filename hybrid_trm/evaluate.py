@@ -267,7 +267,7 @@ def _scored_chunk(
     if execute:
         from .execution import run_predictions
 
-        own = domain.task(domain.run_by.get(task.name, task.name))  # the model's task: closed expressions' values
+        own = domain.task(domain.model_task(task.name))  # the model's task: closed expressions' values
 
         def closed(tensors):
             return predicted(model, own, tensors, timings=out.timings)

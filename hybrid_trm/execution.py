@@ -54,7 +54,7 @@ def run_predictions(domain: Domain, task: Task, width: int | None, predict: Pred
     (`output`: its last value; `trips`: a statement's runs, a loop's trips, the
     statements executed at the root) and its steps, the questions asked for it (a
     loop's: those of its condition, one a trip and one to stop; a `for`'s, its counting)."""
-    closed = domain.task(domain.run_by.get(task.name, task.name))
+    closed = domain.task(domain.model_task(task.name))
     runs = execute_many(trees, closed_model(domain, closed, width, predict))
     return [_prediction(tree, run, task.name) for tree, run in zip(trees, runs)]
 

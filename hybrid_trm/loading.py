@@ -152,7 +152,7 @@ def _runs(config: dict, task: str) -> bool:
     from .execution import executes
 
     dom = registry.get(config["domain"]) if config["domain"] in registry.names() else None
-    return dom is not None and dom.run_by.get(task) == config["task"] and executes(config)
+    return dom is not None and dom.model_task(task) == config["task"] and executes(config)
 
 
 def _one_line(err: Exception) -> str:

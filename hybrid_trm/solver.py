@@ -114,7 +114,7 @@ def solve(
         budget.stage("parsing", f"{len(text):,} characters")
         budget.check_text(text)
         if checkpoint is not None:
-            loaded = _loaded(str(checkpoint), domain, task, recursion, runtime, device)  # domain and task default to the checkpoint's
+            loaded = cached_load(str(checkpoint), domain, task, recursion, runtime, device)  # domain and task default to the checkpoint's
             tree = loaded.domain.parse(text)
         else:
             if domain is None:
@@ -126,7 +126,7 @@ def solve(
             answered = without_model(dom, text, tree, task_name, verify, trace)
             if answered is not None:  # a task no model answers (english's translations)
                 return answered
-            loaded = _loaded(str(pretrained.require(domain, task_name)), domain, task_name, recursion, runtime, device)
+            loaded = cached_load(str(pretrained.require(domain, task_name)), domain, task_name, recursion, runtime, device)
         return solve_text(loaded, text, tree, verify=verify, trace=trace, worlds=worlds)
 
 
@@ -135,7 +135,7 @@ def without_model(domain: Domain, text: str, tree: Node, task: str, verify: bool
     shipped checkpoint answers the task and the domain has one: verified as a
     model's answer is; no confidence (null in JSON), no steps. None otherwise."""
     start = time.perf_counter()
-    if checkpoints.exists(pretrained.path(domain.name, domain.run_by.get(task, task))):
+    if checkpoints.exists(pretrained.path(domain.name, domain.model_task(task))):
         return None
     answer = domain.symbolic_answer(tree, task)
     if answer is None:
@@ -152,7 +152,7 @@ def without_model(domain: Domain, text: str, tree: Node, task: str, verify: bool
     )
 
 
-def _loaded(
+def cached_load(
     path: str, domain: str | None, task: str | None, recursion: Recursion | None, runtime: str = "torch",
     device: str | None = None,
 ) -> Loaded:

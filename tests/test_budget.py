@@ -238,10 +238,10 @@ def test_solve_loads_a_checkpoint_once_and_again_when_it_is_rewritten(tmp_path, 
     mine = tmp_path / "mine"
     for source, target in zip(checkpoints.files(arith_mod10_checkpoint), checkpoints.files(mine)):
         shutil.copy(source, target)
-    first = solver._loaded(str(mine), None, None, None)
-    assert solver._loaded(str(mine), None, None, None) is first and not first.config["model"]["halting"]
+    first = solver.cached_load(str(mine), None, None, None)
+    assert solver.cached_load(str(mine), None, None, None) is first and not first.config["model"]["halting"]
     for source, target in zip(checkpoints.files(halting_checkpoint), checkpoints.files(mine)):
         shutil.copy(source, target)
         os.utime(target, ns=(time.time_ns() + 10**9,) * 2)  # a later write, whatever the clock's grain
-    assert solver._loaded(str(mine), None, None, None).config["model"]["halting"]
+    assert solver.cached_load(str(mine), None, None, None).config["model"]["halting"]
     assert solver.solve("1 + 2", checkpoint=mine).domain == "arith"

@@ -308,7 +308,7 @@ def run(
     runtime, none where 0)."""
     from .. import pretrained
     from ..export import export
-    from ..solver import _loaded
+    from ..solver import cached_load
     from .speed import input_near
 
     report = RuntimeReport([], [], [], {})
@@ -316,7 +316,7 @@ def run(
         for domain, task in models:
             checkpoint = str(pretrained.require(domain, task))
             exported = str(export(checkpoint, Path(folder) / f"{domain}-{task}", check_inputs=0).folder)
-            theirs, ours = _loaded(checkpoint, domain, task, None, "torch"), _loaded(exported, domain, task, None, "numpy")
+            theirs, ours = cached_load(checkpoint, domain, task, None, "torch"), cached_load(exported, domain, task, None, "numpy")
             report.agreements.append(agreement(theirs, ours, inputs_for(ours, n, seed)))
             text = input_near(ours, 100, seed, LATENCY_KNOBS.get((domain, task), {}), tries=300)
             report.latencies.append(latency(theirs, ours, text, repeats))

@@ -254,6 +254,11 @@ class Domain:
     # expressions, also counts the statements it executes: `trips`). Such a task has
     # no checkpoint of its own; it loads the other's (pretrained.require).
     run_by: ClassVar[dict[str, str]] = {}
+
+    def model_task(self, task: str) -> str:
+        """The task whose model (and checkpoint) answers `task`: itself, or the one
+        whose run answers it (run_by)."""
+        return self.run_by.get(task, task)
     # Integer knobs a curriculum advances, each from this, its easiest value, up to
     # the training difficulty's (see training/curriculum.py).
     curriculum_start: ClassVar[dict[str, int]] = {}

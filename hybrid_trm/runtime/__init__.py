@@ -37,6 +37,6 @@ def load(name: str | Path, *, recursion: Recursion | None = None) -> Reasoner:
     path, or a shipped model as "domain/task" (a domain alone: its first task).
     The same Reasoner as hybrid_trm.load returns (solve, solve_many, evaluate)."""
     from ..api import Reasoner
-    from ..solver import _loaded
+    from ..solver import cached_load
 
-    return Reasoner(_loaded(str(name), None, None, recursion, "numpy"))
+    return Reasoner(cached_load(str(name), None, None, recursion, "numpy"))
