@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from hybrid_trm.errors import HybridTRMError
 
+from .output import Console, Table
 from .common import DEFAULT_DEVICE, Device, Worlds, correlation_text, parse_knobs, strategy_table, user_errors, with_threads
 
 app = typer.Typer(help="Benchmarks measured side by side in one run.", no_args_is_help=True)
@@ -298,8 +297,8 @@ def adapt_command(
 @with_threads
 @user_errors
 def accuracy_command(
-    domain: Annotated[str, typer.Option(help="The suite to run: listops (task value), logic (task relation), arith (task exact, or mod10) or programs (task output).")],
-    task: Annotated[Optional[str], typer.Option(help="The domain's task (default: its first: listops value, logic relation, arith exact, programs output).")] = None,
+    domain: Annotated[str, typer.Option(help="The suite to run: listops (task value), logic (task relation), arith (task exact, or mod10), programs (task output) or english (task truth).")],
+    task: Annotated[Optional[str], typer.Option(help="The domain's task (default: its first: listops value, logic relation, arith exact, programs output, english truth).")] = None,
     quick: Annotated[bool, typer.Option("--quick", help="A few steps and examples per model: a smoke test, not a result; 40-65 s for arith, 80 s for listops, 130 s for logic (two models at a time, one thread each, beside another process busy on one of 2 cores).")] = False,
     steps: Annotated[Optional[int], typer.Option(min=1, help="Optimizer steps of every model (default: the suite's, or --quick's).")] = None,
     n: Annotated[Optional[int], typer.Option("-n", min=1, help="Held-out examples per set (default 500; --quick 40).")] = None,

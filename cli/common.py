@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
 
 import typer
-from rich.table import Table
 
 from hybrid_trm.errors import HybridTRMError, TorchMissing
 from hybrid_trm.grammar import printable
+
+from .output import Table
 
 
 # Options of the commands that run a model (eval, solve).

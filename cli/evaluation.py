@@ -11,9 +11,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.progress import Progress
-from rich.table import Table
 
 from hybrid_trm import budget
 from hybrid_trm.domains import registry
@@ -21,6 +18,7 @@ from hybrid_trm.domains.base import Example
 from hybrid_trm.errors import HybridTRMError
 from hybrid_trm.grammar import printable
 
+from .output import Console, Progress, Table
 from .common import (
     DEFAULT_DEVICE, Device, HaltThreshold, InnerSteps, MaxCycles, Runtime, Worlds, correlation_text, strategy_table,
     user_errors,
@@ -159,7 +157,7 @@ def eval_command(
             loaded.model, loaded.domain, loaded.task, examples,
             progress=lambda done: progress.update(bar, completed=done, refresh=True), width=trained_width(loaded.config),
             worlds=worlds, jobs=jobs or os.cpu_count() or 1, timeout=timeout, strict=strict, where=where,
-            execute=executes(loaded.config),
+            execute=executes(loaded),
         ))
     name = benchmark or str(file)
     if report.errors and len(report.errors) == report.n:  # not one input scored: nothing to report but the failures

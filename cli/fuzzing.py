@@ -7,9 +7,8 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from .output import Console, Table
 from .common import user_errors
 
 

@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from hybrid_trm.errors import HybridTRMError
 
+from .output import Console, Table
 from .common import user_errors
 
 # The shipped models timed by `solve`, each on a ~100-node input from its own generator.
@@ -184,13 +183,13 @@ def runtime_command(
             f"batch eval end to end, parse included ({'one process' if eval_jobs == 1 else f'{eval_jobs} worker processes'}; "
             "median of 3 runs each, alternately)"
         ))
-        for column in ("model", "inputs", "nodes", "torch nodes/s", "runtime nodes/s", "same report (accuracy)",
-                       "runtime s: parse / tensorize / model / answers"):
+        for column in ("model", "inputs", "nodes", "torch nodes/s", "runtime nodes/s", "runtime nodes per CPU s",
+                       "same report (accuracy)", "runtime s: parse / tensorize / model / answers"):
             evals.add_column(column, justify="right")
         for e in report.evals:
             evals.add_row(
                 e.model, str(e.inputs), f"{e.nodes:,}", f"{e.nodes / e.torch_s:,.0f}", f"{e.nodes / e.runtime_s:,.0f}",
-                f"{'yes' if e.same_report else 'NO'} ({e.runtime_accuracy:.2%})",
+                f"{e.nodes / max(e.runtime_cpu_s, 1e-9):,.0f}", f"{'yes' if e.same_report else 'NO'} ({e.runtime_accuracy:.2%})",
                 " / ".join(f"{e.runtime_stages.get(k, 0.0):.2f}" for k in ("parse", "tensorize", "model", "answers")),
             )
         console.print(evals)

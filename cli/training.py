@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Annotated, Callable, Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from hybrid_trm.domains import registry
 from hybrid_trm.errors import HybridTRMError
 
+from .output import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from .common import DEFAULT_DEVICE, Device, parse_knobs, user_errors
 
 

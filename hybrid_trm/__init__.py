@@ -11,17 +11,19 @@ neither torch nor the grammars.
 
 from __future__ import annotations
 
-from importlib import metadata
-
 __all__ = ["Reasoner", "Recursion", "Solution", "domain", "domain_names", "generate", "load", "solve", "__version__"]
-
-try:
-    __version__ = metadata.version("hybrid-trm")
-except metadata.PackageNotFoundError:  # run from a source tree that is not installed
-    __version__ = "0+unknown"
 
 
 def __getattr__(name: str):
+    if name == "__version__":  # looked up when asked: finding the installed version takes milliseconds
+        global __version__
+        from importlib import metadata
+
+        try:
+            __version__ = metadata.version("hybrid-trm")
+        except metadata.PackageNotFoundError:  # run from a source tree that is not installed
+            __version__ = "0+unknown"
+        return __version__
     if name in __all__:
         from . import api
 

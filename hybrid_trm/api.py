@@ -97,7 +97,7 @@ class Reasoner:
         if not ready:
             return []
         with budget.limit(None if timeout is None else timeout * len(texts), f"the model on {len(texts)} inputs"):
-            if executes(self.config):  # programs, run in lockstep by the executor
+            if executes(self.loaded):  # runs in lockstep (programs, english theories)
                 width = trained_width(self.config)
                 predictions = run_predictions(self.domain, self.task, width, self.loaded.predict, [tree for tree, _ in ready])
             else:
@@ -121,7 +121,7 @@ class Reasoner:
         rows = [e if isinstance(e, Example) else _example(e, self.task.name, i) for i, e in enumerate(examples)]
         return evaluate_examples(
             self.loaded.model, self.domain, self.task, rows, width=trained_width(self.config), worlds=worlds, jobs=jobs,
-            execute=executes(self.config),
+            execute=executes(self.loaded),
         )
 
 

@@ -265,15 +265,15 @@ def _scored_chunk(
     out.kinds += np.bincount(np.concatenate([tensors.kind for *_, tensors in ready]), minlength=len(out.kinds))
     predicted = predict_trees_numpy if isinstance(model, NumpyReasoner) else predict_trees
     if execute:
-        from .execution import run_predictions
+        from .execution import question_task, run_predictions
 
-        own = domain.task(domain.model_task(task.name))  # the model's task: closed expressions' values
+        own = question_task(domain, task)[1]  # the model's task: its questions' answers
 
         def closed(tensors):
             return predicted(model, own, tensors, timings=out.timings)
 
         run = functools.partial(run_predictions, domain, task, width, closed)
-        predictions = _predictions(run, [(i, tree) for i, _, tree, _ in ready], _programs, timeout, where, out)
+        predictions = _predictions(run, [(i, tree) for i, _, tree, _ in ready], _runs, timeout, where, out)
     else:
         predict = functools.partial(predicted, model, task, halting=halting, timings=out.timings)
         predictions = _predictions(predict, [(i, t) for i, _, _, t in ready], _nodes, timeout, where, out)
@@ -362,8 +362,8 @@ def _nodes(trees: list[TreeTensors]) -> str:
     return f"{sum(t.nodes for t in trees):,} nodes"
 
 
-def _programs(trees: list[Node]) -> str:
-    return f"{len(trees):,} programs, run by the executor"
+def _runs(trees: list[Node]) -> str:
+    return f"{len(trees):,} inputs, each answered by a run whose questions the model answers"
 
 
 # The least a worker's chunk holds (fewer where a batch is smaller, as on a grid of

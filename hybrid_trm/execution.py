@@ -1,37 +1,53 @@
-"""Programs run by a model (domains/programs/execute.py): the loaded model answers
-each closed expression the executor asks, as `return E;`, batched, each distinct
-question once (the model is deterministic). A run answers `output` (the value it
-returns) and `trips` (the statements it executes: Domain.run_by). Torch-free:
-the model answers through Loaded.predict, so the numpy runtime runs programs too."""
+"""Inputs answered by a run (Domain.run) whose questions a model answers: programs
+run by the executor, which asks the value of each closed expression it meets
+(domains/programs/execute.py), and english theories chained forward in rounds,
+each round asking which literals now follow (domains/english/rounds.py). The
+loaded model answers the questions, batched, each distinct question once (the
+model is deterministic). Torch-free: the model answers through Loaded.predict,
+so the numpy runtime runs them too."""
 
 from __future__ import annotations
 
-from typing import Callable
-
-import lark
+from typing import TYPE_CHECKING, Callable
 
 from . import budget
-from .domains.base import Domain, Task
-from .domains.programs.execute import Execution, Model, execute_many
-from .domains.programs.syntax import STATEMENTS
-from .grammar import Node, kind, postorder
+from .domains import registry
+from .domains.base import Answerer, Domain, Task
 from .inference import INFERENCE_TREES, Prediction, inference_tensors
 from .trees import TreeTensors
+
+if TYPE_CHECKING:
+    from .loading import Loaded
 
 Predict = Callable[[list[TreeTensors]], list[Prediction]]
 
 
-def executes(config: dict) -> bool:
-    """Whether a checkpoint's model answers programs by running them: one trained
-    on closed expressions (the programs domain's `expressions` knob)."""
-    training = config.get("training", {})
-    return config.get("domain") == "programs" and bool(training.get("difficulty", {}).get("expressions"))
+def runs(config: dict, domain: Domain, task: str) -> bool:
+    """Whether a checkpoint (its config) answers domain/task by runs whose questions
+    its model answers: the task is run by another domain's model (Domain.run_by),
+    or by a model of its own domain trained on the questions a run asks (programs:
+    closed expressions, the `expressions` knob)."""
+    if domain.model_of(task) != (config.get("domain"), config.get("task")):
+        return False
+    return domain.name != config["domain"] or bool(config.get("training", {}).get("difficulty", {}).get("expressions"))
 
 
-def closed_model(domain: Domain, task: Task, width: int | None, predict: Predict) -> Model:
-    """A model (`predict` on tensorized trees, trained on a grid `width` wide) as the
-    executor's: closed expressions in, (answer, confidence) out. Each round of
-    questions checks the time budget (budget.py)."""
+def executes(loaded: Loaded) -> bool:
+    """Whether a loaded model answers its task by runs (`runs`)."""
+    return runs(loaded.config, loaded.domain, loaded.task.name)
+
+
+def question_task(domain: Domain, task: Task) -> tuple[Domain, Task]:
+    """The domain and task of the questions a run of domain/task asks."""
+    name, asked = domain.model_of(task.name)
+    other = registry.get(name)
+    return other, other.task(asked)
+
+
+def closed_model(domain: Domain, task: Task, width: int | None, predict: Predict) -> Answerer:
+    """A model (`predict` on tensorized trees of domain/task, trained on a grid
+    `width` wide) as a run's: question texts in, (answer, confidence) out. Each
+    batch of questions checks the time budget (budget.py)."""
     cache: dict[str, tuple[str, float]] = {}
 
     def answer(texts: list[str]) -> list[tuple[str, float]]:
@@ -39,7 +55,7 @@ def closed_model(domain: Domain, task: Task, width: int | None, predict: Predict
         new = [t for t in dict.fromkeys(texts) if t not in cache]
         for i in range(0, len(new), INFERENCE_TREES):
             chunk = new[i : i + INFERENCE_TREES]
-            trees = [domain.parse(f"return {t};") for t in chunk]
+            trees = [domain.parse(t) for t in chunk]
             predictions = predict(inference_tensors(domain, task, trees, width))
             cache.update((t, (p.answer, p.confidence)) for t, p in zip(chunk, predictions))
         return [cache[t] for t in texts]
@@ -47,33 +63,17 @@ def closed_model(domain: Domain, task: Task, width: int | None, predict: Predict
     return answer
 
 
-def run_predictions(domain: Domain, task: Task, width: int | None, predict: Predict, trees: list[Node]) -> list[Prediction]:
-    """The programs run by the model, each as a Prediction of `task`: `output` (the
-    model's own: the closed expressions') or `trips` (counted by the run). Its
-    confidence is the least of its questions'; per node (in postorder) its answer
-    (`output`: its last value; `trips`: a statement's runs, a loop's trips, the
-    statements executed at the root) and its steps, the questions asked for it (a
-    loop's: those of its condition, one a trip and one to stop; a `for`'s, its counting)."""
-    closed = domain.task(domain.model_task(task.name))
-    runs = execute_many(trees, closed_model(domain, closed, width, predict))
-    return [_prediction(tree, run, task.name) for tree, run in zip(trees, runs)]
-
-
-def _prediction(tree: Node, run: Execution, task: str) -> Prediction:
-    order = postorder(tree)
-    if task == "trips":
-        answers = [str(run.counts.get(id(n), 0)) if kind(n) in STATEMENTS else "" for n in order]
-        answers[-1] = str(run.executed)
-    else:
-        answers = ["" if run.values.get(id(n)) is None else str(run.values[id(n)]) for n in order]
-        answers[-1] = run.answer
-    steps = []
-    for node in order:
-        asked = run.asks.get(id(node), 0)
-        if isinstance(node, lark.Tree) and node.data == "while":
-            asked += run.asks.get(id(node.children[0]), 0)
-        steps.append(asked)
-    cycles = [min(1, s) for s in steps]
-    return Prediction(
-        answers[-1], run.confidence, sum(steps) / len(steps), node_answers=answers, node_steps=steps, node_cycles=cycles,
-    )
+def run_predictions(domain: Domain, task: Task, width: int | None, predict: Predict, trees: list) -> list[Prediction]:
+    """Each tree's answer to domain/task from a run (Domain.run) whose questions
+    `predict` answers, as a Prediction: its confidence the least of its answers',
+    per node (in postorder) the run's answer and its steps (what the domain's run
+    counts: questions asked for the node, or rounds)."""
+    asked_domain, asked_task = question_task(domain, task)
+    out = []
+    for run in domain.run(trees, task.name, closed_model(asked_domain, asked_task, width, predict)):
+        steps = run.node_steps
+        out.append(Prediction(
+            run.answer, run.confidence, sum(steps) / max(1, len(steps)), node_answers=run.node_answers,
+            node_steps=steps, node_cycles=[min(1, s) for s in steps],
+        ))
+    return out

@@ -1,5 +1,14 @@
 """Load Lark grammars (LALR, cached) and parse text into lark trees.
 
+Building a Lark LALR parser from a grammar's text takes 7-59 ms (and ~9 ms more
+for Lark's own grammar of grammars, once a process); a fresh `hybrid-trm solve`
+would pay it for every grammar it tries. So a parser built once is kept on disk,
+as JSON (Lark's own serialization, never pickle: `Lark.load` reads the dict), in
+the user's cache folder, keyed by a hash of the grammar's text, Lark's version
+and the options: reading it back takes 0.6-10 ms. HYBRID_TRM_CACHE_DIR names another
+folder (empty: no cache). A cache that cannot be read or written is rebuilt or
+skipped, never an error.
+
 Also the one traversal every later stage shares: `postorder` lists a tree's nodes
 children-first, left to right, without recursion, so labels (domains) and tensors
 (trees.py) index the same nodes in the same order.
@@ -7,17 +16,18 @@ children-first, left to right, without recursion, so labels (domains) and tensor
 
 from __future__ import annotations
 
-import bisect
-import weakref
+import hashlib
+import json
+import os
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Callable
 
 import lark
 
 from . import budget
 from .errors import HybridTRMError, ParseError
+from .fast_lalr import fast_parser
 
 Node = lark.Tree | lark.Token
 
@@ -35,13 +45,96 @@ def load_grammar(name_or_path: str) -> lark.Lark:
         if not source.is_file():
             raise HybridTRMError(f"no built-in grammar named {name_or_path!r}")
         text = source.read_text(encoding="utf-8")
-    return build_parser(text)
+    return cached_parser(text)
+
+
+# Options of every parser (build_parser's): part of the cache's key.
+PARSER_OPTIONS = {"parser": "lalr", "start": "start", "maybe_placeholders": False}
+CACHE_VARIABLE = "HYBRID_TRM_CACHE_DIR"
+CACHE_FORMAT = 1  # of the files below: part of the key
 
 
 def build_parser(text: str) -> lark.Lark:
-    """The parser every domain uses, from a grammar's text: LALR, from `start`."""
+    """The parser every domain uses, from a grammar's text: LALR, from `start`.
+    Built anew (grammar_check reads what Lark logs while building); load_grammar's
+    parsers come from the cache (cached_parser)."""
     # propagate_positions is off: it walks the tree recursively and costs time.
-    return lark.Lark(text, parser="lalr", start="start", maybe_placeholders=False)
+    return lark.Lark(text, **PARSER_OPTIONS)
+
+
+def cached_parser(text: str) -> lark.Lark:
+    """build_parser(text), read from the cache folder where a parser of this text
+    was built before (by this version of Lark), else built and written there."""
+    path = _cache_file(text)
+    if path is not None:
+        try:
+            return lark.Lark.load(json.loads(path.read_text(encoding="utf-8"), object_hook=_decoded))
+        except Exception:  # noqa: BLE001 - missing, partly written, or from elsewhere: build it
+            pass
+    parser = build_parser(text)
+    if path is not None:
+        _write_cache(path, parser)
+    return parser
+
+
+def _cache_file(text: str) -> Path | None:
+    folder = os.environ.get(CACHE_VARIABLE)
+    if folder is None:
+        home = os.path.expanduser("~")
+        base = os.environ.get("XDG_CACHE_HOME") or ("" if home.startswith("~") else os.path.join(home, ".cache"))
+        folder = base and os.path.join(base, "hybrid-trm")  # no home folder: no cache
+    if not folder:
+        return None
+    key = json.dumps([CACHE_FORMAT, lark.__version__, sorted(PARSER_OPTIONS.items()), text])
+    return Path(folder) / "grammars" / f"{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}.json"
+
+
+def _write_cache(path: Path, parser: lark.Lark) -> None:
+    """The parser's serialization, written whole (a temporary file renamed) or not at all."""
+    import tempfile  # a first build's only: not every fresh process's import
+
+    try:
+        data, memo = parser.memo_serialize([lark.lexer.TerminalDef, lark.grammar.Rule])
+        encoded = json.dumps(_encoded({"data": data, "memo": memo}))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as f:
+                f.write(encoded)
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except (OSError, TypeError, ValueError):  # a read-only home; an option JSON cannot hold
+        pass
+
+
+# Lark's serialization holds tuples and dicts with integer keys, which JSON has not:
+# written as one-key objects whose key no grammar's name can be (a NUL).
+_TUPLE, _PAIRS = "\0tuple", "\0pairs"
+
+
+def _encoded(value):
+    if isinstance(value, dict):
+        if all(type(k) is str and not k.startswith("\0") for k in value):
+            return {k: _encoded(v) for k, v in value.items()}
+        return {_PAIRS: [[_encoded(k), _encoded(v)] for k, v in value.items()]}
+    if isinstance(value, tuple):
+        return {_TUPLE: [_encoded(v) for v in value]}
+    if isinstance(value, list):
+        return [_encoded(v) for v in value]
+    if value is None or type(value) in (str, int, float, bool):
+        return value
+    raise TypeError(f"cannot cache a {type(value).__name__}")
+
+
+def _decoded(obj: dict):
+    if len(obj) == 1:
+        if _TUPLE in obj:
+            return tuple(obj[_TUPLE])
+        if _PAIRS in obj:
+            return {tuple(k) if type(k) is list else k: v for k, v in obj[_PAIRS]}
+    return obj
 
 
 def parse(grammar: str, text: str, domain: str | None = None) -> Node:
@@ -51,9 +144,9 @@ def parse(grammar: str, text: str, domain: str | None = None) -> Node:
 
 def parse_with(parser: lark.Lark, text: str, name: str) -> Node:
     """Parse `text` with `parser`; errors name the grammar (or domain) `name`."""
-    if not text.strip():
+    if not text or text.isspace():  # no copy of the text made to find out
         raise HybridTRMError(f"{name}: empty input")
-    fast = _fast_parser(parser)
+    fast = fast_parser(parser)
     tree = fast.parse(text) if fast is not None else None
     if tree is None:  # not parsed on the fast path: Lark's own parse gives the tree or the error
         try:
@@ -64,190 +157,6 @@ def parse_with(parser: lark.Lark, text: str, name: str) -> Node:
     if isinstance(tree, lark.Tree) and tree.data == "start" and len(tree.children) == 1:
         return tree.children[0]
     return tree
-
-
-class _FastLALR:
-    """Lark's own LALR tables, driven in one loop over one regex scan of the text,
-    building the tree Lark builds by Lark's rules for it (below): the same tree as
-    `Lark.parse`, in about a third of the time. Lark lexes with a Python call per
-    match, spaces included, feeds the parser a token at a time through several
-    layers, makes a Token of every terminal and calls a tree builder at every
-    reduction. Here a terminal that every rule filters out is never made a Token,
-    and a rule that passes its one child up (`?item: DIGIT`) only moves the
-    parser's state. It answers None wherever it is not sure to agree with Lark (any
-    token the parser refuses, any character no terminal matches), and the caller
-    then parses with Lark, which raises its error.
-
-    Lark's tree for a rule (maybe_placeholders off, no transformer): its children
-    without the terminals it filters out (anonymous strings and _NAMES, unless the
-    rule is `!`-kept), each child of a `_rule` spliced in, named by the rule's alias
-    (or template, or name); a `?rule` without an alias gives its only child itself.
-
-    Scanning all terminals at once is Lark's basic lexer; Lark uses the contextual
-    one, which tries only the terminals the parser state accepts. The two agree on
-    every token the parser accepts when no string terminal hides inside a regex
-    terminal (no `unless` callback): the first terminal in Lark's order that matches
-    is then also the first among any accepted subset that holds it."""
-
-    def __init__(self, parser: lark.Lark):
-        lexer = lark.lexer.BasicLexer(parser.lexer_conf)
-        self.scan = lexer.scanner._mres[0]
-        self.ignore = lexer.ignore_types
-        table = parser.parser.parser.parser.parse_table
-        start = parser.options.start[0]
-        self.start_state, self.end_state = table.start_states[start], table.end_states[start]
-        shift = lark.parsers.lalr_analysis.Shift
-        # Per state, per terminal or rule name: (next state, None) for a shift, (None,
-        # (rule length, its tree builder or None to pass its child up, the rule's name))
-        # for a reduce. Names are made plain strings: Lark's are Tokens, whose == is a
-        # Python call.
-        reduced = {rule: (len(rule.expansion), _builder(rule), str(rule.origin.name)) for rule in parser.rules}
-        self.actions = {
-            state: {str(symbol): (arg, None) if action is shift else (None, reduced[arg]) for symbol, (action, arg) in row.items()}
-            for state, row in table.states.items()
-        }
-        # Terminals every rule filters out: shifted as None, never read.
-        terminals = [(s, r.options.keep_all_tokens) for r in parser.rules for s in r.expansion if s.is_term]
-        self.dropped = {str(s.name) for s, _ in terminals} - {str(s.name) for s, keep in terminals if keep or not s.filter_out}
-        self.new_token = lark.Token._future_new  # Token(...) without its deprecation checks
-
-    @classmethod
-    def of(cls, parser: lark.Lark) -> _FastLALR | None:
-        """The fast path for `parser`, or None where it could disagree with Lark."""
-        options = parser.options
-        if options.parser != "lalr" or options.lexer not in ("basic", "contextual") or options.postlex is not None:
-            return None
-        if options.lexer_callbacks or len(options.start) != 1:
-            return None
-        if options.transformer is not None or options.tree_class not in (None, lark.Tree):
-            return None
-        if options.maybe_placeholders or options.propagate_positions:
-            return None
-        # It reads Lark's parse table and lexer, which are not Lark's public API: a
-        # Lark whose insides moved gets Lark's own parse, not an error.
-        try:
-            lexer = lark.lexer.BasicLexer(parser.lexer_conf)
-            scanner = lexer.scanner  # builds lexer.callback too
-            if lexer.callback or len(scanner._mres) != 1:  # an `unless` string, or > 100 terminals
-                return None
-            return cls(parser)
-        except (AttributeError, KeyError, TypeError, ValueError):
-            return None
-
-    def parse(self, text: str) -> Node | None:
-        actions, end_state, ignore, dropped = self.actions, self.end_state, self.ignore, self.dropped
-        states, values = [self.start_state], []
-        newlines = [i for i, c in enumerate(text) if c == "\n"] if "\n" in text else None
-        pos = 0
-        check, tokens = budget.check, 0
-        try:
-            for match in self.scan.finditer(text):
-                tokens += 1
-                if not tokens & 4095:  # a time budget stops a long parse (budget.py)
-                    check()
-                start = match.start()
-                if start != pos:
-                    return None  # a character no terminal matches
-                pos = match.end()
-                kind = match.lastgroup
-                if kind in ignore:
-                    continue
-                token = None if kind in dropped else self._token(kind, match.group(), start, pos, newlines)
-                while True:
-                    shift, reduce = actions[states[-1]][kind]
-                    if reduce is None:
-                        states.append(shift)
-                        values.append(token)
-                        break
-                    _reduce(reduce, states, values, actions)
-            if pos != len(text):
-                return None
-            while True:
-                shift, reduce = actions[states[-1]]["$END"]
-                if reduce is None:
-                    return None
-                _reduce(reduce, states, values, actions)
-                if states[-1] == end_state:
-                    return values[-1]
-        except KeyError:  # a token the parser refuses here
-            return None
-
-    def _token(self, kind: str, value: str, start: int, end: int, newlines: list[int] | None) -> lark.Token:
-        """Lark's token, with its line and column as Lark counts them."""
-        if newlines is None:
-            return self.new_token(kind, value, start, 1, start + 1, 1, end + 1, end)
-        line, end_line = bisect.bisect_left(newlines, start), bisect.bisect_left(newlines, end)
-        line_start = newlines[line - 1] + 1 if line else 0
-        end_start = newlines[end_line - 1] + 1 if end_line else 0
-        column, end_column = start - line_start + 1, end - end_start + 1
-        return self.new_token(kind, value, start, line + 1, column, end_line + 1, end_column, end)
-
-
-def _reduce(reduce: tuple, states: list, values: list, actions: dict) -> None:
-    """Replace a rule's symbols on the stacks by what its tree builder makes of them."""
-    size, build, rule = reduce
-    if build is None:  # its one child passes up as it is
-        del states[-1]
-    else:
-        children = values[-size:] if size else []
-        if size:
-            del states[-size:]
-            del values[-size:]
-        values.append(build(children))
-    states.append(actions[states[-1]][rule][0])
-
-
-def _builder(rule) -> Callable[[list], object] | None:
-    """What Lark's tree builder makes of a rule's children (see _FastLALR); None for
-    a `?rule` of one symbol that it keeps and does not splice: the child itself."""
-    options = rule.options
-    include = [
-        (i, not s.is_term and s.name.startswith("_"))
-        for i, s in enumerate(rule.expansion) if options.keep_all_tokens or not (s.is_term and s.filter_out)
-    ]
-    single = options.expand1 and not rule.alias
-    if single and include == [(0, False)] and len(rule.expansion) == 1:
-        return None
-    name = rule.alias or options.template_source or rule.origin.name
-    inline = rule.origin.name.startswith("_")  # its children go into its parent's (a list stands for it)
-    every = [i for i, _ in include] == list(range(len(rule.expansion)))
-    spliced = any(expand for _, expand in include)
-    tree = lark.Tree
-
-    def build(children: list):
-        if every and not spliced:
-            out = children
-        elif not spliced:
-            out = [children[i] for i, _ in include]
-        else:
-            # A rule that repeats (`item+` is `_plus: item | _plus item`) splices the
-            # list made so far into a list for its parent: grown in place, where it
-            # is the first part and a list this parser made (no one else holds it),
-            # so n items cost n appends, not n copies of ever longer lists.
-            head, rest = include[0], include[1:]
-            if inline and head[1] and type(children[head[0]]) is list:
-                out = children[head[0]]
-            else:
-                out, rest = [], include
-            for i, expand in rest:
-                if expand:
-                    out.extend(children[i])
-                else:
-                    out.append(children[i])
-        if single and len(out) == 1:
-            return out[0]
-        return out if inline else tree(name, out)
-
-    return build
-
-
-_FAST: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _fast_parser(parser: lark.Lark) -> _FastLALR | None:
-    if parser not in _FAST:
-        _FAST[parser] = _FastLALR.of(parser)
-    return _FAST[parser]
 
 
 def pretty(node: Node) -> str:

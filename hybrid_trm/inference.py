@@ -132,6 +132,7 @@ def _predicted(
         start = add_time(timings, "model", start)
         return read_out(
             task, group, tree_batch.tree.numpy(), tree_batch.roots.numpy(), final, steps, cycles, node_answers, timings, start,
+            None if tree_batch.rows is None else tree_batch.rows.numpy(),
         )
 
     return per_width(trees, one_width)
@@ -154,14 +155,14 @@ def per_width(trees: list[TreeTensors], predicted: Callable[[list[TreeTensors]],
 
 def read_out(
     task: Task, trees: list[TreeTensors], tree: np.ndarray, roots: np.ndarray, final: np.ndarray, steps: np.ndarray,
-    cycles: np.ndarray, node_answers: bool, timings: dict[str, float] | None, start: float,
+    cycles: np.ndarray, node_answers: bool, timings: dict[str, float] | None, start: float, rows: np.ndarray | None = None,
 ) -> list[Prediction]:
     """A batch's answers per tree and per node, from its final logits (N, P, C) and
     steps and cycles per node (N,), nodes in batch order (`tree`: each node's tree;
-    `roots`: each tree's root); `start`: when reading began, for timings["answers"]."""
-    shifted = np.exp(final - final.max(axis=-1, keepdims=True))
-    probs = shifted / shifted.sum(axis=-1, keepdims=True)  # (N, P, C)
-    grid, best = probs.argmax(axis=-1), probs.max(axis=-1)  # (N, P)
+    `roots`: each tree's root; `rows`: TreeBatch.rows, found again where None);
+    `start`: when reading began, for timings["answers"]."""
+    probs = _softmax(final[roots])  # (B, P, C): the roots' (every node's for node_answers, below)
+    grid, best = probs.argmax(axis=-1), probs.max(axis=-1)  # (B, P)
     # A grid of worlds is as sure as its least sure world; digits must all be right.
     confidence = best.min(axis=-1) if isinstance(task, WorldTask) else best.prod(axis=-1)
     sizes = np.array([t.nodes for t in trees], dtype=np.float64)
@@ -169,16 +170,16 @@ def read_out(
     # Read out as Python lists in one call each, not an index per tree.
     out = [
         Prediction(task.decode(cells), c, s, cells=list(cells))
-        for cells, c, s in zip(grid[roots].tolist(), confidence[roots].tolist(), steps_mean.tolist())
+        for cells, c, s in zip(grid.tolist(), confidence.tolist(), steps_mean.tolist())
     ]
     if isinstance(task, WorldTask):  # a sample of worlds cannot show that none of a kind exists
         for prediction, t in zip(out, trees):
             if not t.exhaustive and not task.witnessed(prediction.answer):
                 prediction.confidence = min(prediction.confidence, task.sampled_confidence)
     # Batch positions back to each tree's postorder: nodes were sorted stably by height.
-    order = np.argsort(tree * (len(tree) + 1) + _postorder_rank(trees), kind="stable")
+    order = rows if rows is not None else np.argsort(tree * (len(tree) + 1) + _postorder_rank(trees), kind="stable")
     node_steps, node_cycles = steps[order].tolist(), cycles[order].tolist()
-    node_grid = grid[order].tolist() if node_answers else None
+    node_grid = _softmax(final[order]).argmax(axis=-1).tolist() if node_answers else None
     hi = 0
     for prediction, t in zip(out, trees):
         lo, hi = hi, hi + t.nodes
@@ -187,6 +188,12 @@ def read_out(
             prediction.node_answers = [task.decode(cells) for cells in node_grid[lo:hi]]
     add_time(timings, "answers", start)
     return out
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    """Over the last axis, row by row (a row's result does not depend on the others)."""
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
 def _postorder_rank(trees: list[TreeTensors]) -> np.ndarray:

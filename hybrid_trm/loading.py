@@ -34,8 +34,9 @@ class Loaded:
 
     @property
     def own_task(self) -> Task:
-        """The task the model was trained on, whose answers it predicts."""
-        return self.domain.task(self.config["task"])
+        """The task the model was trained on, whose answers it predicts (another
+        domain's, where a run of this domain's inputs asks that domain's questions)."""
+        return registry.get(self.config["domain"]).task(self.config["task"])
 
     def predict(
         self, trees: list[TreeTensors], node_answers: bool = False, timings: dict[str, float] | None = None,
@@ -48,9 +49,12 @@ class Loaded:
 
     def untrained(self, kinds) -> list[str]:
         """Those of `kinds` the model never saw in training (none where the
-        checkpoint does not record what it saw), sorted."""
+        checkpoint does not record what it saw, or where it answers another
+        domain's questions: the run asks it only those), sorted."""
         trained = self.config.get("trained_node_kinds")
-        return [] if trained is None else sorted(set(kinds) - set(trained))
+        if trained is None or self.config["domain"] != self.domain.name:
+            return []
+        return sorted(set(kinds) - set(trained))
 
     def check_kinds(self, tree) -> None:
         """Refuse a tree with node kinds the model never saw in training: its answer
@@ -124,35 +128,31 @@ def load(
 def resolved(
     config: dict, path: str | Path, domain: str | None, task: str | None, recursion: Recursion | None,
 ) -> tuple[dict, Domain, Task]:
-    """A checkpoint's config (with `recursion` applied), its domain and task as
-    installed here; refuses one made for another domain or task, the meta-level's
-    cell, and one whose vocabulary the installed domain does not have."""
+    """A checkpoint's config (with `recursion` applied) and the domain and task it
+    answers as installed here: its own, or `domain`/`task` where their runs ask its
+    model's questions (execution.runs); refuses one made for another domain or
+    task, the meta-level's cell, and one whose vocabulary its domain does not have."""
     name = checkpoints.stem(path)
     checkpoints.one_model(config, path)
     if recursion is not None and "baseline" not in config["model"]:
         config = {**config, "model": recursion.applied(config["model"])}
-    if domain not in (None, config["domain"]) or task not in (None, config["task"]) and not _runs(config, task):
-        raise CheckpointError(
-            f"checkpoint {name} is for {config['domain']}/{config['task']}, "
-            f"not {domain or config['domain']}/{task or config['task']}"
-        )
     try:
-        dom = registry.get(config["domain"])
-        own = dom.task(config["task"])
+        own = registry.get(config["domain"])
+        own_task = own.task(config["task"])
+        asked = own if domain is None else registry.get(domain)
     except HybridTRMError as err:  # a domain not installed here, or a task it does not have
         raise CheckpointError(f"checkpoint {name} is for {config['domain']}/{config['task']}: {err}") from None
-    if config["vocab"]["node_kinds"] != list(dom.node_kinds) or config["vocab"]["answers"] != list(own.answers):
-        raise CheckpointError(f"checkpoint {name}: its vocabulary does not match domain {dom.name} as installed")
-    return config, dom, dom.task(task or config["task"])
+    if domain not in (None, config["domain"]) or task not in (None, config["task"]):
+        from .execution import runs
 
-
-def _runs(config: dict, task: str) -> bool:
-    """Whether a checkpoint's model answers `task` by running its input: the task is
-    run by the checkpoint's (Domain.run_by), and the model runs programs (execution.py)."""
-    from .execution import executes
-
-    dom = registry.get(config["domain"]) if config["domain"] in registry.names() else None
-    return dom is not None and dom.model_task(task) == config["task"] and executes(config)
+        if task is None or not runs(config, asked, task):
+            raise CheckpointError(
+                f"checkpoint {name} is for {config['domain']}/{config['task']}, "
+                f"not {domain or config['domain']}/{task or config['task']}"
+            )
+    if config["vocab"]["node_kinds"] != list(own.node_kinds) or config["vocab"]["answers"] != list(own_task.answers):
+        raise CheckpointError(f"checkpoint {name}: its vocabulary does not match domain {own.name} as installed")
+    return config, asked, asked.task(task or config["task"])
 
 
 def _one_line(err: Exception) -> str:

@@ -135,7 +135,7 @@ def without_model(domain: Domain, text: str, tree: Node, task: str, verify: bool
     shipped checkpoint answers the task and the domain has one: verified as a
     model's answer is; no confidence (null in JSON), no steps. None otherwise."""
     start = time.perf_counter()
-    if checkpoints.exists(pretrained.path(domain.name, domain.model_task(task))):
+    if checkpoints.exists(pretrained.path(*domain.model_of(task))):
         return None
     answer = domain.symbolic_answer(tree, task)
     if answer is None:
@@ -222,9 +222,14 @@ def detect_domain(text: str) -> tuple[str, Node]:
 
 
 def pick_task(domain: Domain, tree: Node) -> str | None:
-    """The domain's first task whose shipped model was trained on every node kind
-    of the tree (arith: `exact` for + and -, `mod10` once there is a `*`); if none
-    was, the one that lacks fewest, which will say what it lacks."""
+    """The task the input's shape asks for, where the domain says (Domain.task_for:
+    english, a question or a discourse); else the domain's first task whose
+    shipped model was trained on every node kind of the tree (arith: `exact` for
+    + and -, `mod10` once there is a `*`); if none was, the one that lacks fewest,
+    which will say what it lacks."""
+    asked = domain.task_for(tree)
+    if asked is not None:
+        return asked
     kinds = {kind(n) for n in postorder(tree)}
     lacking: dict[str, int] = {}
     for name in domain.tasks:
@@ -248,7 +253,7 @@ def solve_text(
     start = time.perf_counter()
     tree, tensors = prepared(loaded, text, tree, worlds, timings)
     budget.stage("running the model")
-    if executes(loaded.config):  # a program run by the model, an expression at a time
+    if executes(loaded):  # a run whose questions the model answers (a program, an expression at a time)
         predict = partial(loaded.predict, timings=timings)
         prediction = run_predictions(loaded.domain, loaded.task, trained_width(loaded.config), predict, [tree])[0]
     else:

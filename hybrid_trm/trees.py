@@ -73,18 +73,15 @@ def tensorize(
     task's 13. A label that does not fit the narrower grid is left out."""
     order = postorder(tree)
     n, p = len(order), width or task.positions
-    kinds, parent, rank, height = _shape(domain, order)
-    rows = [(NO_LITERAL,) * p] * n  # made one array at the end, not written a row at a time
-    token = lark.Token
-    for i, node in enumerate(order):
-        if isinstance(node, token) and node.value.isdigit():
-            row = _digits(node.value, p)
-            if row is None:  # the top position is the sign
-                raise HybridTRMError(f"{domain.name}/{task.name}: the number {node.value} has more than {p - 1} digits")
-            rows[i] = row
-    literal = np.array(rows, dtype=np.int64).reshape(n, p)
-    grid = np.full((n, p), IGNORE, dtype=np.int64)
-    prefix_grid = np.full((n, p), IGNORE, dtype=np.int64)
+    kinds, parent, rank, height, numbers = _shape(domain, order)
+    flat = [NO_LITERAL] * (n * p)  # made one array at the end: a row write from Python costs several list writes
+    for i in numbers:
+        row = _digits(order[i].value, p)
+        if row is None:  # the top position is the sign
+            raise HybridTRMError(f"{domain.name}/{task.name}: the number {order[i].value} has more than {p - 1} digits")
+        flat[i * p:(i + 1) * p] = row
+    literal = np.array(flat, dtype=np.int64).reshape(n, p)
+    grid, prefix_grid = np.full((2, n, p), IGNORE, dtype=np.int64)  # two arrays, made in one call
     if labels is not None:
         for target, answers in ((grid, labels), (prefix_grid, domain.label_prefixes(tree, task.name))):
             for i, answer in enumerate(answers):
@@ -108,30 +105,46 @@ def _digits(number: str, p: int) -> tuple[int, ...] | None:
     return tuple(int(c) for c in digits) + (0,) * (p - len(digits))
 
 
-def _shape(domain: Domain, order: list[Node]) -> tuple[np.ndarray, ...]:
-    """Kind ids, parent, rank among siblings and height of nodes in postorder."""
+@functools.lru_cache(maxsize=64)
+def _kind_ids(node_kinds: tuple[str, ...]) -> dict[str, int]:
+    return {k: i for i, k in enumerate(node_kinds)}
+
+
+def _shape(domain: Domain, order: list[Node]) -> tuple:
+    """Kind ids, parent, rank among siblings and height of nodes in postorder (int64
+    arrays), and where the number leaves (tokens of digits) are, in one pass."""
     n = len(order)
-    kind_ids = {k: i for i, k in enumerate(domain.node_kinds)}
+    kind_ids = _kind_ids(tuple(domain.node_kinds))
     # Plain lists, made arrays at the end: a numpy element write from Python costs
     # several list writes. In postorder a node's last child stands just before it,
     # and each earlier child just before the subtree of the next: subtree sizes
     # find the children without a lookup.
     kinds, parent, rank, height, size = [0] * n, [-1] * n, [0] * n, [0] * n, [1] * n
-    tree = lark.Tree
+    numbers = []
+    token = lark.Token
     for i, node in enumerate(order):
-        k = node.data if isinstance(node, tree) else node.type
-        if k not in kind_ids:
+        if isinstance(node, token):
+            k = node.type
+            if node.value.isdigit():
+                numbers.append(i)
+        else:
+            k = node.data
+            below = node.children
+            if below:
+                c, tall, grown = i - 1, 0, 1
+                for r in range(len(below) - 1, -1, -1):
+                    parent[c], rank[c] = i, r
+                    if height[c] >= tall:
+                        tall = height[c] + 1
+                    grown += size[c]
+                    c -= size[c]
+                height[i], size[i] = tall, grown
+        kind = kind_ids.get(k)
+        if kind is None:
             raise HybridTRMError(f"{domain.name}: node kind {k!r} is not among the domain's node_kinds")
-        kinds[i] = kind_ids[k]
-        if isinstance(node, tree) and node.children:
-            c, tall, grown = i - 1, 0, 1
-            for r in range(len(node.children) - 1, -1, -1):
-                parent[c], rank[c] = i, r
-                tall = max(tall, height[c] + 1)
-                grown += size[c]
-                c -= size[c]
-            height[i], size[i] = tall, grown
-    return tuple(np.array((kinds, parent, rank, height), dtype=np.int64))  # one array, a row each
+        kinds[i] = kind
+    kinds, parent, rank, height = np.array((kinds, parent, rank, height), dtype=np.int64)  # one array, a row each
+    return kinds, parent, rank, height, numbers
 
 
 def tensorize_worlds(domain: Domain, trees: list[Node], task: WorldTask, positions: int, labelled: bool) -> list[TreeTensors]:
@@ -141,7 +154,7 @@ def tensorize_worlds(domain: Domain, trees: list[Node], task: WorldTask, positio
     grid to their width (the reads stay within its first copy)."""
     out = []
     for tree in trees:
-        kinds, parent, rank, height = _shape(domain, postorder(tree))
+        kinds, parent, rank, height, _ = _shape(domain, postorder(tree))
         worlds = domain.worlds(tree, task.name, positions)
         literal = np.where(worlds.atoms >= 0, worlds.atoms, NO_LITERAL)
         labels = np.where(worlds.labels >= 0, worlds.labels, IGNORE) if labelled else np.full_like(literal, IGNORE)
@@ -176,6 +189,9 @@ class TreeBatch:
     roots: torch.Tensor  # (B,) root of each tree
     tree: torch.Tensor  # (N,) which tree a node belongs to
     reads: torch.Tensor | None = None  # (N, P, K) see TreeTensors
+    # (N,) the batch row of each node of the trees taken in order, each in its postorder
+    # (None: not kept); reading answers back per tree goes through it.
+    rows: torch.Tensor | None = None
 
     @property
     def nodes(self) -> int:
@@ -227,7 +243,8 @@ def batch_arrays(trees: list[TreeTensors]) -> TreeBatch:
     prefix_labels = np.concatenate([t.prefix_labels for t in trees])
     height = np.concatenate([t.height for t in trees])
     tree_id = np.repeat(np.arange(len(trees)), sizes)
-    parent = np.concatenate([np.where(t.parent >= 0, t.parent + o, -1) for t, o in zip(trees, offsets)])
+    parent = np.concatenate([t.parent for t in trees])
+    parent = np.where(parent >= 0, parent + np.repeat(offsets, sizes), -1)
     rank = np.concatenate([t.child_rank for t in trees])
     roots = offsets + sizes - 1
 
@@ -256,6 +273,7 @@ def batch_arrays(trees: list[TreeTensors]) -> TreeBatch:
     reads = None if reads is None else _reordered(reads, order)
     return TreeBatch(
         kind, literal, labels, prefix_labels, height, levels, child, parent[child], rank[child], roots, tree_id, reads,
+        new_pos,
     )
 
 

@@ -151,3 +151,18 @@ def text_value(domain: str, task: str, text: str) -> int:
     if domain == "listops":
         return listops_text_value(text)
     raise KeyError(domain)
+
+
+# --- the rounds' closed formulas (domains/rounds.py), as the logic model's verdicts --------
+
+
+def round_verdicts(texts: list[str]) -> list[tuple[str, float]]:
+    """Each formula `(..&..) | (..)` of true / false: `valid` where it holds, else
+    `unsatisfiable`, at confidence 1 (the answers an exact logic model gives)."""
+    out = []
+    for text in texts:
+        term = r"\((true|false)( & (true|false))*\)"
+        assert re.fullmatch(rf"{term}( \| {term})*", text), text
+        holds = any("false" not in conjunction for conjunction in text.split(" | "))
+        out.append(("valid" if holds else "unsatisfiable", 1.0))
+    return out

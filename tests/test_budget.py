@@ -102,7 +102,7 @@ def test_the_parser_stops_at_its_budget():
 
 
 def test_a_wide_list_parses_to_lark_s_tree():
-    # The repeated rule's list grows in place (grammar._builder); the tree is Lark's.
+    # The repeated rule's list grows in place (fast_lalr._builder); the tree is Lark's.
     text = "[SM " + " ".join(str(i % 10) for i in range(20_000)) + " [MAX 1 2 ] ]"
     ours = parse("listops", text)
     theirs = load_grammar("listops").parse(text)

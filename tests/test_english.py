@@ -170,13 +170,13 @@ def test_a_sentence_outside_the_fragment_is_a_parse_error_at_its_position(text, 
 
 
 def test_the_grammar_is_conflict_free_and_takes_the_fast_path():
-    from hybrid_trm.grammar import _fast_parser
+    from hybrid_trm.fast_lalr import fast_parser
     from hybrid_trm.grammar_check import check
 
     result = check(GRAMMAR)
     assert result.parser is not None and result.clean, result.findings
     parser = load_grammar("english")
-    fast = _fast_parser(parser)
+    fast = fast_parser(parser)
     assert fast is not None
     for i in range(100):  # the fast path builds Lark's own tree
         text = DOMAIN.example(8, i, DOMAIN.difficulty(depth=5, rules=6, facts=6), "truth").input

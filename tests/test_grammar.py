@@ -10,6 +10,7 @@ import pytest
 import naive
 from hybrid_trm.domains import registry
 from hybrid_trm.errors import HybridTRMError, ParseError
+from hybrid_trm.fast_lalr import fast_parser
 from hybrid_trm.grammar import children, kind, parse, postorder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -187,3 +188,97 @@ def test_shipped_benchmark_loader_matches_file():
     assert [(e.answer, e.input) for e in examples[:3]] == [tuple(l.split("\t", 1)) for l in first]
     with pytest.raises(HybridTRMError, match="unknown benchmark"):
         benchmarks.load("nope")
+
+
+# The parser cache (grammar.cached_parser): a parser read back from its JSON is the
+# one built from the grammar's text, and a cache that cannot be used is no error.
+
+CACHE_SAMPLES = 40
+
+
+@pytest.mark.parametrize("name", ["arith", "listops", "logic", "programs", "english"])
+def test_a_cached_parser_is_the_built_one(name, tmp_path, monkeypatch):
+    from hybrid_trm import grammar
+
+    monkeypatch.setenv(grammar.CACHE_VARIABLE, str(tmp_path))
+    text = (ROOT / "grammars" / f"{name}.lark").read_text(encoding="utf-8")
+    built = grammar.cached_parser(text)  # built, and written
+    assert list((tmp_path / "grammars").glob("*.json")), "no cache file written"
+    read = grammar.cached_parser(text)
+    assert read.source_path == "<deserialized>"  # from the file, not built again
+    domain = registry.get(name)
+    texts = [domain.example(5, i, domain.difficulty(), None).input for i in range(CACHE_SAMPLES)]
+    texts += [t[: len(t) // 2] for t in texts[:10]] + [t + " ]" for t in texts[:10]]  # errors too
+    for t in texts:
+        outcomes = []
+        for parser in (built, read):
+            try:
+                outcomes.append(grammar.parse_with(parser, t, name))
+            except ParseError as err:
+                outcomes.append(str(err))
+        assert outcomes[0] == outcomes[1], t
+        assert (fast_parser(read) is None) == (fast_parser(built) is None)
+
+
+def test_a_broken_or_absent_cache_is_rebuilt_or_skipped(tmp_path, monkeypatch):
+    from hybrid_trm import grammar
+
+    text = (ROOT / "grammars" / "listops.lark").read_text(encoding="utf-8")
+    monkeypatch.setenv(grammar.CACHE_VARIABLE, str(tmp_path))
+    grammar.cached_parser(text)
+    (cached,) = (tmp_path / "grammars").glob("*.json")
+    cached.write_text('{"data": {"trunc')  # a partly written file
+    assert grammar.cached_parser(text).source_path != "<deserialized>"  # built again ...
+    assert grammar.cached_parser(text).source_path == "<deserialized>"  # ... and written whole
+    monkeypatch.setenv(grammar.CACHE_VARIABLE, "")  # no cache at all
+    assert grammar.cached_parser(text).source_path != "<deserialized>"
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv(grammar.CACHE_VARIABLE, str(tmp_path / "file"))  # a folder that cannot be made
+    assert grammar.parse_with(grammar.cached_parser(text), "[MAX 1 2 ]", "listops").data == "max"
+
+
+def test_the_fast_path_reads_runs_of_ignored_characters_as_lark_does():
+    """One match reads a token with the spaces (and ListOps' parentheses) before it:
+    the same trees and token positions as Lark's, trailing ones included, and a
+    character no terminal matches after a long run is refused at once, not after
+    a search back through the run (quadratic, or worse with `\\s+` repeated)."""
+    import time
+
+    from hybrid_trm.grammar import load_grammar
+
+    def tokens(node):
+        return [(t.type, str(t), t.start_pos, t.line, t.column, t.end_line, t.end_column, t.end_pos)
+                for t in (node.scan_values(lambda v: isinstance(v, lark.Token)) if isinstance(node, lark.Tree) else [node])]
+
+    for grammar, text in [
+        ("listops", "( ( [MAX 2 ) 9 ) ]  \n"), ("listops", "  \t[min ( 4 ) 7 ]"), ("listops", "7 ( ) "),
+        ("arith", " 12 - -7\n - (40 + 13)\n\n"), ("logic", "forall x.\n  P(x) -> exists y. P(y)  "),
+    ]:
+        parser = load_grammar(grammar)
+        fast, theirs = fast_parser(parser).parse(text), parser.parse(text)
+        assert fast is not None and fast == theirs and tokens(fast) == tokens(theirs), text
+    parser = load_grammar("listops")
+    for run in (" " * 200_000, "( " * 100_000, " \n" * 100_000):
+        start = time.perf_counter()
+        assert fast_parser(parser).parse("[MAX 1" + run + "@ ]") is None
+        assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize("name", ["arith", "listops", "logic", "programs"])
+def test_the_fast_path_without_runs_reads_as_lark_does(name, monkeypatch):
+    """Before Python 3.11 (no atomic groups) the scan matches one terminal at a time,
+    ignored ones included: the same trees as Lark's all the same."""
+    from hybrid_trm import fast_lalr, grammar
+
+    parser = grammar.load_grammar(name)
+    monkeypatch.setattr(fast_lalr, "_skipping_scanner", lambda scanner, ignore: scanner._mres[0])
+    plain = fast_lalr.FastLALR(parser)
+    domain = registry.get(name)
+    for i in range(30):
+        text = domain.example(9, i, domain.difficulty(), None).input
+        for t in (text, text + "  \n", text[: len(text) // 2] + " @"):
+            try:
+                theirs = parser.parse(t)
+            except lark.exceptions.UnexpectedInput:
+                theirs = None
+            assert plain.parse(t) == theirs, t  # None (Lark's parse raises its error) where Lark refuses it

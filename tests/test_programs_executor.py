@@ -96,11 +96,11 @@ def test_the_expressions_knob_draws_closed_programs_and_names_the_walked_kinds()
 
 @pytest.mark.parametrize("task", ["output", "trips"])
 def test_a_run_answers_output_and_trips_as_the_labeller_labels_them(task):
-    from hybrid_trm.execution import _prediction
+    from hybrid_trm.domains.programs.execute import run_of
 
     trees = programs(40, 12, statements=15, depth=3, loop_bound=9, call_depth=2)
     for tree, got in zip(trees, execute_many(trees, exact)):
-        prediction = _prediction(tree, got, task)
+        prediction = run_of(tree, got, task)
         labels = DOMAIN.label_subtrees(tree, task)
         assert prediction.answer == labels[-1]
         pairs = list(zip(prediction.node_answers, labels))

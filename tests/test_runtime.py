@@ -340,6 +340,29 @@ def test_equal_subtrees_run_once():
     assert (roots == roots[0]).all() and np.abs(roots[0] - alone).max() < 1e-5  # float32 rounding of other row counts
 
 
+@pytest.mark.parametrize("name", ["listops/value"])  # the shipped model with the answer scan
+def test_the_answer_scan_runs_equal_prefixes_once(name, monkeypatch):
+    """Rows that read the same children so far share one step of the answer scan
+    (SamePrefixes): fewer rows through the network, the same answers, steps and
+    cycles as computing every row, logits within float32 rounding."""
+    from hybrid_trm.runtime import cell, reasoner
+
+    loaded = runtime.load(name).loaded
+    arrays = batch_arrays(encode_texts(loaded.domain, loaded.task, generated(loaded, 300, seed=4)))
+    rows = []
+    net = cell.Cell.net
+    monkeypatch.setattr(cell.Cell, "net", lambda self, u: rows.append(u.shape[0]) or net(self, u))
+    shared = loaded.model.forward(arrays)
+    shared_rows = sum(rows)
+    rows.clear()
+    monkeypatch.setattr(reasoner.SamePrefixes, "of", classmethod(lambda cls, *args: None))
+    every = loaded.model.forward(arrays)
+    assert shared_rows < sum(rows)
+    assert (shared.final.argmax(-1) == every.final.argmax(-1)).all()
+    assert (shared.steps == every.steps).all() and (shared.cycles == every.cycles).all()
+    assert np.abs(shared.final - every.final).max() < 1e-5
+
+
 def test_cli_eval_on_the_runtime_prints_torchs_report(tmp_path, cli, halting_checkpoint):
     """A halting model with a controller (per-kind inner steps and thresholds, which
     the report lists): the same JSON from either runtime."""

@@ -24,7 +24,8 @@ from hybrid_trm.domains.base import Example
 from hybrid_trm.errors import HybridTRMError
 from hybrid_trm.evaluate import evaluate_examples
 from hybrid_trm.loading import load, trained_width
-from hybrid_trm.grammar import _fast_parser, load_grammar, parse_with
+from hybrid_trm.fast_lalr import fast_parser
+from hybrid_trm.grammar import load_grammar, parse_with
 from hybrid_trm.model import reasoner
 from hybrid_trm.trees import batch, encode_texts
 
@@ -52,7 +53,7 @@ def _mutations(text: str, rng: random.Random) -> list[str]:
 def _parsed_as_lark_does(parser: lark.Lark, texts: list[str]) -> tuple[int, int]:
     """Parse each text on the fast path and with Lark: the same tree, or both
     refuse (the fast path by declining). Returns (parsed, declined)."""
-    fast = _fast_parser(parser)
+    fast = fast_parser(parser)
     assert fast is not None
     parsed = declined = 0
     for text in texts:
@@ -133,7 +134,7 @@ def test_a_grammar_the_fast_path_could_misread_goes_to_lark():
     parser state; the fast path steps aside and Lark parses as it always has."""
     grammar = 'start: "let" NAME\nNAME: /[a-z]+/\n%ignore " "\n'
     parser = lark.Lark(grammar, parser="lalr")
-    assert _fast_parser(parser) is None
+    assert fast_parser(parser) is None
     name = parse_with(parser, "let let", "toy")  # the keyword is filtered out; the name stays
     assert (name.type, name) == ("NAME", "let")
 

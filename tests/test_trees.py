@@ -244,3 +244,25 @@ def test_mod10_literal_is_its_last_digit():
     arith = registry.get("arith")
     t = tensorize(arith, arith.parse("12345678901234567890"), arith.task("mod10"))
     assert t.literal.tolist() == [[0]]
+
+
+@pytest.mark.parametrize("name,task,knobs", SETS)
+def test_batch_rows_find_each_trees_nodes_in_postorder(name, task, knobs):
+    """TreeBatch.rows: node j of tree b (postorder) is batch row rows[offset_b + j];
+    reading answers through it (inference.read_out) gives what sorting found again gives."""
+    from hybrid_trm.inference import read_out
+    from hybrid_trm.trees import batch_arrays
+
+    domain, task_, _, tensors = generated(name, task, knobs)
+    arrays = batch_arrays(tensors)
+    where = batch_positions(tensors)
+    flat = [where[(b, j)] for b, t in enumerate(tensors) for j in range(t.nodes)]
+    assert arrays.rows.tolist() == flat
+    rng = np.random.default_rng(0)
+    final = rng.standard_normal((arrays.nodes, tensors[0].literal.shape[1], task_.classes)).astype(np.float32)
+    steps, cycles = rng.integers(1, 9, arrays.nodes), rng.integers(1, 3, arrays.nodes)
+    kept, found = (
+        read_out(task_, tensors, arrays.tree, arrays.roots, final, steps, cycles, True, None, 0.0, rows)
+        for rows in (arrays.rows, None)
+    )
+    assert kept == found

@@ -17,7 +17,11 @@ A suite per domain and task (SUITES): arith runs `exact` by default, where a
 carry climbs one digit per inner step, and `mod10`, where one step per node
 suffices; logic runs Bowman's `relation`, every world of the grid answered by
 the baselines one at a time (see model/baselines.py) and every entrant scored on
-the grid of all 64 assignments of its six letters.
+the grid of all 64 assignments of its six letters. Where ours answers by a run
+whose questions its cell learnt (programs: closed expressions; english truth:
+rounds of rules, their formulas in the logic domain's syntax), the baselines
+learn whole inputs' answers, and so does one more entrant, the recursive cell
+without the run.
 
 Accuracy by depth groups examples by tree height (the longest root-to-leaf path
 in the parse, which for these generators is the generated depth). Every figure
@@ -62,6 +66,22 @@ class Suite:
     # TrainConfig fields over the preset's for the baselines alone (programs: the
     # whole answer grid, where the cell's closed expressions need 6 digits).
     baseline_changes: dict = field(default_factory=dict)
+    # TrainConfig fields over those for the recursive cell's entrants alone, where
+    # a run of the input asks another domain's questions (english truth: rounds of
+    # forward chaining whose formulas the logic cell evaluates, rounds.py).
+    recursive_changes: dict = field(default_factory=dict)
+    # The recipe every entrant follows where the suite's task has no preset of its
+    # own (english truth is answered by the logic model's runs: no checkpoint).
+    training: TrainConfig | None = None
+
+    def recipe(self) -> TrainConfig:
+        return self.training or PRESETS[self.preset]
+
+    @property
+    def runs(self) -> bool:
+        """Whether ours answers by a run whose questions its cell learnt (programs,
+        english), so that the cell reading whole inputs is an entrant too."""
+        return bool(self.recursive_knobs or self.recursive_changes)
 
 
 # domain -> task -> suite; a domain's first task is its default (`--task`), the one
@@ -101,6 +121,26 @@ SUITES = {
             baseline_changes={"width": None},
         ),
     },
+    "english": {
+        # true / false / unknown of a statement about a theory, trained at proof depth
+        # <= 3 (theory trees ~6 high: the GIN's layers); beyond: issue 21's depths 4-10.
+        # Ours answers by rounds of forward chaining whose formulas its cell, trained
+        # on closed formulas of the logic domain (true, false, &, |), evaluates; the
+        # baselines and the cell without rounds learn whole theories' answers.
+        "truth": Suite(
+            "english-truth", 6,
+            {"proof depth 4-6": {"depth": 6, "depth_min": 4}, "proof depth 7-10": {"depth": 10, "depth_min": 7}},
+            steps=600, quick_steps=20, eval_every=100,
+            recursive_changes={
+                "domain": "logic", "task": "verdict", "width": 8, "batch_size": 32,
+                "difficulty": {"truth_constants": 1, "ops": "and,or", "balance": "natural", "depth": 4},
+            },
+            training=TrainConfig(
+                domain="english", task="truth", difficulty={"depth": 3}, steps=600, lr=3e-3, hidden=32,
+                expansion=2, inner_steps=1, outer_cycles=2, batch_size=32,
+            ),
+        ),
+    },
     "arith": {
         "exact": Suite(
             "arith-exact", 5,
@@ -130,11 +170,14 @@ def suite_for(domain: str, task: str | None = None) -> Suite:
 
 
 OURS = "recursive"
+NO_RUN = "recursive-no-run"
 SHIPPED = "recursive (shipped)"
 # name -> (what it is, baseline name or None for the cell, layers, parameters as a multiple of ours)
 ENTRANTS = {
     "recursive": ("the preset's recursive cell", None, 0, 1),
     "recursive-no-inner": ("the same cell, 1 inner step and 1 outer cycle", None, 0, 1),
+    # Only where ours answers by a run (Suite.runs): the cell trained on whole inputs.
+    "recursive-no-run": ("the recursive cell reading whole inputs, without the run", None, 0, 1),
     "treelstm": ("child-sum TreeLSTM, one step per node", "treelstm", 1, 1),
     "gin": ("GIN on the parse tree, one layer per trained level", "gin", -1, 1),
     "lstm": ("bidirectional LSTM over the tokens, 2 layers", "lstm", 2, 1),
@@ -215,20 +258,25 @@ def entrant_configs(suite: Suite, steps: int, eval_examples: int, names: list[st
     """name -> (description, config): the preset with this model, steps and width.
     Warmup is a tenth of the steps and the weight average short (EMA 0.98), so a
     budget of a few hundred steps is not spent warming up or averaged away."""
-    preset = PRESETS[suite.preset]
+    preset = suite.recipe()
     base = replace(
         preset, steps=steps, warmup=min(preset.warmup, max(1, steps // 10)), ema=min(preset.ema, 0.98),
         eval_every=min(suite.eval_every, steps), eval_examples=eval_examples, save_every=steps, init=None,
         eval_difficulty={}, difficulty={**preset.difficulty, **suite.knobs},
     )
-    ours = build_model(base).parameter_count()
+    ours = build_model(_recursive(base, suite)).parameter_count()
     out = {}
-    for name in names or list(ENTRANTS):
+    for name in names or [n for n in ENTRANTS if n != NO_RUN or suite.runs]:
         if name not in ENTRANTS:
             raise HybridTRMError(f"unknown model {name!r}; models: {', '.join(ENTRANTS)}")
         description, baseline, layers, scale = ENTRANTS[name]
-        if baseline is None:
-            config = replace(base, difficulty={**base.difficulty, **suite.recursive_knobs})
+        if name == NO_RUN:
+            if not suite.runs:
+                raise HybridTRMError(f"{NO_RUN} is for suites whose model answers by a run (english, programs)")
+            config = replace(base, **suite.baseline_changes)
+            config = replace(config, hidden=_cell_hidden(config, ours))
+        elif baseline is None:
+            config = _recursive(base, suite)
             config = config if name == OURS else replace(config, inner_steps=1, outer_cycles=1)
         else:
             layers = suite.trained_depth if layers == -1 else layers
@@ -236,6 +284,18 @@ def entrant_configs(suite: Suite, steps: int, eval_examples: int, names: list[st
             config = replace(config, hidden=sized(baseline_config(config), scale * ours).hidden)
         out[name] = (description, config)
     return out
+
+
+def _cell_hidden(config: TrainConfig, parameters: int) -> int:
+    """The recursive cell's width whose parameter count comes closest to `parameters`."""
+    return min(range(4, 257, 2), key=lambda h: abs(build_model(replace(config, hidden=h)).parameter_count() - parameters))
+
+
+def _recursive(base: TrainConfig, suite: Suite) -> TrainConfig:
+    """The recipe with the recursive cell's own knobs and changes (Suite)."""
+    changes = dict(suite.recursive_changes)
+    knobs = changes.pop("difficulty", {**base.difficulty, **suite.recursive_knobs})
+    return replace(base, difficulty=knobs, **changes)
 
 
 Progress = Callable[[str, int, int], None]  # (model, step, steps)
@@ -263,7 +323,7 @@ def run(
     steps = steps or (suite.quick_steps if quick else suite.steps)
     n = n or (40 if quick else 500)
     configs = entrant_configs(suite, steps, 50 if quick else 200, models)
-    preset = PRESETS[suite.preset]
+    preset = suite.recipe()
     dom = registry.get(preset.domain)
     knobs = {**preset.difficulty, **suite.knobs}
     held_out = {"in distribution": [dom.example(seed, i, dom.difficulty(**knobs), preset.task) for i in range(n)]}
@@ -271,7 +331,7 @@ def run(
         held_out[name] = [dom.example(seed + offset, i, dom.difficulty(**knobs), preset.task) for i in range(n)]
     bench = AccuracyBench(domain, preset.task, suite.preset, quick, steps, target, suite.trained_depth, n, n)
     work = [
-        (name, description, config, out / domain / preset.task / name, held_out, target, suite.worlds, device)
+        (name, description, config, out / domain / preset.task / name, held_out, target, suite.worlds, device, dom.name, preset.task)
         for name, (description, config) in configs.items()
     ]
     if jobs == 1 or len(work) == 1:
@@ -279,9 +339,9 @@ def run(
     else:
         results = _in_parallel(work, jobs, on_step)
     bench.models.extend(results[name] for name in configs)
-    path = pretrained.path(preset.domain, preset.task)
+    path = pretrained.path(*dom.model_of(preset.task))
     if checkpoints.exists(path) and (models is None or OURS in models):
-        loaded = load(path, device=device)
+        loaded = load(path, dom.name, preset.task, device=device)
         saved = loaded.config
         bench.models.append(_scored(
             SHIPPED, f"the shipped checkpoint ({saved['step']:,} steps), for reference", loaded, held_out, suite.worlds,
@@ -293,10 +353,10 @@ def run(
 
 def _entrant(
     name: str, description: str, config: TrainConfig, path: Path, held_out: dict, target: float, worlds: int | None,
-    device: str | None, on_step: Progress | None,
+    device: str | None, domain: str, task: str, on_step: Progress | None,
 ) -> ModelResult:
-    """Train one entrant to `path`, load it back and score it (scored as saved: the
-    checkpoint round-trips)."""
+    """Train one entrant to `path`, load it back and score it on domain/task (scored
+    as saved: the checkpoint round-trips)."""
     history: dict[int, float] = {}
 
     def progress(step: int, metrics: dict) -> None:
@@ -307,7 +367,7 @@ def _entrant(
     metrics = train(config, path, resume=False, on_step=progress, device=device)
     reached = next((s for s, a in metrics.get("eval_history", []) if a >= target), None)
     return _scored(
-        name, description, load(path, device=device), held_out, worlds, config.steps, metrics["train_seconds"], reached,
+        name, description, load(path, domain, task, device=device), held_out, worlds, config.steps, metrics["train_seconds"], reached,
         None if reached is None else history[reached],
     )
 
@@ -315,7 +375,7 @@ def _entrant(
 # The heaviest first, so that the last to start are the quick ones (ListOps, one
 # thread, per step: the 10x Transformer ~0.6 s, the LSTM ~0.6, the Transformer ~0.3,
 # the recursive cell ~0.2, TreeLSTM and GIN < 0.1).
-HEAVIEST_FIRST = ("transformer-10x", "lstm", "transformer", OURS, "recursive-no-inner", "gin", "treelstm")
+HEAVIEST_FIRST = ("transformer-10x", "lstm", "transformer", OURS, NO_RUN, "recursive-no-inner", "gin", "treelstm")
 
 
 def _in_parallel(work: list[tuple], jobs: int, on_step: Progress | None) -> dict[str, ModelResult]:
@@ -365,7 +425,7 @@ def _scored(
     reports: dict[str, Report] = {
         set_name: evaluate_examples(
             loaded.model, loaded.domain, loaded.task, examples, width=trained_width(loaded.config), worlds=worlds,
-            strict=True, execute=executes(loaded.config),
+            strict=True, execute=executes(loaded),
         )
         for set_name, examples in held_out.items()
     }

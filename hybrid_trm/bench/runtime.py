@@ -176,6 +176,10 @@ class EvalSpeed:
     same_report: bool  # the two reports equal: accuracy, by depth and arity, steps, errors
     runtime_stages: dict[str, float]  # seconds per stage (parse, tensorize, model, answers) of the runtime's median run
     torch_stages: dict[str, float]
+    # CPU seconds (user + system, this process and its workers) of those median runs:
+    # on a machine other processes keep busy, what the work itself took.
+    runtime_cpu_s: float = 0.0
+    torch_cpu_s: float = 0.0
 
     def to_json(self) -> dict:
         return {
@@ -192,7 +196,7 @@ def eval_speed(torch_loaded: Loaded, runtime_loaded: Loaded, examples: list[Exam
 
     def scored(loaded: Loaded, items: list[Example], timings: dict | None = None):
         return evaluate_examples(
-            loaded.model, domain, task, items, width=width, timings=timings, jobs=jobs, execute=executes(loaded.config),
+            loaded.model, domain, task, items, width=width, timings=timings, jobs=jobs, execute=executes(loaded),
         )
 
     runs: dict[str, list] = {"torch": [], "numpy": []}
@@ -201,16 +205,22 @@ def eval_speed(torch_loaded: Loaded, runtime_loaded: Loaded, examples: list[Exam
             if not runs[name]:
                 scored(loaded, examples[:32])  # warm-up
             timings: dict[str, float] = {}
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), _cpu_seconds()
             report = scored(loaded, examples, timings)
-            runs[name].append((time.perf_counter() - start, timings, report))
-    (torch_s, torch_stages, theirs), (runtime_s, runtime_stages, ours) = (
+            runs[name].append((time.perf_counter() - start, timings, report, _cpu_seconds() - cpu))
+    (torch_s, torch_stages, theirs, torch_cpu), (runtime_s, runtime_stages, ours, runtime_cpu) = (
         sorted(runs[name], key=lambda run: run[0])[len(runs[name]) // 2] for name in ("torch", "numpy")
     )
     return EvalSpeed(
         f"{domain.name}/{task.name}", len(examples), nodes, jobs, torch_s, runtime_s, theirs.accuracy, ours.accuracy,
-        theirs == ours, runtime_stages, torch_stages,
+        theirs == ours, runtime_stages, torch_stages, runtime_cpu, torch_cpu,
     )
+
+
+def _cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of its children that have ended (eval's workers)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 @dataclass

@@ -156,7 +156,7 @@ def check_value_size(tree: Node) -> None:
 
 
 def _apply(node_kind: str, node: Node, args: list[int]) -> int:
-    """Plain-integer arithmetic for labels; the verifier computes independently with sympy."""
+    """Plain-integer arithmetic for labels; the verifier computes independently (verifiers/numeric.py)."""
     if node_kind == "NUMBER":
         return literal(node)
     if node_kind == "add":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 from ..errors import HybridTRMError
 from ..grammar import Node, parse, postorder
@@ -175,6 +175,21 @@ class Example:
         return {"input": self.input, "answer": self.answer, "task": self.task, **self.meta}
 
 
+# What a run (Domain.run) asks its model: question texts in, (answer, confidence)
+# out, one pair per text.
+Answerer = Callable[[list[str]], list[tuple[str, float]]]
+
+
+@dataclass
+class Run:
+    """A task's answer for one input from a run whose questions a model answered."""
+
+    answer: str
+    confidence: float  # the least confidence of the run's answers
+    node_answers: list[str]  # per node, in postorder ('' where the run gives a node none)
+    node_steps: list[int]  # per node: the questions asked for it (or the rounds it took)
+
+
 @dataclass
 class Verdict:
     correct: bool | None  # None: the check did not finish within its budget
@@ -249,16 +264,27 @@ class Domain:
         return [None] * len(postorder(tree))
 
     difficulty_measure: ClassVar[dict[str, str]] = {}  # task -> what node_difficulty counts
-    # Tasks answered by running the input with another task's model: task -> that
-    # task (programs: a run of the executor, whose model answers `output`'s closed
-    # expressions, also counts the statements it executes: `trips`). Such a task has
-    # no checkpoint of its own; it loads the other's (pretrained.require).
+    # Tasks answered by running the input with a model that answers questions the
+    # run asks: task -> that model's task, "task" in this domain or "domain/task" in
+    # another (programs: the executor's model answers `output`'s closed expressions,
+    # and its run also counts the statements executed: `trips`; english `truth` and
+    # programs' analyses: forward chaining whose rounds the logic model evaluates,
+    # domains/rounds.py). Such a task has no checkpoint of its own; it loads the
+    # other's (pretrained.require), and `run` answers it.
     run_by: ClassVar[dict[str, str]] = {}
 
-    def model_task(self, task: str) -> str:
-        """The task whose model (and checkpoint) answers `task`: itself, or the one
-        whose run answers it (run_by)."""
-        return self.run_by.get(task, task)
+    def model_of(self, task: str) -> tuple[str, str]:
+        """The domain and task whose model (and checkpoint) answers `task`: its own,
+        or the one whose questions a run of the input asks (run_by)."""
+        domain, _, other = self.run_by.get(task, task).rpartition("/")
+        return domain or self.name, other
+
+    def run(self, trees: list[Node], task: str, ask: Answerer) -> list[Run]:
+        """Answer `task` for each tree by a run that asks `ask` its questions (texts
+        in the grammar of the domain of `model_of(task)`, answered with that task's
+        answers and a confidence, in batches); only where the domain runs its inputs."""
+        raise HybridTRMError(f"{self.name}/{task} is answered by its model directly, not by a run")
+
     # Integer knobs a curriculum advances, each from this, its easiest value, up to
     # the training difficulty's (see training/curriculum.py).
     curriculum_start: ClassVar[dict[str, int]] = {}
@@ -278,6 +304,11 @@ class Domain:
         """For a WorldTask: the world in which the model's root grid (`cells`, over
         `positions` grid positions) shows its answer, readably ('' if none)."""
         return ""
+
+    def task_for(self, tree: Node) -> str | None:
+        """The task an input's shape asks for, where it says one (`solve` without
+        --task); None (the default): the shipped models decide (solver.pick_task)."""
+        return None
 
     def symbolic_answer(self, tree: Node, task: str) -> str | None:
         """The answer to a task no model gives (a formula: english's `logic`), from

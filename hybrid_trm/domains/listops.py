@@ -107,7 +107,7 @@ class ListOpsDomain(Domain):
 
 
 def _apply(node_kind: str, node: Node, args: list[int]) -> int:
-    """Plain-integer semantics for labels; the verifier computes independently with sympy."""
+    """Plain-integer semantics for labels; the verifier computes independently (verifiers/numeric.py)."""
     if node_kind == "DIGIT":
         return int(node)
     if node_kind == "max":

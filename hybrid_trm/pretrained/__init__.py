@@ -18,7 +18,7 @@ def require(domain: str, task: str) -> Path:
     from ..domains import registry
     from ..errors import CheckpointError
 
-    found = path(domain, registry.get(domain).model_task(task))
+    found = path(*registry.get(domain).model_of(task))
     if not checkpoints.exists(found):
         raise CheckpointError(f"no shipped checkpoint for {domain}/{task}; train one and pass --checkpoint")
     return found

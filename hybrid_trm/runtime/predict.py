@@ -27,6 +27,7 @@ def predict_trees(
         start = add_time(timings, "model", start)
         return read_out(
             task, group, tree_batch.tree, tree_batch.roots, output.final, output.steps, output.cycles, node_answers, timings, start,
+            tree_batch.rows,
         )
 
     return per_width(trees, one_width)

@@ -17,6 +17,9 @@ labels; lexicon, roles <- translate; reading, chaining, render, vocabulary <- ge
   fragment refuses when parsed);
 - reading.py: the labeller's reading of a tree (facts, rules, the statement);
 - chaining.py: the labeller's forward chaining (truth and proof depth);
+- rounds.py: `truth` answered by forward chaining run by a model, each round's
+  formulas asked of the logic model (domains/rounds.py), and `antecedent` by
+  the labeller's reading with the model picking each antecedent;
 - labels.py: every node's label and difficulty;
 - agreement.py: the genders of names and nouns pronouns agree with;
 - discourse.py: the labeller's reading of references (antecedents, counts back);
@@ -38,8 +41,8 @@ import lark
 
 from ...errors import HybridTRMError, VerifierTimeout
 from ...grammar import Node, kind, parse, postorder
-from ..base import Domain, Example, Task, Verdict
-from . import discourse, stories
+from ..base import Answerer, Domain, Example, Run, Task, Verdict
+from . import discourse, rounds, stories
 from .generator import EnglishDifficulty, theory
 from .labels import proof_depths, truth, truth_labels
 from .roles import DISCOURSE, NODE_KINDS, check, resolve
@@ -101,6 +104,29 @@ class EnglishDomain(Domain):
             raise HybridTRMError(f"english: the labeller resolves {str(anaphor)!r} otherwise than generated: {text}")
         meta["back"] = references.back[id(anaphor)]
         return Example(text, translate(tree, references.antecedents).text(), task, meta)
+
+    # truth: forward chaining whose every round the logic model evaluates;
+    # antecedent: a reading whose every choice of antecedent it makes (rounds.py).
+    run_by = {"truth": "logic/verdict", "antecedent": "logic/verdict"}
+
+    def run(self, trees: list[Node], task: str, ask: Answerer) -> list[Run]:
+        """truth: each theory chained forward in rounds, in lockstep, `ask` (the
+        logic model) deciding which literals each round derives; antecedent: each
+        discourse read with `ask` picking every antecedent (rounds.py)."""
+        if task == "antecedent":
+            return rounds.antecedents(trees, ask)
+        if task != "truth":
+            return super().run(trees, task, ask)
+        for tree in trees:
+            _require_question(tree)
+        return rounds.truths(trees, ask)
+
+    def task_for(self, tree: Node) -> str:
+        """`THEORY Q: STATEMENT` asks for its truth; a discourse (a farmer, he, Bob
+        and Anne), for its references; anything else, for its translation."""
+        if kind(tree) == "ask":
+            return "truth"
+        return "antecedent" if any(kind(n) in DISCOURSE for n in postorder(tree)) else "logic"
 
     def symbolic_answer(self, tree: Node, task: str) -> str | None:
         """logic, antecedent: the translation, with the references the labeller

@@ -26,7 +26,7 @@ class Chaining:
     """The closure of a theory's facts under its rules, with every literal's depth."""
 
     def __init__(self, facts: list[Literal], rules: list[Rule], constants: list[str]):
-        self.instances = _instances(rules, constants)
+        self.instances = instances(rules, constants)
         self.by_condition: dict[Literal, list[int]] = defaultdict(list)
         for i, (body, _) in enumerate(self.instances):
             for lit in set(body):
@@ -99,7 +99,7 @@ class Chaining:
         return not any(lit.negated() in self.depth or lit.negated() in new for lit in new)
 
 
-def _instances(rules: list[Rule], constants: list[str]) -> list[tuple[tuple[Literal, ...], tuple[Literal, ...]]]:
+def instances(rules: list[Rule], constants: list[str]) -> list[tuple[tuple[Literal, ...], tuple[Literal, ...]]]:
     """Every rule with its variable bound to each constant (a ground rule: once)."""
     out = []
     for rule in rules:

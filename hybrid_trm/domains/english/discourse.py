@@ -17,6 +17,7 @@ two on generated discourses.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable, Iterator
 
 import lark
 
@@ -60,16 +61,30 @@ class References:
         return NEW if id(node) in self.new else None
 
 
+# How an anaphor picks its antecedent: given the anaphor and its candidates, latest
+# first, each with the features it must have all of (accessible, agrees, ...),
+# the index of the one it takes (None: none). The labeller takes the first whose
+# features all hold; a model may be asked instead (rounds.antecedents).
+Candidates = Iterator[tuple[object, tuple[bool, ...]]]
+Decide = Callable[[Node, Candidates], "int | None"]
+
+
+def first_match(anaphor: Node, candidates: Candidates) -> int | None:
+    """The labeller's choice: the latest candidate whose features all hold."""
+    return next((i for i, (_, features) in enumerate(candidates) if all(features)), None)
+
+
 class Unresolved(Exception):
     def __init__(self, node: Node, expected: str):
         super().__init__(expected)
         self.node, self.expected = node, expected
 
 
-def read(tree: Node, text: str | None = None) -> References:
-    """The references of a resolved tree; an anaphor with nothing to refer to raises
-    ParseError at its position (Unresolved where `text` is None)."""
-    reader = _Reader()
+def read(tree: Node, text: str | None = None, decide: Decide = first_match) -> References:
+    """The references of a resolved tree, each anaphor's antecedent picked by
+    `decide` (the labeller's rule by default); an anaphor with nothing to refer to
+    raises ParseError at its position (Unresolved where `text` is None)."""
+    reader = _Reader(decide)
     try:
         reader.run(tree)
     except Unresolved as err:
@@ -86,7 +101,8 @@ _SENTENCE = object()  # a walk item: a sentence of the theory starts here
 
 
 class _Reader:
-    def __init__(self):
+    def __init__(self, decide: Decide = first_match):
+        self.decide = decide
         self.out = References()
         self.position = 0
         self.constants: dict[tuple[str, ...], Referent] = {}
@@ -168,7 +184,7 @@ class _Reader:
             return self._constant((str(node),), name_gender(str(node))), False
         if k == "entity":
             words = tuple(str(w) for w in node.children)
-            found = self._described(words)
+            found = self._described(node, words)
             if found is None:
                 self.out.new.add(id(node))
                 return self._constant(words, noun_gender(words[-1])), False
@@ -197,27 +213,47 @@ class _Reader:
             self.constants[words] = Referent(gender, words, constant=True)
         return self.constants[words]
 
-    def _described(self, words: tuple[str, ...]) -> Referent | None:
+    def _pick(self, node: Node, candidates: Candidates) -> Referent | None:
+        """The candidate `decide` picks (candidates: (referent, features), latest first)."""
+        seen: list[Referent] = []
+
+        def kept() -> Candidates:
+            for referent, features in candidates:
+                seen.append(referent)
+                yield referent, features
+
+        index = self.decide(node, kept())
+        return None if index is None else seen[index]
+
+    def _described(self, node: Node, words: tuple[str, ...]) -> Referent | None:
         """The accessible referent mentioned last that `the WORDS` describes."""
-        for r in reversed(self.recent):
-            if r.open and r.words and r.words[-1] == words[-1]:
-                if r.words == words if r.constant else set(words) <= set(r.words):
-                    return r
-        return None
+
+        def describes(r: Referent) -> bool:
+            return bool(r.words) and r.words[-1] == words[-1] and (r.words == words if r.constant else set(words) <= set(r.words))
+
+        return self._pick(node, ((r, (r.open, describes(r))) for r in reversed(self.recent)))
 
     def _pronoun(self, node: Node, gender: str, clause_subject: Referent | None) -> Referent:
-        for r in reversed(self.recent):
-            if r.open and r.gender in AGREES[gender] and r is not clause_subject:
-                return r
+        candidates = ((r, (r.open, r.gender in AGREES[gender], r is not clause_subject)) for r in reversed(self.recent))
+        found = self._pick(node, candidates)
+        if found is not None:
+            return found
         why = ", not its clause's subject," if clause_subject is not None else ""
         raise Unresolved(
             node, f"a noun phrase before {str(node)!r}{why} that is {WANTED[gender]} and not under `not` or in a rule"
         )
 
     def _former_latter(self, node: Node, k: str) -> Referent:
-        for i in range(len(self.sentences) - 2, -1, -1):
-            mentioned = self.sentences[i]
-            distinct = list(dict.fromkeys(r for r in mentioned if r.open and r.gender not in ("p", "")))
-            if len(distinct) >= 2:
-                return distinct[0] if k == "FORMER" else distinct[-1]
+        """The first or the last of the two or more things the latest earlier
+        sentence that mentions two or more accessible things mentions."""
+
+        def sentences() -> Candidates:
+            for i in range(len(self.sentences) - 2, -1, -1):
+                distinct = list(dict.fromkeys(r for r in self.sentences[i] if r.open and r.gender not in ("p", "")))
+                pick = (distinct[0] if k == "FORMER" else distinct[-1]) if distinct else None
+                yield pick, (len(distinct) >= 2,)
+
+        found = self._pick(node, sentences())
+        if found is not None:
+            return found
         raise Unresolved(node, f"an earlier sentence that mentions two things, for `the {str(node)}` to refer to")

@@ -11,6 +11,8 @@ The package, imports flowing one way:
 - run.py: the labeller's executor (values and counts of every node);
 - flow.py: dead statements and unset reads, over the tree's structure;
 - calls.py: the call graph's cycles;
+- flow_rounds.py, call_rounds.py: `dead`, `unset` and `recursive` answered by
+  rounds over the program's flow and call graph, run by a model;
 - labels.py: every node's label per task, and the answers;
 - tasks.py: how each task's answers are written and encoded;
 - generator.py: seeded programs (ProgramsDifficulty).
@@ -25,9 +27,11 @@ import re
 
 from ...errors import HybridTRMError, VerifierTimeout
 from ...grammar import Node, children, kind, measure, parse, postorder
-from ..base import Domain, Example, Verdict
-from .closed import closed_digits, closed_expressions
-from .execute import WALKED
+from ..base import Answerer, Domain, Example, Run, Verdict
+from .call_rounds import recursive_many
+from .closed import closed_digits, closed_expressions, draw
+from .flow_rounds import dead_many, unset_many
+from .execute import WALKED, execute_many, run_of
 from .generator import ProgramsDifficulty, program, resolve
 from .labels import answer, answer_from_labels, node_labels
 from .run import MAX_STATEMENTS
@@ -83,10 +87,15 @@ class ProgramsDomain(Domain):
 
     def _closed_expression(self, rng: random.Random, difficulty: ProgramsDifficulty, task: str, tree: Node) -> Example:
         """One expression the run of `tree` evaluates, closed, as `return E;` (a
-        program without one: the next program drawn)."""
+        program without one: the next program drawn); with `redraw`,
+        `zero_divisors` or `rare`, drawn as closed.draw says."""
+        d = difficulty
         for _ in range(100):
-            # Literals of at most 5 digits: the grid the presets train on holds 6.
-            evaluated = [e for e in closed_expressions(tree) if not _WIDE_LITERAL.search(e)]
+            if d.redraw or d.zero_divisors or d.rare:
+                drawn = draw(rng, tree, d.redraw, d.zero_divisors, d.rare)
+                evaluated = [] if drawn is None else [drawn]
+            else:  # literals of at most 5 digits: the grid the presets train on holds 6
+                evaluated = [e for e in closed_expressions(tree) if not _WIDE_LITERAL.search(e)]
             if evaluated:
                 text = f"return {rng.choice(evaluated)};\n"
                 closed = self.parse(text)
@@ -95,7 +104,23 @@ class ProgramsDomain(Domain):
             tree = self.parse(program(rng, resolve(difficulty, task)))
         raise HybridTRMError("programs: 100 programs in a row evaluated no expression; check the knobs")
 
-    run_by = {"trips": "output"}  # the executor counts what it runs (execution.py)
+    # trips: the executor counts what it runs (execute.py); dead, unset, recursive:
+    # rounds over the program's flow (flow_rounds.py) or call graph (call_rounds.py)
+    # whose formulas the logic model evaluates.
+    run_by = {"trips": "output", "dead": "logic/verdict", "unset": "logic/verdict", "recursive": "logic/verdict"}
+
+    def run(self, trees: list[Node], task: str, ask: Answerer) -> list[Run]:
+        """output, trips: each program run by the executor (execute.py), in lockstep,
+        the model asked each closed expression as `return E;`; dead, unset: rounds
+        over each program's flow (flow_rounds.py); recursive: rounds on its call
+        graph (call_rounds.py)."""
+        rounds = {"dead": dead_many, "unset": unset_many, "recursive": recursive_many}
+        if task in rounds:
+            return rounds[task](trees, ask)
+        if task not in ("output", "trips"):
+            return super().run(trees, task, ask)
+        runs = execute_many(trees, lambda texts: ask([f"return {t};" for t in texts]))
+        return [run_of(tree, execution, task) for tree, execution in zip(trees, runs)]
 
     def walked_kinds(self, difficulty: ProgramsDifficulty) -> frozenset[str]:
         """A model trained on closed expressions runs programs through the executor,

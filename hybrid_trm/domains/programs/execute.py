@@ -19,14 +19,13 @@ batch holding the next expression of every program still running.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
-
 import lark
 
-from ...grammar import Node, postorder
+from ...grammar import Node, kind, postorder
+from ..base import Answerer, Run
 from .closed import SYMBOLS, literal, render
 from .run import MAX_STATEMENTS, Machine, Stop, from_expr
-from .syntax import functions
+from .syntax import STATEMENTS, functions
 from .trampoline import advance
 
 # The node kinds the executor walks itself; the model answers the others (operators
@@ -36,9 +35,6 @@ WALKED = frozenset((
     "call", "args", "NAME",
 ))
 
-# The model: closed expressions in, (answer, confidence) out, an answer being an
-# integer's text or `error` / `timeout`.
-Model = Callable[[list[str]], list[tuple[str, float]]]
 
 
 class Ask:
@@ -127,8 +123,9 @@ class Executor(Machine):
         return None
 
 
-def execute_many(trees: list[Node], model: Model) -> list[Execution]:
-    """Run every program with `model`, in lockstep: one batch of questions a round."""
+def execute_many(trees: list[Node], model: Answerer) -> list[Execution]:
+    """Run every program with `model` (closed expressions in, an integer's text or
+    `error` / `timeout` out), in lockstep: one batch of questions a round."""
     machines = [Executor(t) for t in trees]
     stacks = [[m.program(t)] for m, t in zip(machines, trees)]
     results: list[Execution | None] = [None] * len(trees)
@@ -162,3 +159,24 @@ def execute_many(trees: list[Node], model: Model) -> list[Execution]:
 def _finished(machine: Executor, answer: str, why: str = "") -> Execution:
     executed = MAX_STATEMENTS if answer == "timeout" else machine.executed
     return Execution(answer, executed, machine.counts, machine.values, machine.asks, machine.confidence, why)
+
+
+def run_of(tree: Node, execution: Execution, task: str) -> Run:
+    """A run's answer to `task`, per node in postorder: `output`, each node's last
+    value; `trips`, a statement's runs, a loop's trips and at the root the statements
+    executed. A node's steps are the questions asked for it (a loop's: those of its
+    condition, one a trip and one to stop; a `for`'s, its counting)."""
+    order = postorder(tree)
+    if task == "trips":
+        answers = [str(execution.counts.get(id(n), 0)) if kind(n) in STATEMENTS else "" for n in order]
+        answers[-1] = str(execution.executed)
+    else:
+        answers = ["" if execution.values.get(id(n)) is None else str(execution.values[id(n)]) for n in order]
+        answers[-1] = execution.answer
+    steps = []
+    for node in order:
+        asked = execution.asks.get(id(node), 0)
+        if isinstance(node, lark.Tree) and node.data == "while":
+            asked += execution.asks.get(id(node.children[0]), 0)
+        steps.append(asked)
+    return Run(answers[-1], execution.confidence, answers, steps)

@@ -55,6 +55,12 @@ class ProgramsDifficulty:
     # 1: the example is one expression a run of such a program evaluates, closed
     # (closed.py: `return 4 + 9 % 7;`), what the executor's model learns from.
     expressions: int = 0
+    # With `expressions`, how it is drawn from the run (closed.draw): the share whose
+    # integers are drawn anew (its shape kept), the share that divides by zero, and
+    # the share drawn among the run's expressions holding a `/` or a `*`.
+    redraw: float = 0.0
+    zero_divisors: float = 0.0
+    rare: float = 0.0
 
 
 def resolve(d: ProgramsDifficulty, task: str) -> ProgramsDifficulty:
@@ -69,6 +75,8 @@ def resolve(d: ProgramsDifficulty, task: str) -> ProgramsDifficulty:
     if not (1 <= d.statements_min <= d.statements and 0 <= d.functions_min <= d.functions and d.depth >= 0):
         raise HybridTRMError(f"programs: knobs out of range: {d}")
     if not (0 <= d.loop_bound_min <= d.loop_bound and d.call_depth >= 1):
+        raise HybridTRMError(f"programs: knobs out of range: {d}")
+    if not all(0 <= share <= 1 for share in (d.redraw, d.zero_divisors, d.rare, d.zero_divisors + d.rare)):
         raise HybridTRMError(f"programs: knobs out of range: {d}")
     return d
 

@@ -31,7 +31,7 @@ def node_labels(tree: Node, task: str) -> list[str | None]:
         labels[-1] = str(result.executed)
         return labels
     if task == "dead":
-        return _dead_labels(tree, order)
+        return dead_labels(order, dead_statements(tree))
     if task == "unset":
         marks = Unset(tree).marks
         return [marks.get(id(n)) for n in order]
@@ -68,8 +68,10 @@ def _text(value: int | None, limit: int | None = None) -> str | None:
     return str(value)
 
 
-def _dead_labels(tree: Node, order: list[Node]) -> list[str | None]:
-    dead = dead_statements(tree)
+def dead_labels(order: list[Node], dead: set[int]) -> list[str | None]:
+    """`dead`'s labels of the nodes in `order` (a tree's postorder), the ids of its
+    dead statements given: each statement `1` or `0`, each block, def and the
+    program the dead statements inside it."""
     inside: dict[int, int] = {}  # id(node) -> dead statements in its subtree, itself included
     labels: list[str | None] = []
     for node in order:
