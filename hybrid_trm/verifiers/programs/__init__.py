@@ -18,11 +18,15 @@ was doing; past the caller's budget (hybrid_trm.budget), BudgetExceeded.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from ... import budget
 from ...errors import HybridTRMError, VerifierTimeout
 from ...grammar import Node
-from . import calls, flow, interpreter
+from . import calls, interpreter
+
+if TYPE_CHECKING:
+    from . import flow
 
 __all__ = ["TASKS", "expected"]
 
@@ -62,6 +66,8 @@ def expected(tree: Node, task: str, budget_s: float = 2.0) -> tuple[str, str]:
         evidence = _joined([" -> ".join(c) for c in cycles]) or f"no call cycle among {len(defs)} function(s)"
         return ",".join(names) or "none", evidence
     clock.doing = "building control-flow graphs"
+    from . import flow  # networkx, imported where a graph is built: `output` needs none
+
     source = flow.Source(tree, clock)
     scopes = flow.scopes(tree, defs, source, clock)
     if task == "dead":
@@ -72,6 +78,8 @@ def expected(tree: Node, task: str, budget_s: float = 2.0) -> tuple[str, str]:
 
 
 def _dead(scopes: list[flow.Scope], source: flow.Source, clock: _Clock) -> tuple[str, str]:
+    from . import flow
+
     lines, total = [], 0
     for scope in scopes:
         for cuts, gone in flow.dead(scope, source, clock).items():
@@ -85,6 +93,8 @@ def _dead(scopes: list[flow.Scope], source: flow.Source, clock: _Clock) -> tuple
 
 
 def _unset(scopes: list[flow.Scope], source: flow.Source, clock: _Clock) -> tuple[str, str]:
+    from . import flow
+
     first: dict[str, tuple] = {}  # variable -> (scope, statement, token) of its first unset read
     checked = 0
     for scope in scopes:

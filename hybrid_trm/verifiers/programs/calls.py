@@ -14,13 +14,15 @@ function is recursive where it lies on a cycle, a call to itself included.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import lark
-import networkx as nx
 
 from ...errors import HybridTRMError
 from ...grammar import Node, kind
+
+if TYPE_CHECKING:  # networkx is imported where a graph is built: `output` needs none (a fresh solve's time)
+    import networkx as nx
 
 STATEMENTS = ("assign", "if", "if_else", "while", "for", "break", "continue", "return")
 BINARY = ("or", "and", "lt", "le", "gt", "ge", "eq", "ne", "add", "sub", "mul", "div", "mod")
@@ -147,6 +149,8 @@ def _near(node: Node, root: Node) -> str:
 
 def call_graph(defs: dict[str, lark.Tree]) -> nx.DiGraph:
     """Functions, with an edge f -> g for each call of g written in f's body."""
+    import networkx as nx
+
     graph = nx.DiGraph()
     graph.add_nodes_from(defs)
     for name, funcdef in defs.items():
@@ -163,6 +167,8 @@ def call_graph(defs: dict[str, lark.Tree]) -> nx.DiGraph:
 def recursive(defs: dict[str, lark.Tree]) -> tuple[list[str], list[list[str]]]:
     """(recursive functions, sorted; one call cycle per group of them, as names
     from a function back to itself)."""
+    import networkx as nx
+
     graph = call_graph(defs)
     names, cycles = [], []
     components = [sorted(c) for c in nx.strongly_connected_components(graph)]
