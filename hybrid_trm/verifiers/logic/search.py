@@ -146,6 +146,17 @@ class Search:
         tried = "; ".join(f"{name}: {reason}" for name, reason in why.items()) or "no time left"
         return f"z3 on the quantified formula gave up ({tried})", False
 
+    def _solver(self) -> z3.Solver:
+        """A first-order grounding's: QF_FD, z3's SAT core for finite domains (the
+        general solver's start-up made the benchmark pairs' checks twice as slow).
+        A propositional formula's: the simple solver, which holds 14-20 MB less
+        (a fresh `solve` of a logic model: 100-101 MB with QF_FD) and took 0.32 s
+        against 1.49 s for 150 default formulas, the first QF_FD's start-up
+        included, 0.46-0.66 s against 0.42-0.55 s for 150 of 12-20 letters."""
+        if self.sig.first_order:
+            return z3.SolverFor("QF_FD", ctx=self.ctx)
+        return z3.SimpleSolver(ctx=self.ctx)
+
     def _finite(self, parts, sizes: range, namings: int | None = None) -> str | None:
         for n in sizes:
             for constants in islice(canonical_constants(len(self.sig.constants), n), namings):
@@ -156,9 +167,7 @@ class Search:
                     self.groundings[key] = Grounding(self.sig, n, named, self.deadline, self.ctx)
                 ground = self.groundings[key]
                 exprs = [ground.formula(tree) if truth else z3.Not(ground.formula(tree)) for tree, truth in parts]
-                # QF_FD: z3's SAT core for finite domains; the general solver's start-up
-                # made the benchmark pairs' checks twice as slow.
-                model = self.deadline.solve(z3.SolverFor("QF_FD", ctx=self.ctx), exprs)
+                model = self.deadline.solve(self._solver(), exprs)
                 if isinstance(model, str):  # z3 stopped at the deadline, or gave up
                     if model in ("timeout", "canceled"):
                         raise VerifierTimeout(f"verifier ran past its budget of {self.deadline.seconds:g}s")
