@@ -65,18 +65,19 @@ def antecedents(trees: list[Node], ask: Answerer) -> list[Run]:
     out = []
     for tree in trees:
         steps: dict[int, int] = {}
+        confidence = 1.0
 
         def decide(anaphor: Node, candidates: discourse.Candidates) -> int | None:
+            nonlocal confidence
             features = [f for _, f in candidates]
             if not features:
                 return None
             answers = ask(["(" + " & ".join("true" if holds else "false" for holds in f) + ")" for f in features])
-            confidence[0] = min([confidence[0], *(c for _, c in answers)])
+            confidence = min([confidence, *(c for _, c in answers)])
             chosen = next((i for i, (answer, _) in enumerate(answers) if answer == HOLDS), None)
             steps[id(anaphor)] = len(features) if chosen is None else chosen + 1
             return chosen
 
-        confidence = [1.0]
         try:
             references = discourse.read(tree, decide=decide)
         except discourse.Unresolved as err:  # the model took none of the candidates
@@ -84,5 +85,5 @@ def antecedents(trees: list[Node], ask: Answerer) -> list[Run]:
         order = postorder(tree)
         answers = [references.label(n) or "" for n in order]
         answers[-1] = translate(tree, references.antecedents).text()
-        out.append(Run(answers[-1], confidence[0], answers, [steps.get(id(n), 0) for n in order]))
+        out.append(Run(answers[-1], confidence, answers, [steps.get(id(n), 0) for n in order]))
     return out

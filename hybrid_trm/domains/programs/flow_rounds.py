@@ -37,6 +37,9 @@ from .syntax import STATEMENTS, functions, if_parts, reads, top_statements
 from .tasks import join
 
 Point = tuple[str, int]  # (what, id of the statement, block or scope)
+# The statements a break or continue may leave a block through: itself, or an `if`
+# holding one (a loop keeps its own; an assignment or a return has none).
+LEAVING = frozenset(("break", "continue", "if", "if_else"))
 
 
 @dataclass
@@ -89,8 +92,9 @@ class _Walk:
             self.edge(before, ("at", id(node)))
             self.stack.append(node)
             before = ("normal", id(node))
-            self.edge(("break", id(node)), ("break", key))
-            self.edge(("continue", id(node)), ("continue", key))
+            if node.data in LEAVING:
+                self.edge(("break", id(node)), ("break", key))
+                self.edge(("continue", id(node)), ("continue", key))
         self.edge(before, ("normal", key))
 
     def exits(self, inner: int, node: Node, what=("normal", "break", "continue")) -> None:
