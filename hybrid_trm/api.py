@@ -99,7 +99,8 @@ class Reasoner:
         with budget.limit(None if timeout is None else timeout * len(texts), f"the model on {len(texts)} inputs"):
             if executes(self.loaded):  # runs in lockstep (programs, english theories)
                 width = trained_width(self.config)
-                predictions = run_predictions(self.domain, self.task, width, self.loaded.predict, [tree for tree, _ in ready])
+                trees = [tree for tree, _ in ready]
+                predictions = run_predictions(self.domain, self.task, width, self.loaded.predict, trees, self.loaded.answered)
             else:
                 predictions = self.loaded.predict([t for _, t in ready], node_answers=trace)
         shared = (time.perf_counter() - start) / len(texts)  # each input's share of the work so far

@@ -164,7 +164,8 @@ def evaluate_examples(
     to be parsed, sized and tensorized, and its share of the batch it runs in (see
     _predictions); None: no budget of its own. `where(i)` names example i in
     messages ("data.jsonl:12"; default "example i"). `execute`: the model answers
-    closed expressions, and each program is run by the executor (execution.py).
+    the questions of a run (programs: digit facts), and each input is answered by
+    its run (execution.py).
     `model`: the torch model, or the numpy runtime's (the same report, within
     float32 rounding; bench runtime compares them)."""
     if jobs < 1:

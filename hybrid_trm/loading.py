@@ -6,7 +6,7 @@ its models as a Loaded too, with a numpy network in place of the torch one."""
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +31,10 @@ class Loaded:
     domain: Domain
     task: Task  # the task answered: the model's own, or one a run of it answers (Domain.run_by)
     config: dict  # the checkpoint's JSON
+    # The model's answers to the questions runs of inputs asked it (execution.py),
+    # kept while it is loaded: the model is deterministic, so a later input's run
+    # asks it only questions no run asked before (programs: digit facts).
+    answered: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def own_task(self) -> Task:

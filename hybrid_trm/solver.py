@@ -253,9 +253,10 @@ def solve_text(
     start = time.perf_counter()
     tree, tensors = prepared(loaded, text, tree, worlds, timings)
     budget.stage("running the model")
-    if executes(loaded):  # a run whose questions the model answers (a program, an expression at a time)
+    if executes(loaded):  # a run whose questions the model answers (a program, a digit fact at a time)
         predict = partial(loaded.predict, timings=timings)
-        prediction = run_predictions(loaded.domain, loaded.task, trained_width(loaded.config), predict, [tree])[0]
+        width = trained_width(loaded.config)
+        prediction = run_predictions(loaded.domain, loaded.task, width, predict, [tree], loaded.answered)[0]
     else:
         prediction = loaded.predict([tensors], node_answers=trace, timings=timings)[0]
     return finished(loaded, text, tree, tensors, prediction, start, verify, trace, worlds, timings)

@@ -303,7 +303,7 @@ def test_cli_export_and_solve_with_it(tmp_path, cli):
 def test_evaluate_on_the_runtime_is_torchs(name):
     """The same report, input for input: by levels with equal subtrees shared
     (arith), by distinct cells of a grid of worlds (logic), and programs run by
-    the executor, the model answering each closed expression (programs)."""
+    the executor, the model answering each digit fact (programs)."""
     theirs = hybrid_trm.load(name, runtime="torch")
     ours = hybrid_trm.load(name, runtime="numpy")
     examples = [{"input": text, "answer": theirs.solve(text, verify=False).answer} for text in generated(ours.loaded, 30, seed=7)]

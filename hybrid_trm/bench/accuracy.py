@@ -18,7 +18,7 @@ carry climbs one digit per inner step, and `mod10`, where one step per node
 suffices; logic runs Bowman's `relation`, every world of the grid answered by
 the baselines one at a time (see model/baselines.py) and every entrant scored on
 the grid of all 64 assignments of its six letters. Where ours answers by a run
-whose questions its cell learnt (programs: closed expressions; english truth:
+whose questions its cell learnt (programs: digit facts; english truth:
 rounds of rules, their formulas in the logic domain's syntax), the baselines
 learn whole inputs' answers, and so does one more entrant, the recursive cell
 without the run.
@@ -59,12 +59,12 @@ class Suite:
     # Knobs over the preset's training ones, for every entrant and the in-distribution set.
     knobs: dict = field(default_factory=dict)
     # Knobs over those, for the recursive cell's entrants' training alone: on programs,
-    # the cell learns closed expressions and answers a program by running it (the
+    # the cell learns digit facts and answers a program by running it (the
     # executor, domains/programs/execute.py); the baselines, which have no executor,
     # learn whole programs' answers. Every entrant is scored on the same programs.
     recursive_knobs: dict = field(default_factory=dict)
     # TrainConfig fields over the preset's for the baselines alone (programs: the
-    # whole answer grid, where the cell's closed expressions need 6 digits).
+    # whole answer grid, where the cell's digit facts need 2 digits).
     baseline_changes: dict = field(default_factory=dict)
     # TrainConfig fields over those for the recursive cell's entrants alone, where
     # a run of the input asks another domain's questions (english truth: rounds of

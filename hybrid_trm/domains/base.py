@@ -266,7 +266,7 @@ class Domain:
     difficulty_measure: ClassVar[dict[str, str]] = {}  # task -> what node_difficulty counts
     # Tasks answered by running the input with a model that answers questions the
     # run asks: task -> that model's task, "task" in this domain or "domain/task" in
-    # another (programs: the executor's model answers `output`'s closed expressions,
+    # another (programs: the executor's model answers `output`'s digit facts,
     # and its run also counts the statements executed: `trips`; english `truth` and
     # programs' analyses: forward chaining whose rounds the logic model evaluates,
     # domains/rounds.py). Such a task has no checkpoint of its own; it loads the

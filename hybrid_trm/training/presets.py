@@ -30,21 +30,21 @@ PRESETS: dict[str, TrainConfig] = {
         eval_difficulty={"operands": 18, "operands_min": 7, "digits": 3, "ops": "+-"},
         steps=3000, lr=3e-3, inner_steps=6, outer_cycles=1, width=6, expansion=2,
     ),
-    # The executor's model (domains/programs/execute.py): the values of expressions as
+    # The executor's model (domains/programs/execute.py): the digit facts a run of a
+    # program asks as it works out each operator by hand (schoolbook.py), drawn from
     # runs of programs of <= 15 statements, nesting <= 3, loop bounds <= 9 and call
-    # depth <= 2 evaluate them, closed (names and calls replaced by their values);
-    # held out: the expressions of programs of 30-100 statements, nesting 4-8, loop
-    # bounds up to 30, call depth up to 6. Its grid reads down as well as up
-    # (carry_down: a comparison's verdict and a remainder flow from the top digit).
+    # depth <= 2, and half of them evenly among all 510 facts (`redraw`: such runs
+    # ask some far more often than others); held out: the facts of programs of 30-100
+    # statements, nesting 4-8, loop bounds up to 30, call depth up to 6.
     "programs-output": TrainConfig(
         domain="programs", task="output",
-        difficulty={"expressions": 1, "statements": 15, "depth": 3, "loop_bound": 9, "call_depth": 2},
+        difficulty={"expressions": 1, "redraw": 0.5, "statements": 15, "depth": 3, "loop_bound": 9, "call_depth": 2},
         eval_difficulty={
             "expressions": 1, "statements": 100, "statements_min": 30, "depth": 8, "loop_bound": 30,
             "loop_bound_min": 10, "call_depth": 6, "functions": 4,
         },
-        steps=12000, lr=3e-3, inner_steps=8, outer_cycles=1, width=6, expansion=2,
-        eval_every=2000, eval_examples=300,
+        steps=4000, lr=3e-3, hidden=32, inner_steps=2, outer_cycles=1, width=6, expansion=2,
+        eval_every=1000, eval_examples=200,
     ),
     # The benchmark's own shape (2..5 arguments, a quarter of them lists), depth <= 10.
     # The scan folds the running answer (MAX, MIN, SM) and x sees, per answer, whether

@@ -6,7 +6,13 @@ answers come from forward chaining over its own reading of the tree.
   truth   `THEORY Q: S` is `true` where THEORY |= S is proved, `false` where
           THEORY |= ~S is, `unknown` where a model of THEORY with S and one
           without S are both found (and checked); the evidence is the proof (the
-          sentences z3's unsat core names) or the two models
+          sentences z3's unsat core names) or the two models.
+          `THEORY Q (closed world): S` (negation as failure) is `true` where S
+          holds in the theory's one model: the well-founded model of the
+          translation's rules grounded over its constants, computed by the
+          alternating fixpoint (no strata: a theory whose predicates do depend on
+          their own negation is refused first, by a check of its own); the
+          evidence is the rule that derives S's atom, or why none does
   logic   a translation is right where it is logically equivalent to the
           verifier's own: the same formula up to logic (order, parentheses,
           variable names, `A -> B` as `~A | B`), with the same predicate and
@@ -21,6 +27,7 @@ Past `budget_s` the verifier raises VerifierTimeout saying what it was doing.
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 import lark
 import z3
@@ -44,6 +51,8 @@ def truth(tree: Node, budget_s: float = 2.0) -> tuple[str, str]:
     """(true | false | unknown, evidence) of a resolved `ask` tree."""
     from ..domains.english.translate import translate
 
+    if kind(tree) == "ask_closed":
+        return closed_truth(translate(tree), budget_s)
     if kind(tree) != "ask":
         raise HybridTRMError("english/truth takes `THEORY Q: STATEMENT`")
     translation = translate(tree)
@@ -155,3 +164,182 @@ def _conjuncts(node: Node, count: int) -> list[Node]:
         parts.append(right)
     parts.append(node)
     return parts[::-1]
+
+
+# --- The closed world: the well-founded model of the ground rules ---------------------------
+
+Atom = str  # `Red(cat)`, as the translation writes it
+
+
+class _Ground(NamedTuple):
+    """A rule bound to constants: it concludes `head` where every atom of `positive`
+    holds and none of `negated` does."""
+
+    positive: tuple[Atom, ...]
+    negated: tuple[Atom, ...]
+    head: tuple[Atom, ...]
+    sentence: int  # its sentence, from 1
+    binding: str | None  # the constant its variable is bound to (None: a ground sentence)
+
+
+def closed_truth(translation, budget_s: float = 2.0) -> tuple[str, str]:
+    """(true | false, evidence) of a closed-world question, from its translation
+    (the module's docstring)."""
+    deadline = time.monotonic() + budget_s
+    logic = _logic()
+    parsed = [logic.parse(s) for s in translation.sentences]
+    statement = logic.parse(translation.statement)
+    constants = list(dict.fromkeys(
+        str(t) for tree in [*parsed, statement] for t in tree.scan_values(lambda v: getattr(v, "type", "") == "CONST")
+    ))
+    facts: list[Atom] = []
+    lifted: list[tuple[list[tuple[bool, lark.Tree]], list[lark.Tree], int]] = []
+    for number, tree in enumerate(parsed, 1):
+        body, head = _rule_of(tree, translation.sentences[number - 1])
+        if body is None:
+            facts += [_atom(a) for a in head]
+        else:
+            lifted.append((body, head, number))
+    _require_stratified(lifted)
+    rules = [g for body, head, number in lifted for g in _grounded(body, head, number, constants)]
+    model, alternations = _well_founded(facts, rules, deadline, budget_s)
+    positive = kind(statement) != "not"
+    atom = _atom(statement if positive else statement.children[0])
+    answer = "true" if (atom in model) == positive else "false"
+    why = _why(atom, model, facts, rules, translation.sentences)
+    return answer, (
+        f"closed world (negation as failure): {why}; so {translation.statement} is {answer}; the theory's one model "
+        f"(well-founded, two-valued after {alternations} alternations) holds {len(model)} ground "
+        f"atom{'s' if len(model) != 1 else ''}"
+    )
+
+
+def _rule_of(tree: lark.Tree, written: str) -> tuple[list[tuple[bool, lark.Tree]] | None, list[lark.Tree]]:
+    """(conditions as (positive, atom), conclusions) of one translated sentence;
+    conditions None: a fact (or facts, joined by &)."""
+    body_tree, head_tree = None, tree
+    if kind(tree) == "forall":
+        head_tree = tree.children[1]
+        body_tree = lark.Tree("and", [])  # All things are big: no condition
+    if kind(head_tree) == "implies":
+        body_tree, head_tree = head_tree.children
+    head = _flattened(head_tree)
+    if any(kind(h) != "pred" for h in head):
+        raise HybridTRMError(f"english: a closed-world theory states only what holds, not {written!r}")
+    if body_tree is None:
+        return None, head
+    body = [(kind(c) == "pred", c if kind(c) == "pred" else c.children[0]) for c in _flattened(body_tree)]
+    return body, head
+
+
+def _flattened(tree: lark.Tree) -> list[lark.Tree]:
+    """The conjuncts of a left-nested `and` (a single formula: itself)."""
+    if kind(tree) != "and":
+        return [tree]
+    return [c for child in tree.children for c in _flattened(child)]
+
+
+def _atom(pred: lark.Tree, binding: str | None = None) -> Atom:
+    name, *args = (str(t) if t.type != "VAR" else binding for t in pred.children)
+    return f"{name}({', '.join(args)})"
+
+
+def _grounded(body, head, number: int, constants: list[str]) -> list[_Ground]:
+    variable = any(t.type == "VAR" for _, a in body for t in a.children) or any(
+        t.type == "VAR" for a in head for t in a.children
+    )
+    out = []
+    for c in constants if variable else [None]:
+        positive = tuple(_atom(a, c) for holds, a in body if holds)
+        negated = tuple(_atom(a, c) for holds, a in body if not holds)
+        out.append(_Ground(positive, negated, tuple(_atom(a, c) for a in head), number, c))
+    return out
+
+
+def _require_stratified(lifted) -> None:
+    """Refuse a theory in which a predicate concluded by a rule depends on its own
+    negation: there negation as failure gives no one answer."""
+    depends: dict[str, set[str]] = {}  # predicate -> the predicates of the conditions that conclude it
+    negated: list[tuple[str, str]] = []  # (P, Q): `not P` is a condition of a rule that concludes Q
+    for body, head, _ in lifted:
+        for h in head:
+            for holds, a in body:
+                depends.setdefault(str(h.children[0]), set()).add(str(a.children[0]))
+                if not holds:
+                    negated.append((str(a.children[0]), str(h.children[0])))
+    for p, q in negated:
+        seen, stack = {p}, [p]  # does P depend on Q, through conditions?
+        while stack:
+            r = stack.pop()
+            if r == q:
+                how = f"not {p} gives {p}" if p == q else f"not {p} gives {q}, and {q} gives {p}"
+                raise HybridTRMError(
+                    f"english: the closed-world theory is not stratified: {p} depends on its own negation "
+                    f"({how}), so negation as failure gives it no one answer"
+                )
+            for s in depends.get(r, ()):
+                if s not in seen:
+                    seen.add(s)
+                    stack.append(s)
+
+
+def _well_founded(facts: list[Atom], rules: list[_Ground], deadline: float, budget_s: float) -> tuple[dict[Atom, tuple], int]:
+    """The well-founded model by the alternating fixpoint: `under` (what surely
+    holds) and `over` (what may) squeeze together; each is the least model of the
+    rules with a negated condition read against the other. Atom -> (level, the
+    rule that derives it, None: stated) where the model is two-valued."""
+    under: dict[Atom, tuple] = {}
+    for alternations in range(1, len(rules) + 3):
+        over = _least(facts, rules, under, deadline, budget_s)
+        again = _least(facts, rules, over, deadline, budget_s)
+        if again.keys() == under.keys():
+            if over.keys() != under.keys():
+                undecided = sorted(over.keys() - under.keys())
+                raise HybridTRMError(f"english: the closed world leaves {', '.join(undecided[:3])} undecided")
+            return _least(facts, rules, under, deadline, budget_s), alternations
+        under = again
+    raise HybridTRMError("english: the alternating fixpoint did not settle")  # it settles within len(rules) + 1
+
+
+def _least(facts: list[Atom], rules: list[_Ground], reference: dict, deadline: float, budget_s: float) -> dict[Atom, tuple]:
+    """The least model of the rules whose negated atoms are all outside `reference`,
+    level by level: an atom's level is the first round whose rules, reading only
+    the atoms of the rounds before, derive it."""
+    holds: dict[Atom, tuple] = {a: (0, None) for a in facts}
+    usable = [r for r in rules if not any(n in reference for n in r.negated)]
+    level = 0
+    while True:
+        if time.monotonic() > deadline:
+            raise VerifierTimeout(f"verifier ran past its budget of {budget_s:g}s computing the closed world's model")
+        level += 1
+        new: dict[Atom, tuple] = {}
+        for rule in usable:
+            if all(p in holds for p in rule.positive):
+                new.update((h, (level, rule)) for h in rule.head if h not in holds and h not in new)
+        if not new:
+            return holds
+        holds.update(new)
+
+
+def _why(atom: Atom, model: dict[Atom, tuple], facts: list[Atom], rules: list[_Ground], sentences: list[str]) -> str:
+    """The rule instance that derives the atom, or the condition each rule concluding it lacks."""
+    def shown(rule: _Ground) -> str:
+        bound = f" with x = {rule.binding}" if rule.binding is not None else ""
+        return f"[{rule.sentence}] {sentences[rule.sentence - 1]}{bound}"
+
+    if atom in model:
+        level, rule = model[atom]
+        if rule is None:
+            return f"{atom} is stated"
+        conditions = [*rule.positive, *(f"~{n} ({n} does not follow)" for n in rule.negated)]
+        return f"{atom} follows at proof depth {level} by {shown(rule)}, from {', '.join(conditions) or 'no condition'}"
+    lacking = []
+    for rule in (r for r in rules if atom in r.head):
+        missing = [p for p in rule.positive if p not in model]
+        blocked = [n for n in rule.negated if n in model]
+        what = f"lacks {missing[0]}" if missing else f"is blocked: {blocked[0]} follows"
+        lacking.append(f"{shown(rule)} {what}")
+    if not lacking:
+        return f"{atom} does not follow: it is not stated and no rule concludes it"
+    more = f" and {len(lacking) - MAX_SHOWN} more" if len(lacking) > MAX_SHOWN else ""
+    return f"{atom} does not follow: {'; '.join(lacking[:MAX_SHOWN])}{more}"

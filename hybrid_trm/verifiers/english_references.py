@@ -179,7 +179,7 @@ def _former_latter(mentions: list[Mention], i: int, intro: dict[tuple, Mention])
 
 def _mentions(tree: Node) -> list[Mention]:
     """Every mention in reading order, with its sentence, scopes and clause subject."""
-    theory, statement = tree.children if kind(tree) == "ask" else (tree, None)
+    theory, statement = tree.children if kind(tree) in ("ask", "ask_closed") else (tree, None)
     sentences = [*children(theory), *([statement] if statement is not None else [])]
     out: list[Mention] = []
     by_node: dict[int, Mention] = {}  # a clause's subject comes before its objects

@@ -3,7 +3,8 @@ docs/english.md): the rule-and-fact language of RuleTaker / ProofWriter and the
 taxonomic language of PrOntoQA.
 
 Tasks: `truth` of `THEORY Q: STATEMENT` (true / false / unknown, open world: the
-statement follows, its negation follows, or neither), every ground literal node
+statement follows, its negation follows, or neither) and of `THEORY Q (closed
+world): STATEMENT` (true / false, negation as failure), every ground literal node
 labelled with its truth and its proof depth as the node's difficulty; `logic`, the
 input's translation to the logic domain's syntax (a formula, checked by logical
 equivalence); `antecedent`, every pronoun, `the former` / `the latter` and definite
@@ -17,6 +18,7 @@ labels; lexicon, roles <- translate; reading, chaining, render, vocabulary <- ge
   fragment refuses when parsed);
 - reading.py: the labeller's reading of a tree (facts, rules, the statement);
 - chaining.py: the labeller's forward chaining (truth and proof depth);
+- closed.py: the labeller's closed world: strata, and forward chaining in passes;
 - rounds.py: `truth` answered by forward chaining run by a model, each round's
   formulas asked of the logic model (domains/rounds.py), and `antecedent` by
   the labeller's reading with the model picking each antecedent;
@@ -26,9 +28,10 @@ labels; lexicon, roles <- translate; reading, chaining, render, vocabulary <- ge
 - translate.py: the translation to logic, which the verifier checks with;
 - tasks.py: how each task's answers are written;
 - vocabulary.py, render.py, generator.py: seeded theories (EnglishDifficulty);
-  stories.py: seeded discourses.
+  closed_theories.py: seeded closed-world theories; stories.py: seeded discourses.
 The verifier (verifiers/english.py) answers with the translation and the logic
-domain's prover (z3), sharing no code with the forward chaining, and resolves
+domain's prover (z3) (the closed world: the translation's well-founded model, by
+an alternating fixpoint), sharing no code with the forward chaining, and resolves
 references with its own rules (verifiers/english_references.py);
 tests/test_english.py compares each pair.
 """
@@ -42,10 +45,11 @@ import lark
 from ...errors import HybridTRMError, VerifierTimeout
 from ...grammar import Node, kind, parse, postorder
 from ..base import Answerer, Domain, Example, Run, Task, Verdict
-from . import discourse, rounds, stories
+from . import closed, discourse, rounds, stories
+from .closed_theories import closed_theory
 from .generator import EnglishDifficulty, theory
 from .labels import proof_depths, truth, truth_labels
-from .roles import DISCOURSE, NODE_KINDS, check, resolve
+from .roles import ASKS, DISCOURSE, NODE_KINDS, check, resolve
 from .tasks import ANSWERS, REFERENCES, ReferenceTask, TranslationTask
 from .translate import translate
 
@@ -57,7 +61,9 @@ class EnglishDomain(Domain):
     grammar = "english"
     tasks = {
         "truth": Task(
-            "truth", ANSWERS, "THEORY Q: STATEMENT: true / false / unknown, open world (each ground literal: its truth)"
+            "truth", ANSWERS,
+            "THEORY Q: STATEMENT: true / false / unknown, open world; THEORY Q (closed world): STATEMENT: "
+            "true / false, negation as failure (each ground literal: its truth)",
         ),
         "logic": TranslationTask("logic", (), "the translation to the logic domain's syntax (a formula)"),
         "antecedent": ReferenceTask(
@@ -70,13 +76,15 @@ class EnglishDomain(Domain):
     curriculum_start = {"depth": 0, "rules": 0, "facts": 0}
     node_kinds = NODE_KINDS
     difficulty_measure = {
-        "truth": "a ground statement's proof depth: rounds of rules that derive it or its negation (0: stated)",
+        "truth": "a ground statement's proof depth: rounds of rules that derive it or its negation (0: stated; "
+                 "closed world: that derive its atom)",
         "antecedent": "a reference's noun phrases counted back to its antecedent",
     }
 
     def parse(self, text: str) -> Node:
         tree = resolve(parse(self.grammar, text, domain=self.name))
         check(tree, text)
+        closed.check(tree, text)
         if any(kind(n) in ("PRONOUN", "FORMER", "LATTER") for n in postorder(tree)):
             discourse.read(tree, text)  # a reference with nothing to refer to is refused here
         return tree
@@ -86,7 +94,12 @@ class EnglishDomain(Domain):
             if task == "truth":
                 raise HybridTRMError("english: truth asks about theories; style=discourse is for antecedent and logic")
             return self._story(rng, difficulty, task)
-        text, drawn, meta = theory(rng, difficulty)
+        if difficulty.world == "closed" and task != "truth":
+            raise HybridTRMError(
+                "english: world=closed is for truth: the logic task's translation is classical logic, "
+                "which has no negation as failure"
+            )
+        text, drawn, meta = (closed_theory if difficulty.world == "closed" else theory)(rng, difficulty)
         tree = self.parse(text)
         answer = truth(tree)
         if answer != drawn:  # the generator's own guarantee (generator.py): a bug if it fails
@@ -124,7 +137,7 @@ class EnglishDomain(Domain):
     def task_for(self, tree: Node) -> str:
         """`THEORY Q: STATEMENT` asks for its truth; a discourse (a farmer, he, Bob
         and Anne), for its references; anything else, for its translation."""
-        if kind(tree) == "ask":
+        if kind(tree) in ASKS:
             return "truth"
         return "antecedent" if any(kind(n) in DISCOURSE for n in postorder(tree)) else "logic"
 
@@ -133,6 +146,7 @@ class EnglishDomain(Domain):
         resolves (`solve` answers so while no model does)."""
         if task not in ("logic", "antecedent"):
             return None
+        _require_open(tree, task)
         references = discourse.read(tree) if any(kind(n) in DISCOURSE for n in postorder(tree)) else None
         return translate(tree, references.antecedents if references else None).text()
 
@@ -141,6 +155,7 @@ class EnglishDomain(Domain):
         if task == "logic":
             return super().label_subtrees(tree, task)
         if task == "antecedent":
+            _require_open(tree, task)
             references = discourse.read(tree)
             return [references.label(n) for n in postorder(tree)]
         _require_question(tree)
@@ -164,6 +179,7 @@ class EnglishDomain(Domain):
         tree = self.parse(text) if tree is None else tree
         try:
             if task in ("logic", "antecedent"):
+                _require_open(tree, task)
                 match = symbolic.references_match if task == "antecedent" else symbolic.translation_matches
                 correct, want, evidence = match(tree, answer, budget_s)
                 return Verdict(correct, want, evidence)
@@ -180,12 +196,23 @@ class EnglishDomain(Domain):
 
 
 def _require_question(tree: Node) -> None:
-    if kind(tree) != "ask":
-        raise HybridTRMError("english/truth takes `THEORY Q: STATEMENT`: a theory, then `Q:` and one statement")
+    if kind(tree) not in ASKS:
+        raise HybridTRMError(
+            "english/truth takes `THEORY Q: STATEMENT` (or `THEORY Q (closed world): STATEMENT`): "
+            "a theory, then `Q:` and one statement"
+        )
     if any(kind(n) in DISCOURSE for n in postorder(tree)):
         raise HybridTRMError(
             "english/truth reads theories about named things (Bob, the cat); a discourse (a farmer, he, "
             "Bob and Anne) is for the antecedent and logic tasks"
+        )
+
+
+def _require_open(tree: Node, task: str) -> None:
+    if kind(tree) == closed.CLOSED:
+        raise HybridTRMError(
+            f"english/{task}: `Q (closed world):` asks for truth under negation as failure, which the "
+            "translation to classical logic does not say; ask the truth task"
         )
 
 

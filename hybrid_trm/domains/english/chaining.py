@@ -111,12 +111,6 @@ def instances(rules: list[Rule], constants: list[str]) -> list[tuple[tuple[Liter
     return out
 
 
-def answer(chaining: Chaining, question: Literal) -> str:
-    """true / false / unknown (see `require_consistent`)."""
-    require_consistent(chaining)
-    return chaining.truth(question)
-
-
 def require_consistent(chaining: Chaining) -> None:
     """Raise where the theory contradicts itself: everything would follow, and no
     answer is right."""

@@ -24,7 +24,7 @@ import lark
 from ... import budget
 from ...grammar import Node, children, kind
 from .agreement import PRONOUN_GENDER, name_gender, noun_gender
-from .roles import LITERALS, refusal, subject
+from .roles import ASKS, LITERALS, refusal, subject
 
 NEW = "new"  # the label of a definite description that introduces its referent
 MENTIONS = ("NAME", "entity", "indefinite", "group", "PRONOUN", "FORMER", "LATTER", "VAR")  # noun phrases
@@ -112,7 +112,7 @@ class _Reader:
         self.variable: Referent | None = None  # the current rule's
 
     def run(self, tree: Node) -> None:
-        theory, statement = (tree.children if kind(tree) == "ask" else (tree, None))
+        theory, statement = (tree.children if kind(tree) in ASKS else (tree, None))
         items: list[tuple] = []
         for sentence in [*children(theory), *([statement] if statement is not None else [])]:
             items += [(_SENTENCE, None), (sentence, None)]

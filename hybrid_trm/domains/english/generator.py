@@ -63,6 +63,10 @@ class EnglishDifficulty:
     distance_min: int = 0
     distractors: int = 2
     anaphors: str = "he,she,it,they,the,former,latter"  # the kinds of reference drawn, uniformly
+    # open: negation as stated (true / false / unknown); closed: negation as failure,
+    # ProofWriter's CWA (true / false; `negation` is then the share of negated
+    # conditions, and `unknown` is not drawn): closed_theories.py
+    world: str = "open"
 
 
 def check_knobs(d: EnglishDifficulty) -> tuple[str, ...]:
@@ -75,6 +79,8 @@ def check_knobs(d: EnglishDifficulty) -> tuple[str, ...]:
         raise HybridTRMError(f"english: knobs out of range: {d}")
     if not 0 <= d.negation <= 1:
         raise HybridTRMError(f"english: negation={d.negation}: a share between 0 and 1")
+    if d.world not in ("open", "closed"):
+        raise HybridTRMError(f"english: world={d.world!r}: open (negation as stated) or closed (negation as failure)")
     return answers
 
 

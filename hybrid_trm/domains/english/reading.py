@@ -22,7 +22,7 @@ import lark
 from ...errors import HybridTRMError
 from ...grammar import Node, children, kind
 from . import lexicon
-from .roles import DISCOURSE, LITERALS, NEGATIVE, subject
+from .roles import ASKS, DISCOURSE, LITERALS, NEGATIVE, subject
 
 VAR = "?"  # the rule's variable, among a literal's arguments
 
@@ -58,6 +58,7 @@ class Theory:
     rules: list[Rule] = field(default_factory=list)
     question: Literal | None = None
     nodes: dict[int, Literal] = field(default_factory=dict)  # id(literal node) -> its literal, ground ones only
+    closed: bool = False  # asked `Q (closed world):`: negation as failure (closed.py)
 
     def constants(self) -> list[str]:
         """Every constant the theory and the question name, in order of appearance."""
@@ -70,10 +71,10 @@ class Theory:
 
 
 def read(tree: Node) -> Theory:
-    """The theory (and statement) a resolved `ask` or `theory` tree states."""
-    out = Theory()
+    """The theory (and statement) a resolved `ask`, `ask_closed` or `theory` tree states."""
+    out = Theory(closed=kind(tree) == "ask_closed")
     sentences = tree
-    if kind(tree) == "ask":
+    if kind(tree) in ASKS:
         sentences, statement = tree.children
         out.question = _literal(statement, None, out)
     if kind(sentences) != "theory":

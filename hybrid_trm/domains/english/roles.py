@@ -25,9 +25,10 @@ NEGATIVE = ("is_not", "isa_not", "rel_not")
 # Parts of a literal, which `truth` never labels (`antecedent` labels its references).
 TERMS = ("NAME", "WORD", "ADJ", "NOUN", "VERB", "VAR", "KIND", "entity", "PRONOUN", "FORMER", "LATTER")
 DISCOURSE = ("indefinite", "group", "PRONOUN", "FORMER", "LATTER")  # what only a discourse holds
-NODE_KINDS = (
+ASKS = ("ask", "ask_closed")  # THEORY Q: STATEMENT, and THEORY Q (closed world): STATEMENT
+NODE_KINDS = (  # ask_closed last: the others keep the indices a trained model knows them by
     "ask", "theory", "rule", "conditions", "conclusions", "generic", "class", "conjunction", "indefinite", "group",
-    *LITERALS, *TERMS,
+    *LITERALS, *TERMS, "ask_closed",
 )
 _VARIABLES = ("SOME", "IT", "THEY", "THEM")  # in a rule: its variable
 _PRONOUNS = ("HE", "HIM")  # pronouns only a discourse holds
@@ -67,7 +68,7 @@ def resolve(root: Node) -> Node:
 
 def _discourse_pronouns(root: Node) -> None:
     """it, they, them outside a rule are discourse pronouns, not a rule's variable."""
-    sentences = root.children[0] if kind(root) == "ask" else root
+    sentences = root.children[0] if kind(root) in ASKS else root
     for sentence in children(sentences):
         if kind(sentence) in ("rule", "generic"):
             continue

@@ -34,7 +34,7 @@ import lark
 from ...errors import HybridTRMError
 from ...grammar import Node, children, kind
 from . import lexicon
-from .roles import DISCOURSE, LITERALS, NEGATIVE, subject
+from .roles import ASKS, DISCOURSE, LITERALS, NEGATIVE, subject
 
 X = lexicon.VARIABLE
 
@@ -61,7 +61,7 @@ def translate(tree: Node, antecedents: dict[int, Node] | None = None) -> Transla
     """The translation; `antecedents` is required where the tree holds a discourse
     (a pronoun, an indefinite, `the former`, a coordination)."""
     asked = None
-    if kind(tree) == "ask":
+    if kind(tree) in ASKS:
         tree, asked = tree.children
     if kind(tree) != "theory":
         raise HybridTRMError(f"english: a translation starts at a theory, not a {kind(tree)} node")

@@ -23,18 +23,18 @@ interpreter and networkx graphs; tests/test_programs.py compares the two.
 from __future__ import annotations
 
 import random
-import re
 
 from ...errors import HybridTRMError, VerifierTimeout
 from ...grammar import Node, children, kind, measure, parse, postorder
 from ..base import Answerer, Domain, Example, Run, Verdict
 from .call_rounds import recursive_many
-from .closed import closed_digits, closed_expressions, draw
+from .closed import closed_digits
 from .flow_rounds import dead_many, unset_many
-from .execute import WALKED, execute_many, run_of
+from .execute import execute_many, facts_asked, run_of
 from .generator import ProgramsDifficulty, program, resolve
 from .labels import answer, answer_from_labels, node_labels
 from .run import MAX_STATEMENTS
+from .schoolbook import facts
 from .syntax import LOOPS, STATEMENTS, check
 from .tasks import DIGITS, WORDS, CountTask, NameSetTask, OutputTask
 
@@ -86,23 +86,20 @@ class ProgramsDomain(Domain):
         return Example(text, answer(tree, task), task, meta)
 
     def _closed_expression(self, rng: random.Random, difficulty: ProgramsDifficulty, task: str, tree: Node) -> Example:
-        """One expression the run of `tree` evaluates, closed, as `return E;` (a
-        program without one: the next program drawn); with `redraw`,
-        `zero_divisors` or `rare`, drawn as closed.draw says."""
-        d = difficulty
+        """One digit fact the executor's run of `tree` asks (execute.facts_asked),
+        drawn evenly among the distinct ones, as `return F;` (a program that asks
+        none: the next program drawn); at the `redraw` share, any fact the
+        arithmetic asks (schoolbook.facts), drawn evenly."""
+        asked = [rng.choice(facts())] if rng.random() < difficulty.redraw else facts_asked(tree)
         for _ in range(100):
-            if d.redraw or d.zero_divisors or d.rare:
-                drawn = draw(rng, tree, d.redraw, d.zero_divisors, d.rare)
-                evaluated = [] if drawn is None else [drawn]
-            else:  # literals of at most 5 digits: the grid the presets train on holds 6
-                evaluated = [e for e in closed_expressions(tree) if not _WIDE_LITERAL.search(e)]
-            if evaluated:
-                text = f"return {rng.choice(evaluated)};\n"
+            if asked:
+                text = f"return {rng.choice(asked)};\n"
                 closed = self.parse(text)
                 meta = {"depth": measure(closed)[1], "statements": 1, "nesting": 0, "functions": 0}
                 return Example(text, answer(closed, task), task, meta)
             tree = self.parse(program(rng, resolve(difficulty, task)))
-        raise HybridTRMError("programs: 100 programs in a row evaluated no expression; check the knobs")
+            asked = facts_asked(tree)
+        raise HybridTRMError("programs: 100 programs in a row asked no fact; check the knobs")
 
     # trips: the executor counts what it runs (execute.py); dead, unset, recursive:
     # rounds over the program's flow (flow_rounds.py) or call graph (call_rounds.py)
@@ -111,7 +108,7 @@ class ProgramsDomain(Domain):
 
     def run(self, trees: list[Node], task: str, ask: Answerer) -> list[Run]:
         """output, trips: each program run by the executor (execute.py), in lockstep,
-        the model asked each closed expression as `return E;`; dead, unset: rounds
+        the model asked each digit fact as `return F;`; dead, unset: rounds
         over each program's flow (flow_rounds.py); recursive: rounds on its call
         graph (call_rounds.py)."""
         rounds = {"dead": dead_many, "unset": unset_many, "recursive": recursive_many}
@@ -123,9 +120,9 @@ class ProgramsDomain(Domain):
         return [run_of(tree, execution, task) for tree, execution in zip(trees, runs)]
 
     def walked_kinds(self, difficulty: ProgramsDifficulty) -> frozenset[str]:
-        """A model trained on closed expressions runs programs through the executor,
-        which walks every statement, name and call itself (execute.py)."""
-        return WALKED if difficulty.expressions else frozenset()
+        """A model trained on digit facts runs programs through the executor, which
+        walks every node itself and asks the model only facts (execute.py)."""
+        return frozenset(self.node_kinds) if difficulty.expressions else frozenset()
 
     def label_subtrees(self, tree: Node, task: str) -> list[str | None]:
         self.task(task)
@@ -175,9 +172,6 @@ class ProgramsDomain(Domain):
         except HybridTRMError as err:
             return Verdict(False, want, f"{err}; {evidence}")
         return Verdict(given == spec.canonical(want), want, evidence)
-
-
-_WIDE_LITERAL = re.compile(r"\d{6}")
 
 
 def _nesting(tree: Node) -> int:

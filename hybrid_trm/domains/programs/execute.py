@@ -2,48 +2,39 @@
 
 It walks the program as the labeller's run does (run.Machine: statements in
 order, a loop's body again for as long as its condition holds, a call into the
-function's body with its own variables), but it computes nothing itself: each
-expression it meets is closed (closed.py: its names and calls replaced by their
-values) and asked of the model, whose answer is the value the run goes on with —
-the variables hold the model's own answers, a loop runs while the model says its
-condition holds, a `for` counts with the model's `i + 1` and `i < end`. What stays
-symbolic is the bookkeeping a machine does: which name holds which value, which
-statement comes next, the statements executed (the timeout) and the depth of
-calls. A name read before it is set stops the run with `error`, as does a model
-that answers `error` (a division by zero) for an expression.
+function's body with its own variables), but computes no operator itself: each
+operator's value is worked out by hand (schoolbook.py), every digit fact of it
+(`((7 + 8) + 1)`, `((3 * 4) + 2)`) asked of the model, whose answers are the
+values the run goes on with: the variables hold values the model's facts built,
+a loop runs while the model's facts say its condition holds, a `for` counts with
+the model's `i + 1` and `i < end`. What stays symbolic is the bookkeeping a
+machine does: which name holds which value, which statement and which column
+come next, the statements executed (the timeout), the depth of calls, and a
+value's sign, digits and whether it is zero (a division by zero stops the run
+with `error`; so does a name read before it is set, and a model that answers
+`error` for a fact).
 
 Many programs run in lockstep (`execute_many`): each round asks the model one
-batch holding the next expression of every program still running.
+batch holding the facts the programs still running wait on, each with the rest
+of its kind (all 200 sums, say: a run that needs one sum needs many, and a
+batch costs far less than the rounds that would ask them one at a time); a
+fact is asked once (the model is deterministic), and a program goes on without
+waiting where the model has answered its fact already.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-import lark
+from functools import lru_cache
 
-from ...grammar import Node, kind, postorder
+from ...grammar import Node, kind, parse, postorder
 from ..base import Answerer, Run
-from .closed import SYMBOLS, literal, render
-from .run import MAX_STATEMENTS, Machine, Stop, from_expr
-from .syntax import STATEMENTS, functions
-from .trampoline import advance
-
-# The node kinds the executor walks itself; the model answers the others (operators
-# and integers) in the closed expressions it is asked.
-WALKED = frozenset((
-    "program", "funcdef", "params", "block", "assign", "if", "if_else", "while", "for", "break", "continue", "return",
-    "call", "args", "NAME",
-))
-
-
-
-class Ask:
-    """What a walk yields to have a closed expression evaluated by the model."""
-
-    __slots__ = ("text",)
-
-    def __init__(self, text: str):
-        self.text = text
+from . import schoolbook
+from .labels import answer
+from .run import MAX_STATEMENTS, Machine, Stop
+from .schoolbook import Fact
+from .syntax import LOOPS, STATEMENTS, functions
+from .trampoline import Done, advance
 
 
 @dataclass
@@ -52,120 +43,136 @@ class Execution:
     executed: int  # statements executed (MAX_STATEMENTS where it timed out)
     counts: dict[int, int] = field(default_factory=dict)  # id(statement) -> runs; a loop's: trips
     values: dict[int, int] = field(default_factory=dict)  # id(node) -> its value the last time it was evaluated
-    asks: dict[int, int] = field(default_factory=dict)  # id(node) -> questions asked for it (a `for`: its counting)
+    asks: dict[int, int] = field(default_factory=dict)  # id(node) -> facts asked for it (a `for`: its counting)
+    decisions: dict[int, int] = field(default_factory=dict)  # id(loop) -> times it decided to run its body again or stop
     confidence: float = 1.0  # the least confidence of any of them
     why: str = ""
 
     @property
     def asked(self) -> int:
-        """Questions the model answered for this run."""
+        """Facts the model answered for this run (as often as asked)."""
         return sum(self.asks.values())
 
 
 class Executor(Machine):
-    """run.Machine with its expressions evaluated by the model (module docstring)."""
+    """run.Machine with every operator worked out by hand, its digit facts asked of
+    the model (module docstring)."""
 
     def __init__(self, tree: Node):
         super().__init__(functions(tree))
-        self.reads: dict[int, frozenset[str] | None] = {}  # id(expression) -> its names (None: it holds a call)
         self.confidence = 1.0
         self.asks: dict[int, int] = {}
+        self.node: Node | None = None  # the node whose operator is being worked out
+        self.conditions = {id(n.children[0]): n for n in postorder(tree) if kind(n) == "while"}
+        self.decisions: dict[int, int] = {}  # id(loop) -> Execution.decisions
 
-    def ask(self, text: str, node: Node):
-        """The model's value of the closed expression `text`, asked for `node`."""
-        self.asks[id(node)] = self.asks.get(id(node), 0) + 1
-        value = yield Ask(text)
-        return value
+    def operate(self, node: Node, k: str, a: int, b: int | None):
+        self.node = node
+        if k in ("lt", "gt") and kind(node) == "for":  # its test for one more trip (run.Machine.loop_for)
+            self.decide(node)
+        return schoolbook.operate(k, a, b)
 
-    def _names(self, node: lark.Tree) -> frozenset[str] | None:
-        """The names an expression reads; None where it holds a call (its value
-        comes from a run of the function, not from one question)."""
-        key = id(node)
-        if key not in self.reads:
-            below = postorder(node)
-            calls = any(getattr(n, "data", None) == "call" for n in below)
-            names = frozenset(str(n) for n in below if isinstance(n, lark.Token) and n.type == "NAME")
-            self.reads[key] = None if calls else names
-        return self.reads[key]
+    def keep(self, node: Node, value: int) -> int:
+        loop = self.conditions.get(id(node))
+        if loop is not None:  # a `while`'s condition, evaluated: one more trip, or the end
+            self.decide(loop)
+        return super().keep(node, value)
 
-    def expr(self, node: lark.Tree, env: dict[str, int]):
-        names = self._names(node)
-        if names is not None and names <= env.keys():
-            value = yield self.ask(render(node, lambda n: env[str(n)]), node)
-            return self.keep(node, value)
-        # A call below, or a name that may be unset (read, or skipped by `and` /
-        # `or`): the operands first, each as its own question, then the operator.
-        k = node.data
-        if k == "call":
-            return self.keep(node, (yield self.call(node, env)))
-        a = yield from_expr(self, node.children[0], env)
-        if k in ("neg", "not"):
-            value = yield self.ask(f"(-{literal(a)})" if k == "neg" else f"(not {literal(a)})", node)
-        elif k in ("and", "or") and bool(a) == (k == "or"):  # decided by the left side alone
-            value = yield self.ask(f"({literal(a)} {k} 0)", node)
-        else:
-            b = yield from_expr(self, node.children[1], env)
-            value = yield self.ask(f"({literal(a)} {SYMBOLS[k]} {literal(b)})", node)
-        return self.keep(node, value)
+    def decide(self, loop: Node) -> None:
+        self.decisions[id(loop)] = self.decisions.get(id(loop), 0) + 1
 
-    def loop_for(self, node: lark.Tree, env: dict[str, int]):
-        key, name, body, value, end = yield self.for_head(node, env)
-        if not body.children:  # nothing runs per trip: the trips at once, however many
-            if (yield self.ask(f"({literal(end)} > {literal(value)})", node)):
-                self.counts[key] += yield self.ask(f"({literal(end)} - {literal(value)})", node)
-                env[name] = yield self.ask(f"({literal(end)} - 1)", node)
-            return None
-        while (yield self.ask(f"({literal(value)} < {literal(end)})", node)):
-            ended, result = yield self.trip(key, name, value, body, env)
-            if ended:
-                return result
-            value = yield self.ask(f"({literal(value)} + 1)", node)
-        return None
+    def count(self) -> None:
+        """One more fact asked for the node being worked out."""
+        self.asks[id(self.node)] = self.asks.get(id(self.node), 0) + 1
 
 
 def execute_many(trees: list[Node], model: Answerer) -> list[Execution]:
-    """Run every program with `model` (closed expressions in, an integer's text or
-    `error` / `timeout` out), in lockstep: one batch of questions a round."""
+    """Run every program with `model` (digit facts in, an integer's text or
+    `error` out), in lockstep: one batch of facts not yet answered a round."""
     machines = [Executor(t) for t in trees]
     stacks = [[m.program(t)] for m, t in zip(machines, trees)]
     results: list[Execution | None] = [None] * len(trees)
-    sending: dict[int, object] = {i: None for i in range(len(trees))}
-    while sending:
-        asks: dict[int, Ask] = {}
-        for i, value in sending.items():
-            try:
-                step = advance(stacks[i], value, (Ask,))
-            except Stop as stop:
-                results[i] = _finished(machines[i], stop.answer, stop.why)
-                continue
-            if isinstance(step, Ask):
-                asks[i] = step
+    known: dict[str, tuple[str, float]] = {}  # fact -> the model's answer and confidence
+    waiting: dict[int, Fact | None] = {i: None for i in range(len(trees))}  # program -> the fact it waits on
+    while waiting:
+        new = [f.text for f in waiting.values() if f is not None and f.text not in known]
+        if new:  # each with its family: one batch now spares the many rounds that would find them one by one
+            new = [t for t in dict.fromkeys(new + [t for f in new for t in schoolbook.family(f)]) if t not in known]
+            known.update(zip(new, model(new)))
+        for i, fact in list(waiting.items()):
+            finished = _go_on(machines[i], stacks[i], fact, known)
+            if isinstance(finished, Fact):
+                waiting[i] = finished
             else:
-                results[i] = _finished(machines[i], str(step.value))
-        sending = {}
-        if not asks:
-            break
-        answers = model([a.text for a in asks.values()])
-        for i, (answer, confidence) in zip(asks, answers):
-            machine = machines[i]
+                results[i] = finished
+                del waiting[i]
+    return [r for r in results if r is not None]
+
+
+def _go_on(machine: Executor, stack: list, fact: Fact | None, known: dict[str, tuple[str, float]]):
+    """Advance one program from the fact it waited on (None: its start) for as long
+    as the model has answered the facts it asks: the Execution where it ends, or
+    the Fact it waits on next."""
+    while True:
+        value = None
+        if fact is not None:
+            text, confidence = known[fact.text]
             machine.confidence = min(machine.confidence, confidence)
             try:
-                sending[i] = int(answer)
-            except ValueError:  # `error`: the model says the expression stops the run
-                results[i] = _finished(machine, "error", f"the model answers {answer} for {asks[i].text}")
-    return [r for r in results if r is not None]
+                value = int(text)
+            except ValueError:  # `error`: the model says the fact stops the run
+                return _finished(machine, "error", f"the model answers {text} for {fact.text}")
+        try:
+            step = advance(stack, value, (Fact,))
+        except Stop as stop:
+            return _finished(machine, stop.answer, stop.why)
+        if isinstance(step, Done):
+            return _finished(machine, str(step.value))
+        machine.count()
+        if step.text not in known:
+            return step
+        fact = step
+
+
+@lru_cache(maxsize=None)
+def _exact(text: str) -> str:
+    """The labeller's answer to a fact (a closed expression)."""
+    return answer(parse("programs", f"return {text};"), "output")
+
+
+def facts_asked(tree: Node) -> list[str]:
+    """The distinct facts a run of `tree` asks a model that answers each right, in
+    the order first asked: what the executor's model learns from (the
+    `expressions` knob)."""
+    machine = Executor(tree)
+    stack = [machine.program(tree)]
+    asked: dict[str, None] = {}
+    value = None
+    while True:
+        try:
+            step = advance(stack, value, (Fact,))
+        except Stop:
+            return list(asked)
+        if isinstance(step, Done):
+            return list(asked)
+        asked[step.text] = None
+        value = int(_exact(step.text))
 
 
 def _finished(machine: Executor, answer: str, why: str = "") -> Execution:
     executed = MAX_STATEMENTS if answer == "timeout" else machine.executed
-    return Execution(answer, executed, machine.counts, machine.values, machine.asks, machine.confidence, why)
+    return Execution(
+        answer, executed, machine.counts, machine.values, machine.asks, machine.decisions, machine.confidence, why,
+    )
 
 
 def run_of(tree: Node, execution: Execution, task: str) -> Run:
     """A run's answer to `task`, per node in postorder: `output`, each node's last
     value; `trips`, a statement's runs, a loop's trips and at the root the statements
-    executed. A node's steps are the questions asked for it (a loop's: those of its
-    condition, one a trip and one to stop; a `for`'s, its counting)."""
+    executed. A node's steps are the facts asked for it; a loop's, the times it
+    decided whether to run its body again: its condition evaluated, each time
+    decided by the model's facts where it holds an operator (`i < n`; `while (1)`:
+    by its value alone), for a trip or for the end."""
     order = postorder(tree)
     if task == "trips":
         answers = [str(execution.counts.get(id(n), 0)) if kind(n) in STATEMENTS else "" for n in order]
@@ -173,10 +180,7 @@ def run_of(tree: Node, execution: Execution, task: str) -> Run:
     else:
         answers = ["" if execution.values.get(id(n)) is None else str(execution.values[id(n)]) for n in order]
         answers[-1] = execution.answer
-    steps = []
-    for node in order:
-        asked = execution.asks.get(id(node), 0)
-        if isinstance(node, lark.Tree) and node.data == "while":
-            asked += execution.asks.get(id(node.children[0]), 0)
-        steps.append(asked)
+    steps = [
+        execution.decisions.get(id(n), 0) if kind(n) in LOOPS else execution.asks.get(id(n), 0) for n in order
+    ]
     return Run(answers[-1], execution.confidence, answers, steps)

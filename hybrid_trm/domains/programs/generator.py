@@ -52,15 +52,14 @@ class ProgramsDifficulty:
     unset: float | None = None  # chance a read takes a variable that may be unset (None: 0.7 for unset, 0.003 else)
     recursion: float | None = None  # chance a function recurses (None: 0.4 for recursive, 0.25 else)
     errors: float = 0.05  # chance a division is by a variable (which may be 0: `error`)
-    # 1: the example is one expression a run of such a program evaluates, closed
-    # (closed.py: `return 4 + 9 % 7;`), what the executor's model learns from.
+    # 1: the example is one digit fact the executor's run of such a program asks
+    # (execute.facts_asked: `return ((7 + 8) + 1);`), what the executor's model
+    # learns from.
     expressions: int = 0
-    # With `expressions`, how it is drawn from the run (closed.draw): the share whose
-    # integers are drawn anew (its shape kept), the share that divides by zero, and
-    # the share drawn among the run's expressions holding a `/` or a `*`.
+    # With `expressions`, the share of the facts drawn evenly among all the facts the
+    # arithmetic can ask (schoolbook.facts), not from a run: runs of small programs
+    # ask some far more often than others, and a few never.
     redraw: float = 0.0
-    zero_divisors: float = 0.0
-    rare: float = 0.0
 
 
 def resolve(d: ProgramsDifficulty, task: str) -> ProgramsDifficulty:
@@ -76,7 +75,7 @@ def resolve(d: ProgramsDifficulty, task: str) -> ProgramsDifficulty:
         raise HybridTRMError(f"programs: knobs out of range: {d}")
     if not (0 <= d.loop_bound_min <= d.loop_bound and d.call_depth >= 1):
         raise HybridTRMError(f"programs: knobs out of range: {d}")
-    if not all(0 <= share <= 1 for share in (d.redraw, d.zero_divisors, d.rare, d.zero_divisors + d.rare)):
+    if not 0 <= d.redraw <= 1:
         raise HybridTRMError(f"programs: knobs out of range: {d}")
     return d
 

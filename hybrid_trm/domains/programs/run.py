@@ -185,16 +185,19 @@ class Machine:
         return id(node), str(target), body, start, end
 
     def loop_for(self, node: lark.Tree, env: dict[str, int]):
-        key, name, body, start, end = yield self.for_head(node, env)
+        """Its counting (`value < end`, `value + 1`) computed as any operator is
+        (`operate`): by the executor's model too."""
+        key, name, body, value, end = yield self.for_head(node, env)
         if not body.children:  # nothing runs per trip: the trips at once, however many
-            if end > start:
-                self.counts[key] += end - start
-                env[name] = end - 1
+            if (yield self.operate(node, "gt", end, value)):
+                self.counts[key] += yield self.operate(node, "sub", end, value)
+                env[name] = yield self.operate(node, "sub", end, 1)
             return None
-        for value in range(start, end):
+        while (yield self.operate(node, "lt", value, end)):
             ended, result = yield self.trip(key, name, value, body, env)
             if ended:
                 return result
+            value = yield self.operate(node, "add", value, 1)
         return None
 
     def trip(self, key: int, name: str, value: int, body: lark.Tree, env: dict[str, int]):
@@ -224,24 +227,28 @@ class Machine:
         first = node.children[0]
         a = self.leaf(first, env) if isinstance(first, lark.Token) and k != "call" else None
         if k == "call":
-            value = yield self.call(node, env)
-        elif k in ("and", "or"):
-            if a is None:
-                a = yield self.expr(first, env)
-            if bool(a) == (k == "or"):  # decided by the left side alone
-                value = int(k == "or")
-            else:
-                value = int(bool((yield from_expr(self, node.children[1], env))))
-        else:
-            if a is None:
-                a = yield self.expr(first, env)
-            if k == "neg":
-                value = -a
-            elif k == "not":
-                value = int(not a)
-            else:
-                value = OPERATIONS[k](a, (yield from_expr(self, node.children[1], env)))
-        return self.keep(node, value)
+            return self.keep(node, (yield self.call(node, env)))
+        if a is None:
+            a = yield self.expr(first, env)
+        b = None
+        if k in ("and", "or"):
+            if bool(a) != (k == "or"):  # not decided by the left side alone
+                b = yield from_expr(self, node.children[1], env)
+        elif k not in ("neg", "not"):
+            b = yield from_expr(self, node.children[1], env)
+        return self.keep(node, (yield self.operate(node, k, a, b)))
+
+    def operate(self, node: Node, k: str, a: int, b: int | None):
+        """The walk that computes operator `k` (a node kind) of `node` on a and b
+        (None: unary, or the side `and` / `or` skips): here at once, in Python; the
+        executor asks its model (execute.py)."""
+        if k == "neg":
+            return _now(-a)
+        if k == "not":
+            return _now(int(not a))
+        if k in ("and", "or"):
+            return _now(int(k == "or") if b is None else int(bool(b)))
+        return _now(OPERATIONS[k](a, b))
 
     def call(self, node: lark.Tree, env: dict[str, int]):
         function = self.functions[str(node.children[0])]
