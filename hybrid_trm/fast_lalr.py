@@ -266,3 +266,12 @@ def fast_parser(parser: lark.Lark) -> FastLALR | None:
         fast = FastLALR.of(parser)
         setattr(parser, _FAST, fast)
     return fast
+
+
+def specialize(parser: lark.Lark, path: Callable[[FastLALR], object]) -> None:
+    """Make `path(its FastLALR)` the parser's fast path: a grammar's own reader, whose
+    parse(text) answers as FastLALR.parse does (Lark's tree, or None where Lark's
+    parse is to give the tree or the error). Nothing where it has no FastLALR."""
+    fast = fast_parser(parser)
+    if isinstance(fast, FastLALR):
+        setattr(parser, _FAST, path(fast))

@@ -236,17 +236,29 @@ def children(node: Node) -> list[Node]:
 
 
 def measure(root: Node) -> tuple[int, int, int]:
-    """(nodes, height, most children of any node): what budget.check_tree limits."""
-    heights: dict[int, int] = {}
-    widest = 0
+    """(nodes, height, most children of any node): what budget.check_tree limits.
+    In postorder a node's last child stands just before it, and each earlier child
+    just before the subtree of the next: subtree sizes find the children's heights
+    by position (plain lists), not by a lookup per node."""
     order = postorder(root)
+    height, size = [0] * len(order), [1] * len(order)
+    widest = 0
+    tree = lark.Tree
     for i, node in enumerate(order):
         if not i & 4095:  # a tree past the size limits takes a second to measure
             budget.check()
-        below = node.children if isinstance(node, lark.Tree) else ()
-        widest = max(widest, len(below))
-        heights[id(node)] = 1 + max((heights.pop(id(c)) for c in below), default=-1)
-    return len(order), heights[id(root)], widest
+        if isinstance(node, tree) and node.children:
+            below = len(node.children)
+            if below > widest:
+                widest = below
+            c, tall, grown = i - 1, 0, 1
+            for _ in range(below):
+                if height[c] >= tall:
+                    tall = height[c] + 1
+                grown += size[c]
+                c -= size[c]
+            height[i], size[i] = tall, grown
+    return len(order), height[-1], widest
 
 
 def postorder(root: Node) -> list[Node]:

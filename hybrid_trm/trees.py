@@ -75,7 +75,10 @@ def tensorize(
     n, p = len(order), width or task.positions
     kinds, parent, rank, height, numbers = _shape(domain, order)
     flat = [NO_LITERAL] * (n * p)  # made one array at the end: a row write from Python costs several list writes
-    for i in numbers:
+    if p == 1:  # one position: a number's last digit (_digits(value, 1)), written as it is read
+        for i in numbers:
+            flat[i] = int(order[i].value[-1])
+    for i in numbers if p > 1 else ():
         row = _digits(order[i].value, p)
         if row is None:  # the top position is the sign
             raise HybridTRMError(f"{domain.name}/{task.name}: the number {order[i].value} has more than {p - 1} digits")
@@ -235,18 +238,23 @@ def batch_arrays(trees: list[TreeTensors]) -> TreeBatch:
     level); the batch's fields are numpy arrays."""
     if not trees:
         raise HybridTRMError("cannot batch zero trees")
-    sizes = np.array([t.nodes for t in trees])
-    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    kind = np.concatenate([t.kind for t in trees])
-    literal = np.concatenate([t.literal for t in trees])
-    labels = np.concatenate([t.labels for t in trees])
-    prefix_labels = np.concatenate([t.prefix_labels for t in trees])
-    height = np.concatenate([t.height for t in trees])
-    tree_id = np.repeat(np.arange(len(trees)), sizes)
-    parent = np.concatenate([t.parent for t in trees])
-    parent = np.where(parent >= 0, parent + np.repeat(offsets, sizes), -1)
-    rank = np.concatenate([t.child_rank for t in trees])
-    roots = offsets + sizes - 1
+    if len(trees) == 1:  # (a solve's) its own arrays, read, never written: each is reordered below
+        one = trees[0]
+        kind, literal, labels, prefix_labels, height = one.kind, one.literal, one.labels, one.prefix_labels, one.height
+        tree_id, parent, rank, roots = np.zeros(one.nodes, dtype=np.int64), one.parent, one.child_rank, np.array([one.nodes - 1])
+    else:
+        sizes = np.array([t.nodes for t in trees])
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        kind = np.concatenate([t.kind for t in trees])
+        literal = np.concatenate([t.literal for t in trees])
+        labels = np.concatenate([t.labels for t in trees])
+        prefix_labels = np.concatenate([t.prefix_labels for t in trees])
+        height = np.concatenate([t.height for t in trees])
+        tree_id = np.repeat(np.arange(len(trees)), sizes)
+        parent = np.concatenate([t.parent for t in trees])
+        parent = np.where(parent >= 0, parent + np.repeat(offsets, sizes), -1)
+        rank = np.concatenate([t.child_rank for t in trees])
+        roots = offsets + sizes - 1
 
     # A grid of worlds' reads (N, P, K) can be hundreds of MB (a 29k-node nest of
     # quantifiers on 256 worlds: 355 MB): each copy of it is checked against the budget.
@@ -263,8 +271,8 @@ def batch_arrays(trees: list[TreeTensors]) -> TreeBatch:
     rank = rank[order]
     roots = new_pos[roots]
 
-    bounds = np.searchsorted(height, np.arange(height.max() + 2))
-    levels = [(int(bounds[h]), int(bounds[h + 1])) for h in range(height.max() + 1)]
+    bounds = np.searchsorted(height, np.arange(height[-1] + 2)).tolist()  # height is sorted: its last is its most
+    levels = list(zip(bounds[:-1], bounds[1:]))
 
     child = np.nonzero(parent >= 0)[0]
     by_parent = np.lexsort((rank[child], parent[child]))  # by parent, then in child order

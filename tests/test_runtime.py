@@ -384,3 +384,25 @@ def test_bench_runtime_compares_eval_side_by_side(cli):
     (agreement,), (speed,) = report["agreement"], report["eval"]
     assert agreement["agrees"] and speed["same_report"] and speed["inputs"] == 40 and speed["runtime_accuracy"] > 0.9
     assert speed["runtime_nodes_per_s"] > 0 and set(speed["runtime_stages"]) >= {"parse", "tensorize", "model", "answers"}
+
+
+@pytest.mark.parametrize("trees", [1, 300])
+def test_leaves_read_from_the_table_are_the_leaves_computed(trees, monkeypatch):
+    """A one-position grid's leaves come from TreeReasoner._leaves (and a solve's tree
+    skips distinct_subtrees when only its leaves repeat): the answers, steps and
+    cycles of computing them, logits within float32 rounding (BLAS rounds a block's
+    last rows its own way: a leaf's logits can move by 1e-6, as batching moves them)."""
+    from hybrid_trm.runtime import reasoner
+
+    loaded = runtime.load("listops/value").loaded
+    texts = generated(loaded, trees, seed=6) + ["[MAX 5 5 ]", "[SM 3 ]", "7"]
+    for text in texts if trees == 1 else [None]:
+        items = [text] if text is not None else texts
+        arrays = batch_arrays(encode_texts(loaded.domain, loaded.task, items))
+        table = loaded.model.forward(arrays)
+        with monkeypatch.context() as patched:
+            patched.setattr(reasoner, "_leaves_read", lambda batch, mode: False)
+            computed = loaded.model.forward(arrays)
+        assert (table.final.argmax(-1) == computed.final.argmax(-1)).all(), text
+        assert np.abs(table.final - computed.final).max() < 1e-5, text
+        assert np.array_equal(table.steps, computed.steps) and np.array_equal(table.cycles, computed.cycles)

@@ -13,11 +13,13 @@ import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import lark
 import numpy as np
 
 from .. import checkpoints, pretrained
 from ..domains import registry
 from ..errors import CheckpointError, HybridTRMError, TorchMissing
+from ..grammar import postorder
 from ..loading import Loaded, Recursion, Strategy, model_config, resolved
 from .predict import predict_trees
 from .reasoner import TreeReasoner
@@ -36,6 +38,15 @@ class Exported(Loaded):
 
     def predict(self, trees, node_answers: bool = False, timings: dict[str, float] | None = None):
         return predict_trees(self.model, self.own_task, trees, node_answers=node_answers, timings=timings)
+
+    def check_kinds(self, tree) -> None:
+        """Loaded.check_kinds, its kinds gathered in one pass (a solve's)."""
+        trained = self.config.get("trained_node_kinds")
+        if trained is None or self.config["domain"] != self.domain.name:
+            return
+        token = lark.Token
+        if not {n.type if isinstance(n, token) else n.data for n in postorder(tree)}.issubset(trained):
+            super().check_kinds(tree)  # its error
 
     def strategies(self) -> list[Strategy]:
         """loading.strategies without torch: per node kind the model was trained on,

@@ -54,6 +54,18 @@ class _Level:
     inner: int | np.ndarray  # n, or (R,) the controller's choice per row
 
 
+@dataclass
+class _Leaves:
+    """A childless node's outputs (TreeReasoner._leaves), a row per kind and literal:
+    row kind * literals + literal."""
+
+    literals: int
+    final: np.ndarray  # (K * L, 1, C)
+    answers: np.ndarray  # (K * L, 1, C) the softmax its parent reads
+    cycles: np.ndarray  # (K * L,)
+    steps: np.ndarray  # (K * L,)
+
+
 class TreeReasoner:
     """A recursive model's inference in numpy, from its config and weights."""
 
@@ -61,6 +73,10 @@ class TreeReasoner:
         self.config = config
         self.w = weights
         self.cell = Cell(weights)
+        self.leaf_table: _Leaves | None = None  # _leaves, made at its first use
+        # Every kind's embedding plus every literal's, (K, L, H): a node's own input
+        # in one lookup, the same sums node_input would add.
+        self.own_inputs = weights.kind[:, None, :] + weights.literal[None, :, :]
 
     def forward(self, batch: TreeBatch, halting: str | None = None) -> Output:
         """Every node's answer logits, steps and cycles (TreeReasoner.forward at
@@ -77,6 +93,10 @@ class TreeReasoner:
         return self._by_levels(batch, mode)
 
     def _by_levels(self, batch: TreeBatch, mode: str) -> Output:
+        if _leaves_read(batch, mode) and _widest(batch.levels[1:]) < SHARED_FROM:
+            # Only the leaves could be shared, and they are read from a table: the
+            # same answers as sharing them, 40 µs sooner on a solve's ~100-node tree
+            return self._levels(batch, mode)
         distinct, same = distinct_subtrees(batch)
         out = self._levels(distinct, mode)
         return out if same is None else Output(out.final[same], out.steps[same], out.cycles[same])
@@ -89,18 +109,42 @@ class TreeReasoner:
         steps, cycles = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
         rows_per_part = max(1, PART_CELLS // p)
         for start, end in batch.levels:
+            if start == 0 and end >= 2 and _leaves_read(batch, mode):  # the leaves: read from a table
+                budget.check()
+                leaves = self._leaves()
+                row = batch.kind[:end] * leaves.literals + batch.literal[:end, 0]
+                final[:end], answers[:end] = leaves.final[row], leaves.answers[row]
+                cycles[:end], steps[:end] = leaves.cycles[row], leaves.steps[row]
+                continue
             for lo in range(start, end, rows_per_part):
                 hi = min(lo + rows_per_part, end)
                 budget.check()
-                x, own, scan, present = self.node_input(batch, lo, hi, answers)
-                same = SamePrefixes.of(batch, lo, hi) if cfg.scan == "answer" and present else None
+                x, own, scan, present, arity = self.node_input(batch, lo, hi, answers)
+                same = SamePrefixes.of(batch, lo, hi) if cfg.scan == "answer" and present is not None else None
                 out = self._level(x, own, scan, present, batch.kind[lo:hi], mode, same=same)
                 final[lo:hi], cycles[lo:hi] = out.final, out.cycles
-                answers[lo:hi] = softmax(out.final)
-                arity = np.concatenate(present, axis=1).sum(axis=1).reshape(-1) if present else 0
-                read = 1 if cfg.scan == "answer" and present else out.cycles
+                softmax(out.final, out=answers[lo:hi])
+                read = 1 if cfg.scan == "answer" and present is not None else out.cycles
                 steps[lo:hi] = read * arity + out.cycles * out.inner
         return Output(final, steps, cycles)
+
+    def _leaves(self) -> _Leaves:
+        """Every childless node's outputs on a one-position grid without halting, by
+        kind and literal: a leaf's answer is a function of those two alone. Computed
+        once, all pairs as one group of rows: a level of leaves reads what it would
+        compute, within float32 rounding (OpenBLAS rounds some rows of a block, its
+        last ones, by another kernel: a leaf's logits move by up to 1e-6, as
+        batching with other trees moves them; ListOps' answers, steps and
+        confidences were the same on the 1,300 inputs checked)."""
+        if self.leaf_table is None:
+            w = self.w
+            kinds, literals = len(w.kind), len(w.literal)
+            kind, literal = np.repeat(np.arange(kinds), literals), np.tile(np.arange(literals), kinds)
+            x = self.own_inputs[kind[:, None], literal[:, None]]  # (K * L, 1, H)
+            out = self._level(x, x, None, None, kind, "off")
+            steps = out.cycles * 0 + out.cycles * out.inner  # as _levels: no children read
+            self.leaf_table = _Leaves(literals, out.final, softmax(out.final), out.cycles, steps)
+        return self.leaf_table
 
     def _by_cells(self, batch: TreeBatch, mode: str) -> Output:
         """A grid of worlds, once per distinct cell (model/cells.py)."""
@@ -122,21 +166,43 @@ class TreeReasoner:
         return Output(final[cells.cell], steps, node_cycles)
 
     def _level(
-        self, x: np.ndarray, own: np.ndarray, scan: list[np.ndarray], present: list[np.ndarray], kinds: np.ndarray,
+        self, x: np.ndarray, own: np.ndarray, scan: np.ndarray | None, present: np.ndarray | None, kinds: np.ndarray,
         mode: str, row_node: np.ndarray | None = None, same: SamePrefixes | None = None,
     ) -> _Level:
         """One group of rows through every outer cycle (the body of TreeReasoner.forward's
-        level loop). `row_node`: per-node classes of a grid of worlds, which halt together;
+        level loop). `scan` (R, J, P, H) and `present` (R, J, 1, 1): the children's
+        inputs by rank and which rows have each (None: no row has children).
+        `row_node`: per-node classes of a grid of worlds, which halt together;
         `same`: which rows read the same children (the answer scan computes each once)."""
         cfg, w = self.config, self.w
         rows = len(x)
-        partial = [None if bool(has.all()) else has for has in present]
-        y, z = np.empty_like(x), np.empty_like(x)
-        y[...], z[...] = w.y_init, w.z_init
-        folded = self.cell.fold(own, scan, partial, self.scan_answer, same) if cfg.scan == "answer" else []
+        partial = [] if present is None else [
+            None if every else present[:, j] for j, every in enumerate(present.all(axis=0).reshape(-1).tolist())
+        ]
+        folded = self.cell.fold(own, scan, partial, self.scan_answer, same) if cfg.scan == "answer" and partial else None
+        children = [] if folded is not None or scan is None else [scan[:, j] for j in range(scan.shape[1])]
+        # y starts as y_init on every row: the vector itself, which the first cycle's
+        # sums broadcast (the same numbers); z as z_init where no scan replaces it.
+        y, z = w.y_init, None
+        if folded is None:
+            z = np.empty_like(x)
+            z[...] = w.z_init
         inner: int | np.ndarray = cfg.inner_steps
         if cfg.controller and mode != "off":
             inner = self.strategy(kinds)
+        if mode == "off":  # every row runs every cycle: the head reads the last
+            for _ in range(cfg.outer_cycles):
+                y, z = self.cell.cycle(x, y, z if folded is None else folded, inner, children, partial)
+            return _Level(linear(y, w.head, w.head_bias), np.full(rows, cfg.outer_cycles, dtype=np.int64), inner)
+        return self._halting(x, y, z, folded, inner, children, partial, kinds, row_node)
+
+    def _halting(
+        self, x: np.ndarray, y: np.ndarray, z: np.ndarray | None, folded: np.ndarray | None, inner: int | np.ndarray,
+        scan: list[np.ndarray], partial: list[np.ndarray | None], kinds: np.ndarray, row_node: np.ndarray | None,
+    ) -> _Level:
+        """_level's cycles where the halting head stops rows (threshold)."""
+        cfg, w = self.config, self.w
+        rows = len(x)
         running: np.ndarray | None = None  # rows still running (None: all of them)
         final = None
         cycles = np.zeros(rows, dtype=np.int64)
@@ -145,26 +211,23 @@ class TreeReasoner:
             return v if running is None else v[running]
 
         for t in range(cfg.outer_cycles):
-            if folded:
-                z = part(folded[-1])
+            if folded is not None:
+                z = part(folded)
             y, z = self.cell.cycle(
-                part(x), y, z, part(inner) if isinstance(inner, np.ndarray) else inner, [] if folded else [part(c) for c in scan],
+                part(x), y, z, part(inner) if isinstance(inner, np.ndarray) else inner, [part(c) for c in scan],
                 [None if h is None else part(h) for h in partial],
             )
             if running is None:
                 cycles += 1
             else:
                 cycles[running] += 1
-            last = t == cfg.outer_cycles - 1
-            if mode == "off" and not last:
-                continue
             logits = linear(y, w.head, w.head_bias)
             if running is None:
                 final = logits
             else:
                 final[running] = logits
-            if mode == "off" or last:
-                continue
+            if t == cfg.outer_cycles - 1:
+                break
             halt = linear(y, w.halt_head, w.halt_bias)[..., 0].min(axis=-1)  # (R,) the least sure position
             if row_node is not None:  # a node's classes stop together
                 halt = _least_per_node(halt, part(row_node))
@@ -188,57 +251,81 @@ class TreeReasoner:
 
     def scan_answer(self, z: np.ndarray | None) -> np.ndarray:
         """The answer scan's state after a child: the running answer z holds, embedded."""
+        w = self.w
         if z is None:
-            return self.w.scan_start
-        return linear(softmax(linear(z, self.w.prefix_head, self.w.prefix_bias)), self.w.running_answer)
+            return w.scan_start
+        flat = z.reshape(-1, z.shape[-1])  # linear's, written out: a call is most of its time
+        logits = np.dot(flat, w.prefix_head) if flat.flags.c_contiguous else flat @ w.prefix_head
+        logits += w.prefix_bias
+        return np.dot(softmax(logits), w.running_answer).reshape(*z.shape[:-1], w.running_answer.shape[1])
 
     def node_input(self, batch: TreeBatch, start: int, end: int, answers: np.ndarray):
         """For nodes [start, end) (TreeReasoner.node_input): x (L, P, H), the node's
-        own input, the scan's children by rank and which nodes have each."""
-        w = self.w
-        x = w.kind[batch.kind[start:end]][:, None, :] + w.literal[batch.literal[start:end]]
-        lo, hi = np.searchsorted(batch.child_parent, (start, end))
+        own input, the scan's children by rank (L, J, P, H), which nodes have each
+        (L, J, 1, 1) (both None where no node has children), and each node's number
+        of children (L,) (0: none has any)."""
+        x = self.own_inputs[batch.kind[start:end, None], batch.literal[start:end]]  # (L, P, H)
+        lo, hi = batch.child_parent.searchsorted((start, end))
         if lo == hi:
-            return x, x, [], []
+            return x, x, None, None, 0
         rows, ranks = batch.child_parent[lo:hi] - start, batch.child_rank[lo:hi]
         child_answers = answers[batch.child[lo:hi]]  # (E, P, C)
         if batch.reads is not None:  # each class's presence among the positions a node reads
             reads = batch.reads[batch.child_parent[lo:hi]]  # (E, P, K)
-            child_answers = child_answers[np.arange(hi - lo)[:, None, None], reads].max(axis=2)
-        slots = np.zeros((end - start, int(ranks.max()) + 1, *answers.shape[1:]), dtype=np.float32)  # (L, J, P, C)
+            child_answers = np.maximum.reduce(child_answers[np.arange(hi - lo)[:, None, None], reads], axis=2)
+        slots = np.zeros((end - start, int(np.maximum.reduce(ranks)) + 1, *answers.shape[1:]), dtype=np.float32)  # (L, J, P, C)
         slots[rows, ranks] = child_answers
         present = np.zeros((end - start, slots.shape[1], 1, 1), dtype=bool)
         present[rows, ranks] = True
-        return self.with_children(x, slots, present)
+        arity = np.add.reduce(present, axis=1)  # (L, 1, 1)
+        return (*self.with_children(x, slots, present, arity), arity.reshape(-1))
 
     def cells_input(self, cells: LevelCells, answers: np.ndarray):
         """node_input for distinct cells, each a row of one position; `answers`
         (classes, C) holds every class below them."""
         x = (self.w.kind[cells.kind] + self.w.literal[cells.literal])[:, None, :]
         if not cells.reads.shape[1]:
-            return x, x, [], []
+            return x, x, None, None
         read = cells.reads >= 0  # (R, J, S) the child classes each reads, per rank
         slots = (answers[np.maximum(cells.reads, 0)] * read[..., None]).max(axis=2)  # (R, J, C)
         return self.with_children(x, slots[:, :, None, :], read.any(axis=2)[:, :, None, None])
 
-    def with_children(self, x: np.ndarray, slots: np.ndarray, present: np.ndarray):
-        """x with its children's summary and first child, the scan's inputs and which
-        children are present (TreeReasoner.with_children)."""
+    def with_children(self, x: np.ndarray, slots: np.ndarray, present: np.ndarray, arity: np.ndarray | None = None):
+        """x with its children's summary and first child, the scan's inputs (L, J, P, H)
+        and which children are present (TreeReasoner.with_children); `arity`:
+        present.sum(axis=1). The ufuncs' reduce for sum and max: what those call."""
         w = self.w
-        counts = slots.sum(axis=1)
+        counts = np.add.reduce(slots, axis=1)
         if self.config.summary == "sum":
             summary = linear(counts, w.summary[0])
         else:
-            arity = present.sum(axis=1)  # (L, 1, 1)
+            arity = np.add.reduce(present, axis=1) if arity is None else arity  # (L, 1, 1)
             if self.config.summary == "ordinal":  # per answer, the children at or below it against those above
-                balance = np.clip(2 * counts.cumsum(axis=-1) - arity, -1.0, 1.0).astype(np.float32)
+                balance = 2 * np.add.accumulate(counts, axis=-1) - arity  # float64, as numpy promotes it
+                np.maximum(balance, -1.0, out=balance)  # np.clip(balance, -1, 1), two calls without its wrapper,
+                balance = np.minimum(balance, 1.0, out=np.empty(balance.shape, np.float32), casting="same_kind")  # as float32
                 read = np.concatenate([balance, 1 - np.abs(balance)], axis=-1)
             else:
                 read = counts * (self.config.classes / np.maximum(arity, 1)).astype(np.float32)
-            summary = linear(read, w.summary[0]) + linear(slots.max(axis=1), w.summary[1])
+            summary = linear(read, w.summary[0]) + linear(np.maximum.reduce(slots, axis=1), w.summary[1])
         scan = linear(slots, w.child_answer)  # (L, J, P, H)
         joined = x + summary + linear(slots[:, 0], w.first_child)
-        return joined, x, [scan[:, j] for j in range(scan.shape[1])], [present[:, j] for j in range(present.shape[1])]
+        return joined, x, scan, present
+
+
+def _widest(levels: list[tuple[int, int]]) -> int:
+    """The most nodes of any of these levels (0: none)."""
+    widest = 0
+    for start, end in levels:
+        if end - start > widest:
+            widest = end - start
+    return widest
+
+
+def _leaves_read(batch: TreeBatch, mode: str) -> bool:
+    """Whether _levels reads the batch's leaves from TreeReasoner._leaves (where
+    their level holds two nodes or more): a one-position grid, no halting."""
+    return batch.literal.shape[1] == 1 and mode == "off"
 
 
 def distinct_subtrees(batch: TreeBatch) -> tuple[TreeBatch, np.ndarray | None]:

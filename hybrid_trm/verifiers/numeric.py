@@ -15,20 +15,26 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+import lark
+
 from ..errors import HybridTRMError, VerifierTimeout
-from ..grammar import Node, children, kind, postorder
+from ..grammar import Node, postorder
 
 Combine = Callable[[str, Node, list], int]
 
 
 def evaluate(tree: Node, combine: Combine, budget_s: float) -> int:
     """The value of the root, folding `combine(kind, node, child_values)` bottom-up."""
-    deadline = time.monotonic() + budget_s
+    clock, tree_class = time.monotonic, lark.Tree
+    deadline = clock() + budget_s
     values: dict[int, int] = {}
     for node in postorder(tree):
-        if time.monotonic() > deadline:  # every node: one product of long numbers can take long
+        if clock() > deadline:  # every node: one product of long numbers can take long
             raise VerifierTimeout(f"verifier ran past its budget of {budget_s:g}s")
-        values[id(node)] = combine(kind(node), node, [values.pop(id(c)) for c in children(node)])
+        if isinstance(node, tree_class):  # grammar.kind and grammar.children, inline
+            values[id(node)] = combine(node.data, node, [values.pop(id(c)) for c in node.children])
+        else:
+            values[id(node)] = combine(node.type, node, [])
     return values[id(tree)]
 
 
