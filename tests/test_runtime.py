@@ -406,3 +406,13 @@ def test_leaves_read_from_the_table_are_the_leaves_computed(trees, monkeypatch):
         assert (table.final.argmax(-1) == computed.final.argmax(-1)).all(), text
         assert np.abs(table.final - computed.final).max() < 1e-5, text
         assert np.array_equal(table.steps, computed.steps) and np.array_equal(table.cycles, computed.cycles)
+
+
+def test_latency_of_a_run_whose_facts_are_all_kept():
+    """bench runtime's latency of programs/output: after the first solve every digit
+    fact is kept (Loaded.answered), so the timed solves ask the model nothing."""
+    from hybrid_trm.bench.runtime import latency
+
+    theirs, ours = hybrid_trm.load("programs/output", runtime="torch"), hybrid_trm.load("programs/output", runtime="numpy")
+    figures = latency(theirs.loaded, ours.loaded, "i = 0; while (i < 12) { i = i + 3; } return i * 7;", repeats=2)
+    assert figures.torch_model_ms == 0.0 == figures.runtime_model_ms and figures.runtime_ms > 0
