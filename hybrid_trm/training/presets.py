@@ -43,7 +43,7 @@ PRESETS: dict[str, TrainConfig] = {
             "expressions": 1, "statements": 100, "statements_min": 30, "depth": 8, "loop_bound": 30,
             "loop_bound_min": 10, "call_depth": 6, "functions": 4,
         },
-        steps=4000, lr=3e-3, hidden=32, inner_steps=2, outer_cycles=1, width=6, expansion=2,
+        steps=8000, lr=3e-3, hidden=32, inner_steps=2, outer_cycles=1, width=6, expansion=2,
         eval_every=1000, eval_examples=200,
     ),
     # The benchmark's own shape (2..5 arguments, a quarter of them lists), depth <= 10.
