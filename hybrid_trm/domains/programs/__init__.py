@@ -77,7 +77,7 @@ class ProgramsDomain(Domain):
         text = program(rng, resolve(difficulty, task))
         tree = self.parse(text)
         if difficulty.expressions:
-            return self._closed_expression(rng, difficulty, task, tree)
+            return self._fact(rng, difficulty, task, tree)
         statements = [n for n in postorder(tree) if kind(n) in STATEMENTS]
         meta = {
             "depth": measure(tree)[1], "statements": len(statements), "nesting": _nesting(tree),
@@ -85,7 +85,7 @@ class ProgramsDomain(Domain):
         }
         return Example(text, answer(tree, task), task, meta)
 
-    def _closed_expression(self, rng: random.Random, difficulty: ProgramsDifficulty, task: str, tree: Node) -> Example:
+    def _fact(self, rng: random.Random, difficulty: ProgramsDifficulty, task: str, tree: Node) -> Example:
         """One digit fact the executor's run of `tree` asks (execute.facts_asked),
         drawn evenly among the distinct ones, as `return F;` (a program that asks
         none: the next program drawn); at the `redraw` share, any fact the

@@ -1,0 +1,94 @@
+"""The programs executor's figures that `eval` does not print (docs/programs.md):
+`solve` latency on 50-statement programs after loading, and how the facts a loop
+asks track its trips. Not part of the package.
+
+    OMP_NUM_THREADS=1 python benchmarks/programs_run.py [--facts prog-in.jsonl ...]
+
+Latency: the first 15 generated programs (seed 78, `statements=30
+statements_min=25`) of 45-55 statements, on the torch and numpy runtimes: solved
+one after another after `hybrid_trm.load` (the model's answers kept between them,
+Loaded.answered), and each with no answers kept (cleared first). With `--facts`,
+per loop of each file's programs: the facts its condition (a `while`: every node
+of it) or its counting (a `for`) asked, and its decisions, against its trips
+(Pearson r).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import numpy as np
+
+import hybrid_trm
+from hybrid_trm.domains.programs.execute import execute_many
+from hybrid_trm.domains.programs.syntax import STATEMENTS
+from hybrid_trm.execution import closed_model
+from hybrid_trm.grammar import kind, postorder
+from hybrid_trm.loading import trained_width
+
+
+def programs(n: int = 15) -> list[str]:
+    domain = hybrid_trm.domain("programs")
+    difficulty = domain.difficulty(statements=30, statements_min=25, depth=3, loop_bound=9, call_depth=2)
+    texts, index = [], 0
+    while len(texts) < n:
+        text = domain.example(78, index, difficulty, "output").input
+        index += 1
+        if 45 <= sum(kind(x) in STATEMENTS for x in postorder(domain.parse(text))) <= 55:
+            texts.append(text)
+    return texts
+
+
+def latency(runtime: str, texts: list[str]) -> None:
+    r = hybrid_trm.load("programs/output", runtime=runtime)
+    kept, cleared = [], []
+    for text in texts:  # one after another, the answers kept
+        start = time.perf_counter()
+        assert r.solve(text).verified
+        kept.append(1000 * (time.perf_counter() - start))
+    for text in texts:
+        r.loaded.answered.clear()
+        start = time.perf_counter()
+        r.solve(text)
+        cleared.append(1000 * (time.perf_counter() - start))
+    print(
+        f"{runtime}: in a row after loading median {statistics.median(kept):.1f} ms (first {kept[0]:.1f}, "
+        f"slowest {max(kept):.1f}); no answers kept median {statistics.median(cleared):.1f} ms"
+    )
+
+
+def facts_per_loop(path: str) -> None:
+    r = hybrid_trm.load("programs/output")
+    loaded = r.loaded
+    ask = closed_model(loaded.domain, loaded.own_task, trained_width(loaded.config), loaded.predict, loaded.answered)
+    trees = [loaded.domain.parse(json.loads(line)["input"]) for line in open(path)]
+    facts, decisions, trips = [], [], []
+    for tree, run in zip(trees, execute_many(trees, lambda texts: ask([f"return {t};" for t in texts]))):
+        for node in postorder(tree):
+            if kind(node) in ("while", "for"):
+                asking = postorder(node.children[0]) if kind(node) == "while" else [node]
+                facts.append(sum(run.asks.get(id(n), 0) for n in asking))
+                decisions.append(run.decisions.get(id(node), 0))
+                trips.append(run.counts.get(id(node), 0))
+    print(
+        f"{path}: {len(trips)} loops; r(facts, trips) {np.corrcoef(facts, trips)[0, 1]:.3f}, "
+        f"r(decisions, trips) {np.corrcoef(decisions, trips)[0, 1]:.3f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--facts", nargs="*", default=[], help="eval files (JSONL) of programs")
+    args = parser.parse_args()
+    texts = programs()
+    for runtime in ("torch", "numpy"):
+        latency(runtime, texts)
+    for path in args.facts:
+        facts_per_loop(path)
+
+
+if __name__ == "__main__":
+    main()
