@@ -40,6 +40,7 @@ node at every outer cycle it ran, plus the halting head's binary cross-entropy.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 from torch import nn
@@ -48,8 +49,9 @@ from .. import budget
 from ..errors import HybridTRMError
 from ..trees import IGNORE, NO_LITERAL, TreeBatch
 from .cell import RecursiveCell
-from .cells import DistinctCells, LevelCells, distinct_cells, unique_rows
+from .cells import LevelCells, distinct_cells, unique_rows
 from .config import ModelConfig
+from .levels import ByClass, Level, LevelRun, Signals, least_per_node
 
 
 @dataclass
@@ -144,19 +146,10 @@ class TreeReasoner(nn.Module):
         cfg = self.config
         device = self.z_init.device
         batch = batch.to(device)
-        mode = halting or ("threshold" if cfg.halting else "off")
-        if mode not in HALTING_MODES:
-            raise HybridTRMError(f"halting must be one of {', '.join(HALTING_MODES)}, not {mode!r}")
-        if mode != "off" and not cfg.halting:
-            raise HybridTRMError("this model has no halting head; train it with halting to stop nodes early")
+        mode = self._halting_mode(halting)
         n, p = batch.nodes, batch.literal.shape[1]  # grid width comes with the data
         finals: list[torch.Tensor] = []
-        scores: list[list[torch.Tensor]] = [[] for _ in range(cfg.outer_cycles)]  # per cycle, per group
-        targets: list[list[torch.Tensor]] = [[] for _ in range(cfg.outer_cycles)]
-        halt_scores: list[torch.Tensor] = []  # halting logits of labelled nodes, every cycle they ran
-        halt_targets: list[torch.Tensor] = []  # whether their answer was right then
-        prefix_scores: list[torch.Tensor] = []  # (E, P, C) per group (and cycle, for the latent scan)
-        prefix_targets: list[torch.Tensor] = []
+        signals = Signals(cfg.outer_cycles) if with_loss else None
         supervise_prefixes = with_loss and bool((batch.prefix_labels != IGNORE).any())
         steps = torch.zeros(n, dtype=torch.long, device=device)
         cycles = torch.zeros(n, dtype=torch.long, device=device)
@@ -172,152 +165,179 @@ class TreeReasoner(nn.Module):
         answers = torch.zeros((n, p, cfg.classes) if cells is None else (cells.classes, cfg.classes), device=device)
         if cells is not None:
             groups = cells.parts(PART_CELLS)
-            by_class = _ByClass(cells.classes, cfg.classes, device)
+            by_class = ByClass(cells.classes, cfg.classes, device)
         elif groups is None and not with_loss:
             groups = _level_parts(batch, shared is not None)
         for group in groups or batch.levels:
             budget.check()  # one level at a time: a deep tree's answer stops at its time budget
             if cells is not None:
-                x, own, scan, present = self.cells_input(group, answers)
-                rows, kinds, labels = group.rows, torch.from_numpy(group.kind).to(device), None
-                row_node = None if group.node is None else torch.from_numpy(group.node).to(device)
-            else:
-                start, end = group
-                if shared is not None and start == 0:  # the leaf level, from its distinct leaves
-                    leaf, which = shared
-                    finals.append(leaf.final[which])
-                    answers[start:end] = torch.softmax(finals[-1], dim=-1)
-                    steps[start:end], cycles[start:end], thought[start:end] = leaf.steps[which], leaf.cycles[which], leaf.inner_steps[which]
-                    continue
-                x, own, scan, present, (lo, hi) = self.node_input(batch, start, end, answers)
-                rows, kinds, labels, row_node = end - start, batch.kind[start:end], batch.labels[start:end], None
-            partial = [None if bool(has.all()) else has for has in present]
-            y = self.y_init.expand_as(x)
-            z = self.z_init.expand_as(x)
-            folded = self.cell.fold(own, scan, partial, self.scan_answer) if cfg.scan == "answer" else []
-            if supervise_prefixes and folded:
-                prefix_scores.append(self.prefix_logits(batch, start, lo, hi, folded))
-                prefix_targets.append(batch.prefix_labels[batch.child[lo:hi]])
-            level_log_prob = torch.zeros(rows, device=device) if mode == "sample" else None
-            inner: int | torch.Tensor = cfg.inner_steps
-            if cfg.controller and mode != "off":
-                inner, chosen = self.strategy(kinds, sample=mode == "sample")
-                if level_log_prob is not None:
-                    level_log_prob = level_log_prob + chosen
-            minimum = None  # cycles a node must run before it may stop (exploration)
-            if with_loss and explore > 0 and mode == "threshold" and cfg.outer_cycles > 1:
-                chosen = torch.rand(rows, device=device) < explore
-                minimum = torch.where(chosen, torch.randint(2, cfg.outer_cycles + 1, (rows,), device=device), 1)
-            running: torch.Tensor | None = None  # rows still running (None: all of them)
-            level_final = None
-            level_cycles = torch.zeros(rows, dtype=torch.long, device=device)
-
-            def part(v):
-                return v if running is None else v[running]
-
-            for t in range(cfg.outer_cycles):
-                # TRM's deep supervision: every cycle is scored, and its gradient
-                # reaches back through that cycle only.
-                if t > 0:
-                    y, z = y.detach(), z.detach()
-                if folded:
-                    z = part(folded[-1])
-                y, z, after_child = self.cell.cycle(
-                    part(x), y, z, part(inner) if torch.is_tensor(inner) else inner, [] if folded else [part(c) for c in scan],
-                    [h if h is None else part(h) for h in partial],
-                )
-                now = part(torch.arange(rows, device=device))  # level rows this cycle ran
-                level_cycles[now] += 1
-                last = t == cfg.outer_cycles - 1
-                if not (with_loss or mode != "off" or last):
-                    continue
-                logits = self.head(y)
-                level_final = logits if running is None else level_final.index_copy(0, running, logits)
-                if with_loss:
-                    scores[t].append(logits)
-                    targets[t].append(part(labels))
-                if supervise_prefixes and after_child and running is None:
-                    prefix_scores.append(self.prefix_logits(batch, start, lo, hi, after_child))
-                    prefix_targets.append(batch.prefix_labels[batch.child[lo:hi]])
-                if mode == "off":
-                    continue
-                halt = self.halt_head(y).squeeze(-1).amin(-1)  # (R,)
-                if row_node is not None:  # a node's classes stop together, as its positions do
-                    halt = _least_per_node(halt, part(row_node))
-                if cfg.controller:
-                    halt = halt + self.strategy_halt[part(kinds)]
-                if with_loss or mode == "sample":
-                    wanted = part(labels)
-                    labelled = (wanted != IGNORE).any(-1)
-                    right = ((logits.argmax(-1) == wanted) | (wanted == IGNORE)).all(-1) & labelled
-                if with_loss:
-                    halt_scores.append(halt[labelled])
-                    halt_targets.append(right[labelled].float())
-                if mode == "sample":
-                    unset = first_right[start:end][now] == 0
-                    first_right[start + now[unset & right]] = t + 1
-                if last:
-                    break
-                if mode == "sample":
-                    stop = torch.bernoulli(torch.sigmoid(halt.detach())).bool()
-                    chosen = torch.where(stop, nn.functional.logsigmoid(halt), nn.functional.logsigmoid(-halt))
-                    level_log_prob = level_log_prob.index_add(0, now, chosen)
-                else:
-                    stop = torch.sigmoid(halt) > cfg.halt_threshold
-                    if minimum is not None:
-                        stop &= part(minimum) <= t + 1
-                if bool(stop.any()):
-                    go_on = ~stop
-                    running = now[go_on]
-                    y, z = y[go_on], z[go_on]
-                    if not len(running):
-                        break
-            if cells is not None:
-                by_class.add(group.first, level_final[:, 0], level_cycles, inner)
-                answers[group.first:group.first + rows] = torch.softmax(level_final[:, 0], dim=-1)
+                run = self._run_level(self._cells_level(group, answers), mode, with_loss, explore, signals, None)
+                by_class.add(group.first, run.final[:, 0], run.cycles, run.inner)
+                answers[group.first:group.first + group.rows] = torch.softmax(run.final[:, 0], dim=-1)
                 continue
-            finals.append(level_final)
-            if level_log_prob is not None:
-                log_probs.append(level_log_prob)
-            answers[start:end] = torch.softmax(level_final, dim=-1)
-            arity = torch.stack(present, 1).sum(1).flatten() if present else 0
-            steps[start:end] = (1 if folded else level_cycles) * arity + level_cycles * inner
-            cycles[start:end] = level_cycles
-            thought[start:end] = inner
+            start, end = group
+            if shared is not None and start == 0:  # the leaf level, from its distinct leaves
+                leaf, which = shared
+                finals.append(leaf.final[which])
+                answers[start:end] = torch.softmax(finals[-1], dim=-1)
+                steps[start:end], cycles[start:end], thought[start:end] = leaf.steps[which], leaf.cycles[which], leaf.inner_steps[which]
+                continue
+            level = self._nodes_level(batch, start, end, answers, supervise_prefixes)
+            run = self._run_level(level, mode, with_loss, explore, signals, None if first_right is None else first_right[start:end])
+            finals.append(run.final)
+            if run.log_prob is not None:
+                log_probs.append(run.log_prob)
+            answers[start:end] = torch.softmax(run.final, dim=-1)
+            arity = torch.stack(level.present, 1).sum(1).flatten() if level.present else 0
+            steps[start:end] = (1 if run.folded else run.cycles) * arity + run.cycles * run.inner
+            cycles[start:end] = run.cycles
+            thought[start:end] = run.inner
         if cells is not None:
             finals, cycles, thought = by_class.per_cell(cells)
             arity = torch.bincount(batch.child_parent, minlength=n)
             steps = (1 if cfg.scan == "answer" else cycles) * arity + cycles * thought
-        loss, terms = None, None
-        if with_loss:
-            loss, terms = self.loss(scores, targets, prefix_scores, prefix_targets, halt_scores, halt_targets)
+        loss, terms = signals.loss(cfg.classes, cfg.halting, device) if signals is not None else (None, None)
         return Output(
             torch.cat(finals), loss, steps, cycles, thought,
             torch.cat(log_probs) if log_probs else None, first_right, terms,
         )
 
-    def loss(self, scores, targets, prefix_scores, prefix_targets, halt_scores, halt_targets):
-        """The loss, the mean over the outer cycles that ran of each one's
-        cross-entropy plus the prefixes' and the halting head's; and the same sum as
-        Output.loss_terms: a term per cycle (T of them), the prefixes' and, with
-        halting, the halting head's, each with the items it averages (0: none here)."""
-        device = self.z_init.device
-        none = (torch.zeros((), device=device), torch.zeros((), dtype=torch.long, device=device))
-        ran = [(torch.cat(s), torch.cat(g)) for s, g in zip(scores, targets) if s]  # the first cycles, all that ran
-        per_cycle = [self.scored(s, g) for s, g in ran]
-        loss = sum(per_cycle) / len(per_cycle)
-        terms = [(mean / len(per_cycle), _labelled(g)) for mean, (_, g) in zip(per_cycle, ran)]
-        terms += [none] * (len(scores) - len(ran))
-        prefix = halt = none
-        if prefix_scores:
-            g = torch.cat(prefix_targets)
-            prefix = (self.scored(torch.cat(prefix_scores), g), _labelled(g))
-            loss = loss + prefix[0]
-        if halt_scores and sum(len(s) for s in halt_scores):
-            g = torch.cat(halt_targets)
-            halt = (nn.functional.binary_cross_entropy_with_logits(torch.cat(halt_scores), g), torch.tensor(len(g), device=device))
-            loss = loss + halt[0]
-        return loss, terms + [prefix] + ([halt] if self.config.halting else [])
+    def _halting_mode(self, halting: str | None) -> str:
+        """forward's halting mode: the one asked, else "threshold" with a halting head
+        and "off" without; refused where unknown or where the model has no head."""
+        mode = halting or ("threshold" if self.config.halting else "off")
+        if mode not in HALTING_MODES:
+            raise HybridTRMError(f"halting must be one of {', '.join(HALTING_MODES)}, not {mode!r}")
+        if mode != "off" and not self.config.halting:
+            raise HybridTRMError("this model has no halting head; train it with halting to stop nodes early")
+        return mode
+
+    def _nodes_level(self, batch: TreeBatch, start: int, end: int, answers: torch.Tensor, supervise_prefixes: bool) -> Level:
+        """Nodes [start, end) of the batch as the cycles read them (node_input)."""
+        x, own, scan, present, (lo, hi) = self.node_input(batch, start, end, answers)
+
+        def prefixes(after_child: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+            return self.prefix_logits(batch, start, lo, hi, after_child), batch.prefix_labels[batch.child[lo:hi]]
+
+        labels = batch.labels[start:end]
+        return Level(x, own, scan, present, batch.kind[start:end], labels, None, prefixes if supervise_prefixes else None)
+
+    def _cells_level(self, group: LevelCells, answers: torch.Tensor) -> Level:
+        """A part of a level's distinct cells (cells.py) as the cycles read them
+        (cells_input); unlabelled: cells run at inference only."""
+        device = answers.device
+        x, own, scan, present = self.cells_input(group, answers)
+        row_node = None if group.node is None else torch.from_numpy(group.node).to(device)
+        return Level(x, own, scan, present, torch.from_numpy(group.kind).to(device), None, row_node)
+
+    def _run_level(
+        self, level: Level, mode: str, with_loss: bool, explore: float, signals: Signals | None,
+        first_right: torch.Tensor | None,
+    ) -> LevelRun:
+        """The outer cycles of one group of rows. TRM's deep supervision: every cycle
+        is scored (into `signals`, with the loss), and its gradient reaches back
+        through that cycle only. With halting, a row stops after the cycle at which
+        the head says its answer is right (mode "sample": draws the stop), and the
+        cycles after it compute only the rows still running. `first_right`: the
+        group's share of Output.first_right (mode "sample"), written in place."""
+        cfg = self.config
+        x, device = level.x, level.x.device
+        rows = len(x)
+        partial = [None if bool(has.all()) else has for has in level.present]
+        y, z = self.y_init.expand_as(x), self.z_init.expand_as(x)
+        folded = self.cell.fold(level.own, level.scan, partial, self.scan_answer) if cfg.scan == "answer" else []
+        if signals is not None and level.prefixes is not None and folded:
+            signals.add_prefixes(*level.prefixes(folded))
+        inner, log_prob = self._inner_steps(level.kinds, mode)
+        minimum = None  # cycles a row must run before it may stop (exploration)
+        if with_loss and explore > 0 and mode == "threshold" and cfg.outer_cycles > 1:
+            chosen = torch.rand(rows, device=device) < explore
+            minimum = torch.where(chosen, torch.randint(2, cfg.outer_cycles + 1, (rows,), device=device), 1)
+        running: torch.Tensor | None = None  # rows still running (None: all of them)
+        final = None
+        ran = torch.zeros(rows, dtype=torch.long, device=device)
+
+        def part(v):
+            return v if running is None else v[running]
+
+        for t in range(cfg.outer_cycles):
+            if t > 0:
+                y, z = y.detach(), z.detach()
+            if folded:
+                z = part(folded[-1])
+            y, z, after_child = self.cell.cycle(
+                part(x), y, z, part(inner) if torch.is_tensor(inner) else inner, [] if folded else [part(c) for c in level.scan],
+                [h if h is None else part(h) for h in partial],
+            )
+            now = part(torch.arange(rows, device=device))  # rows this cycle ran
+            ran[now] += 1
+            last = t == cfg.outer_cycles - 1
+            if not (with_loss or mode != "off" or last):
+                continue
+            logits = self.head(y)
+            final = logits if running is None else final.index_copy(0, running, logits)
+            if signals is not None:
+                signals.scores[t].append(logits)
+                signals.targets[t].append(part(level.labels))
+                if level.prefixes is not None and after_child and running is None:
+                    signals.add_prefixes(*level.prefixes(after_child))
+            if mode == "off":
+                continue
+            halt = self._halting(y, logits, level, part, now, t, signals, first_right)
+            if last:
+                break
+            if mode == "sample":
+                stop = torch.bernoulli(torch.sigmoid(halt.detach())).bool()
+                chosen = torch.where(stop, nn.functional.logsigmoid(halt), nn.functional.logsigmoid(-halt))
+                log_prob = log_prob.index_add(0, now, chosen)
+            else:
+                stop = torch.sigmoid(halt) > cfg.halt_threshold
+                if minimum is not None:
+                    stop &= part(minimum) <= t + 1
+            if bool(stop.any()):
+                go_on = ~stop
+                running = now[go_on]
+                y, z = y[go_on], z[go_on]
+                if not len(running):
+                    break
+        return LevelRun(final, ran, inner, bool(folded), log_prob)
+
+    def _inner_steps(self, kinds: torch.Tensor, mode: str) -> tuple[int | torch.Tensor, torch.Tensor | None]:
+        """Inner steps per cycle for rows of these kinds: n, or with a controller (and
+        halting on) its choice per row; and, where halting is sampled, the
+        log-probability of the choices taken so far, (R,)."""
+        log_prob = torch.zeros(len(kinds), device=kinds.device) if mode == "sample" else None
+        if not self.config.controller or mode == "off":
+            return self.config.inner_steps, log_prob
+        inner, chosen = self.strategy(kinds, sample=mode == "sample")
+        return inner, None if log_prob is None else log_prob + chosen
+
+    def _halting(
+        self, y: torch.Tensor, logits: torch.Tensor, level: Level, part: Callable[[torch.Tensor], torch.Tensor],
+        now: torch.Tensor, t: int, signals: Signals | None, first_right: torch.Tensor | None,
+    ) -> torch.Tensor:
+        """The halting logit of each running row after cycle t: its least sure grid
+        position (with per-node cell classes, its node's least sure class), plus the
+        controller's offset for its kind. With the loss, the head's targets are
+        recorded (whether each labelled row's answer is right now); with
+        `first_right`, the first cycle each row was right."""
+        halt = self.halt_head(y).squeeze(-1).amin(-1)  # (R,)
+        if level.row_node is not None:  # a node's classes stop together, as its positions do
+            halt = least_per_node(halt, part(level.row_node))
+        if self.config.controller:
+            halt = halt + self.strategy_halt[part(level.kinds)]
+        if signals is None and first_right is None:
+            return halt
+        wanted = part(level.labels)
+        labelled = (wanted != IGNORE).any(-1)
+        right = ((logits.argmax(-1) == wanted) | (wanted == IGNORE)).all(-1) & labelled
+        if signals is not None:
+            signals.halt_scores.append(halt[labelled])
+            signals.halt_targets.append(right[labelled].float())
+        if first_right is not None:
+            unset = first_right[now] == 0
+            first_right[now[unset & right]] = t + 1
+        return halt
 
     def distinct_leaves(self, batch: TreeBatch, mode: str) -> tuple[Output, torch.Tensor] | None:
         """The leaf level (height 0) run once per distinct leaf: a leaf reads nothing
@@ -362,13 +382,6 @@ class TreeReasoner(nn.Module):
         if z is None:
             return self.scan_start
         return self.running_answer(torch.softmax(self.prefix_head(z), dim=-1))
-
-    def scored(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        """Cross-entropy over every labelled grid cell (0 when none is labelled)."""
-        targets = targets.reshape(-1)
-        if not bool((targets != IGNORE).any()):
-            return logits.sum() * 0.0
-        return nn.functional.cross_entropy(logits.reshape(-1, self.config.classes), targets, ignore_index=IGNORE)
 
     def node_input(self, batch: TreeBatch, start: int, end: int, answers: torch.Tensor):
         """For nodes [start, end): x (L, P, H); for the scan, their children's answers
@@ -444,12 +457,6 @@ class TreeReasoner(nn.Module):
 PART_CELLS = 1 << 17
 
 
-def _labelled(targets: torch.Tensor) -> torch.Tensor:
-    """How many grid cells of `targets` carry a label: what a cross-entropy with
-    ignore_index averages over."""
-    return (targets.reshape(-1) != IGNORE).sum()
-
-
 def _level_parts(batch: TreeBatch, shared_leaves: bool) -> list[tuple[int, int]]:
     """Each level's node range, cut into parts of at most PART_CELLS grid cells (the
     leaf level whole where distinct_leaves computes it). In training every level
@@ -462,29 +469,3 @@ def _level_parts(batch: TreeBatch, shared_leaves: bool) -> list[tuple[int, int]]
         else:
             parts.extend((lo, min(lo + rows, end)) for lo in range(start, end, rows))
     return parts
-
-
-class _ByClass:
-    """What a grid of worlds' run computes per distinct cell (cells.py), read back
-    per grid cell and per node at the end."""
-
-    def __init__(self, classes: int, answers: int, device: torch.device):
-        self.final = torch.zeros(classes, answers, device=device)
-        self.cycles = torch.zeros(classes, dtype=torch.long, device=device)
-        self.thought = torch.zeros(classes, dtype=torch.long, device=device)
-
-    def add(self, first: int, final: torch.Tensor, cycles: torch.Tensor, inner: int | torch.Tensor) -> None:
-        rows = slice(first, first + len(final))
-        self.final[rows], self.cycles[rows], self.thought[rows] = final, cycles, inner
-
-    def per_cell(self, cells: DistinctCells) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor]:
-        """[final logits (N, P, C)], and cycles and inner steps per node (N,)."""
-        device = self.final.device
-        node_row = torch.from_numpy(cells.node_row).to(device)
-        return [self.final[torch.from_numpy(cells.cell).to(device)]], self.cycles[node_row], self.thought[node_row]
-
-
-def _least_per_node(values: torch.Tensor, node: torch.Tensor) -> torch.Tensor:
-    """Each row's value replaced by the least among its node's rows."""
-    least = torch.full((int(node.max()) + 1,), float("inf"), device=values.device).scatter_reduce(0, node, values, "amin")
-    return least[node]
