@@ -309,6 +309,7 @@ def accuracy_command(
     out: Annotated[Path, typer.Option(help="Folder for the checkpoints.")] = Path("runs/bench-accuracy"),
     plot: Annotated[Optional[Path], typer.Option(help="Also draw accuracy against depth per model to this PNG (needs matplotlib).")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    reuse: Annotated[bool, typer.Option("--reuse", help="Score, without training again, each model whose checkpoint in --out was trained by the same recipe to the same steps (a run cut off, or one with another entrant changed).")] = False,
     device: Device = DEFAULT_DEVICE,
 ) -> None:
     """Train the recursive model and baselines of its parameter count (TreeLSTM,
@@ -334,7 +335,7 @@ def accuracy_command(
 
         result = bench_accuracy.run(
             domain, out, quick, steps, n, target, names, seed, on_step=on_step, task=task, jobs=jobs or os.cpu_count() or 1,
-            device=device,
+            device=device, reuse=reuse,
         )
     if plot is not None:
         bench_accuracy.plot(result, plot)
@@ -372,4 +373,7 @@ def accuracy_command(
     for m in result.models:
         by_depth.add_row(m.model, *(f"{m.by_depth[str(d)]['accuracy']:.0%}" if str(d) in m.by_depth else "" for d in depths))
     console.print(by_depth)
+    reused = [m.model for m in result.models if m.reused]
+    if reused:
+        console.print(f"trained by an earlier run to the same recipe and steps (--reuse), scored in this one: {', '.join(reused)}")
     console.print(f"wall time {result.wall_seconds:.0f} s" + (f"; plot: {plot}" if plot else ""))

@@ -289,6 +289,26 @@ def test_bench_accuracy_runs_in_this_process_with_one_job(tmp_path):
     assert sorted(bench_accuracy.HEAVIEST_FIRST) == sorted(bench_accuracy.ENTRANTS)  # every entrant has its place in the queue
 
 
+def test_reuse_scores_a_checkpoint_of_the_same_recipe_and_trains_a_changed_one(tmp_path):
+    def run(steps, reuse):
+        seen = []
+        result = bench_accuracy.run(
+            "arith", tmp_path, quick=True, steps=steps, n=3, models=["recursive", "treelstm"], jobs=1, task="mod10",
+            on_step=lambda name, step, total: seen.append(name), reuse=reuse,
+        )
+        return {m.model: m for m in result.models}, set(seen)
+
+    first, trained = run(2, reuse=False)
+    assert trained == {"recursive", "treelstm"} and not any(m.reused for m in first.values())
+    again, trained = run(2, reuse=True)  # the same recipe and steps: scored, not trained
+    assert trained == set() and again["recursive"].reused and again["treelstm"].reused
+    for name in ("recursive", "treelstm"):
+        assert again[name].in_distribution == first[name].in_distribution and again[name].beyond == first[name].beyond
+        assert again[name].train_seconds == first[name].train_seconds
+    longer, trained = run(3, reuse=True)  # another recipe (more steps): trained again
+    assert trained == {"recursive", "treelstm"} and not any(m.reused for m in longer.values())
+
+
 def test_arith_runs_exact_by_default():
     assert bench_accuracy.suite_for("arith").preset == "arith-exact"
     assert bench_accuracy.suite_for("arith", "mod10").preset == "arith-mod10"

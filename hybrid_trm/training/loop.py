@@ -260,6 +260,7 @@ def _train(config: TrainConfig, out, resume: bool, on_step: Progress | None, ran
             report = evaluate_examples(ema, domain, domain.task(config.task), eval_set, width=config.width, strict=True)
             metrics["eval_accuracy"] = report.accuracy
             metrics.setdefault("eval_history", []).append([done, report.accuracy])
+            metrics.setdefault("eval_seconds", []).append(metrics["train_seconds"])  # training seconds by each check
         if curriculum and done % config.curriculum_every == 0 and distributed.lead_says(
             ranks.lead and _level_passed(config, model, domain, curriculum, metrics), ranks,
         ):
