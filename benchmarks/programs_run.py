@@ -3,6 +3,7 @@
 asks track its trips. Not part of the package.
 
     OMP_NUM_THREADS=1 python benchmarks/programs_run.py [--facts prog-in.jsonl ...]
+    OMP_NUM_THREADS=1 python benchmarks/programs_run.py --known CHECKPOINT ...
 
 Latency: the first 15 generated programs (seed 78, `statements=30
 statements_min=25`) of 45-55 statements, on the torch and numpy runtimes: solved
@@ -10,7 +11,9 @@ one after another after `hybrid_trm.load` (the model's answers kept between them
 Loaded.answered), and each with no answers kept (cleared first). With `--facts`,
 per loop of each file's programs: the facts its condition (a `while`: every node
 of it) or its counting (a `for`) asked, and its decisions, against its trips
-(Pearson r).
+(Pearson r). With `--known` alone: how many of the 510 digit facts each
+`programs/output` checkpoint answers as the labeller does, and the wrong ones
+(bench accuracy's entrants: runs/bench-accuracy/programs/output/recursive, ...).
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ import time
 import numpy as np
 
 import hybrid_trm
+from hybrid_trm.domains.programs import schoolbook
 from hybrid_trm.domains.programs.execute import execute_many
+from hybrid_trm.domains.programs.labels import answer
 from hybrid_trm.domains.programs.syntax import STATEMENTS
 from hybrid_trm.execution import closed_model
 from hybrid_trm.grammar import kind, postorder
@@ -79,10 +84,24 @@ def facts_per_loop(path: str) -> None:
     )
 
 
+def known_facts(path: str) -> None:
+    loaded = hybrid_trm.load(path).loaded
+    ask = closed_model(loaded.domain, loaded.own_task, trained_width(loaded.config), loaded.predict)
+    facts = schoolbook.facts()
+    answers = ask([f"return {f};" for f in facts])
+    wrong = [(f, a) for f, (a, _) in zip(facts, answers) if a != answer(loaded.domain.parse(f"return {f};"), "output")]
+    print(f"{path}: {len(facts) - len(wrong)} of {len(facts)} facts right; wrong: {', '.join(f'{f} = {a}' for f, a in wrong) or 'none'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--facts", nargs="*", default=[], help="eval files (JSONL) of programs")
+    parser.add_argument("--known", nargs="*", default=[], help="programs/output checkpoints: count the digit facts each has right")
     args = parser.parse_args()
+    if args.known:
+        for path in args.known:
+            known_facts(path)
+        return
     texts = programs()
     for runtime in ("torch", "numpy"):
         latency(runtime, texts)

@@ -352,7 +352,8 @@ def accuracy_command(
     for m in result.models:
         table.add_row(
             m.model, f"{m.parameters:,}", f"{m.in_distribution:.1%}", *(f"{m.beyond[b]:.1%}" for b in beyond),
-            ("never" if m.trained_here else "-") if m.seconds_to_target is None else f"{m.seconds_to_target:.0f}",
+            ("never" if m.trained_here and m.steps_to_target is None else "-") if m.seconds_to_target is None
+            else f"{m.seconds_to_target:.0f}",
             f"{m.train_seconds:.0f}",
         )
     console = Console(width=max(120, Console().width))

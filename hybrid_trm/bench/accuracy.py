@@ -374,15 +374,14 @@ def _entrant(
             config, path, resume=False, on_step=(lambda step, _: on_step(name, step, config.steps)) if on_step else None,
             device=device,
         )
-    history = metrics.get("eval_history", [])
-    reached = next((i for i, (_, a) in enumerate(history) if a >= target), None)
-    seconds = metrics.get("eval_seconds", [])  # train_seconds at each check (not in checkpoints before it was kept)
-    result = _scored(
+    checks = metrics.get("eval_history", [])
+    seconds = metrics.get("eval_seconds", [])  # training seconds at each check (not kept before 2026-12-05)
+    seconds = seconds + [None] * (len(checks) - len(seconds))
+    reached, by = next(((step, s) for (step, a), s in zip(checks, seconds) if a >= target), (None, None))
+    return _scored(
         name, description, load(path, domain, task, device=device), held_out, worlds, config.steps, metrics["train_seconds"],
-        None if reached is None else history[reached][0], seconds[reached] if reached is not None and reached < len(seconds) else None,
+        reached, by, reused=reused,
     )
-    result.reused = reused
-    return result
 
 
 def trained_before(config: TrainConfig, path: Path) -> dict | None:
@@ -446,6 +445,7 @@ def _entrant_in_worker(*args) -> ModelResult:
 
 def _scored(
     name, description, loaded, held_out, worlds, steps, seconds, reached, seconds_to_target, trained_here: bool = True,
+    reused: bool = False,
 ) -> ModelResult:
     reports: dict[str, Report] = {
         set_name: evaluate_examples(
@@ -463,7 +463,7 @@ def _scored(
         name, description, loaded.model.parameter_count(), steps, reports["in distribution"].accuracy,
         {k: r.accuracy for k, r in reports.items() if k != "in distribution"},
         {str(d): {"accuracy": r / t, "n": t} for d, (r, t) in sorted(by_depth.items())},
-        seconds, reached, seconds_to_target, trained_here,
+        seconds, reached, seconds_to_target, trained_here, reused,
     )
 
 
