@@ -15,23 +15,32 @@ class ParseError(HybridTRMError):
     """Text that a domain's grammar does not accept.
 
     Carries where (1-based line and column), the offending line with a caret under
-    the bad character, and which tokens the grammar expected there.
+    the bad character, which tokens the grammar expected there, and a domain's hint
+    on what the text may have meant (a line after the caret).
     """
 
-    def __init__(self, domain: str, line: int, column: int, context: str, expected: list[str], found: str):
+    def __init__(
+        self, domain: str, line: int, column: int, context: str, expected: list[str], found: str, hint: str = "",
+    ):
         self.domain = domain
         self.line = line
         self.column = column
         self.context = context
         self.expected = expected
         self.found = found
+        self.hint = hint
         want = ", ".join(expected) if expected else "end of input"
         super().__init__(
             f"{domain}: cannot parse at line {line}, column {column}: found {found}, expected {want}\n{context}"
+            + (f"\n  hint: {hint}" if hint else "")
         )
 
+    def with_hint(self, hint: str) -> ParseError:
+        """The same error with `hint` after the caret."""
+        return type(self)(self.domain, self.line, self.column, self.context, self.expected, self.found, hint)
+
     def __reduce__(self):  # rebuilt from its fields: it crosses from an eval worker to the caller
-        return type(self), (self.domain, self.line, self.column, self.context, self.expected, self.found)
+        return type(self), (self.domain, self.line, self.column, self.context, self.expected, self.found, self.hint)
 
 
 class UnknownDomainError(HybridTRMError):

@@ -169,6 +169,18 @@ def test_a_sentence_outside_the_fragment_is_a_parse_error_at_its_position(text, 
     assert err.value.expected and "^" in err.value.context
 
 
+def test_a_question_asked_as_english_asks_it_gets_a_hint_to_write_q():
+    text = "Anne is kind. If someone is kind then they are green. Is Anne green?"
+    with pytest.raises(ParseError) as err:
+        DOMAIN.parse(text)
+    assert (err.value.line, err.value.column, err.value.found) == (1, 58, "'Anne'")
+    assert str(err.value).endswith("hint: ask a question as a statement after `Q:`, as in `Anne is kind. Q: Anne is kind.`")
+    assert DOMAIN.parse(text.replace("Is Anne green?", "Q: Anne is green."))  # what the hint says parses
+    with pytest.raises(ParseError) as err:
+        DOMAIN.parse("Anne is kind. Anne is.")
+    assert err.value.hint == "" and "hint" not in str(err.value)  # no question mark, no hint
+
+
 def test_the_grammar_is_conflict_free_and_takes_the_fast_path():
     from hybrid_trm.fast_lalr import fast_parser
     from hybrid_trm.grammar_check import check

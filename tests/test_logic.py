@@ -107,6 +107,9 @@ def test_every_syntax_gives_the_same_tree(texts):
         # ... and stops at a closing parenthesis, where a free x is a constant.
         ("(forall x. P(x)) & Q(x)", ("and", ("forall", V("x"), app("P", V("x"))), app("Q", C("x")))),
         ("R(x, a) & x = b", ("and", app("R", C("x"), C("a")), ("eq", C("x"), C("b")))),
+        # `!=` and `≠` are a negated equality: the tree has no kind of its own for them.
+        ("forall x. x != a", ("forall", V("x"), ("not", ("eq", V("x"), C("a"))))),
+        ("a ≠ b | ~a != b", ("or", ("not", ("eq", C("a"), C("b"))), ("not", ("not", ("eq", C("a"), C("b")))))),
         (
             "forall x. exists x. P(x)",  # the inner quantifier shadows the outer one
             ("forall", V("x"), ("exists", V("x"), app("P", V("x")))),

@@ -234,9 +234,9 @@ def test_a_parse_error_in_a_worker_is_reported_with_its_index(monkeypatch):
     assert report == evaluate_examples(loaded.model, domain, loaded.task, examples, batch_size=4, jobs=1)
     with pytest.raises(HybridTRMError, match="example 9: listops: cannot parse"):
         evaluate_examples(loaded.model, domain, loaded.task, examples, batch_size=4, jobs=2, strict=True)
-    error = ParseError("listops", 1, 16, "  [MAX 1 [MIN 2 ]\n  ^", ["']'"], "end of input")
+    error = ParseError("listops", 1, 16, "  [MAX 1 [MIN 2 ]\n  ^", ["']'"], "end of input").with_hint("close it")
     again = pickle.loads(pickle.dumps(error))  # an error crosses from a worker as itself
-    assert str(again) == str(error) and again.expected == error.expected
+    assert str(again) == str(error) and again.expected == error.expected and again.hint == "close it"
     with pytest.raises(HybridTRMError, match="jobs must be at least 1"):
         evaluate_examples(loaded.model, domain, loaded.task, examples, jobs=0)
 

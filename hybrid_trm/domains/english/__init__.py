@@ -42,7 +42,7 @@ import random
 
 import lark
 
-from ...errors import HybridTRMError, VerifierTimeout
+from ...errors import HybridTRMError, ParseError, VerifierTimeout
 from ...grammar import Node, kind, parse, postorder
 from ..base import Answerer, Domain, Example, Run, Task, Verdict
 from . import closed, discourse, rounds, stories
@@ -54,6 +54,10 @@ from .tasks import ANSWERS, REFERENCES, ReferenceTask, TranslationTask
 from .translate import translate
 
 __all__ = ["EnglishDifficulty", "EnglishDomain", "translate"]
+
+
+# A question mark is in no sentence of the fragment: one is a question asked as English asks it.
+QUESTION_HINT = "ask a question as a statement after `Q:`, as in `Anne is kind. Q: Anne is kind.`"
 
 
 class EnglishDomain(Domain):
@@ -82,7 +86,12 @@ class EnglishDomain(Domain):
     }
 
     def parse(self, text: str) -> Node:
-        tree = resolve(parse(self.grammar, text, domain=self.name))
+        try:
+            tree = resolve(parse(self.grammar, text, domain=self.name))
+        except ParseError as err:
+            if "?" not in text:
+                raise
+            raise err.with_hint(QUESTION_HINT) from None
         check(tree, text)
         closed.check(tree, text)
         if any(kind(n) in ("PRONOUN", "FORMER", "LATTER") for n in postorder(tree)):

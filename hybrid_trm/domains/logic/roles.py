@@ -20,7 +20,8 @@ def resolve(root: Node) -> Node:
     """Name every leaf by its role, in place: PROP (a propositional variable, also a
     capitalised name without arguments), VAR (a term some enclosing quantifier binds,
     and the quantifier's own variable), CONST (a term no quantifier binds: free
-    names are constants), PRED (the predicate of P(...)). Iterative: any depth.
+    names are constants), PRED (the predicate of P(...)); `x != y` becomes
+    `~(x = y)`. Iterative: any depth.
     Raises when one predicate is used with two arities."""
     arity: dict[str, int] = {}
 
@@ -52,6 +53,8 @@ def resolve(root: Node) -> Node:
         seen += 1
         if seen % 4096 == 0:
             budget.check()
+        if k == "neq":  # `x != y` is `~(x = y)`: a spelling, not a node kind of its own
+            node.data, node.children = "not", [lark.Tree("eq", node.children)]
         if k in QUANTIFIERS:
             binding[str(node.children[0])] = binding.get(str(node.children[0]), 0) + 1
             stack.append((node, True))
