@@ -14,6 +14,12 @@ of it) or its counting (a `for`) asked, and its decisions, against its trips
 (Pearson r). With `--known` alone: how many of the 510 digit facts each
 `programs/output` checkpoint answers as the labeller does, and the wrong ones
 (bench accuracy's entrants: runs/bench-accuracy/programs/output/recursive, ...).
+With `--whole-sums CHECKPOINT ... --programs FILE ...`: how an `arith/exact`
+checkpoint does on the whole-number sums and differences that runs of the files'
+programs work out (each `+`, `-` and comparison, a comparison as `a - b`): the
+distinct ones it gets right, and the programs whose every one it gets right (an
+executor asking the cell for whole numbers, not digit facts, would need all of
+them; the sums inside products and divisions are not counted).
 """
 
 from __future__ import annotations
@@ -29,7 +35,9 @@ import hybrid_trm
 from hybrid_trm.domains.programs import schoolbook
 from hybrid_trm.domains.programs.execute import execute_many
 from hybrid_trm.domains.programs.labels import answer
-from hybrid_trm.domains.programs.syntax import STATEMENTS
+from hybrid_trm.domains.programs.run import Machine, Stop
+from hybrid_trm.domains.programs.syntax import STATEMENTS, functions
+from hybrid_trm.domains.programs.trampoline import drive
 from hybrid_trm.execution import closed_model
 from hybrid_trm.grammar import kind, postorder
 from hybrid_trm.loading import trained_width
@@ -93,11 +101,56 @@ def known_facts(path: str) -> None:
     print(f"{path}: {len(facts) - len(wrong)} of {len(facts)} facts right; wrong: {', '.join(f'{f} = {a}' for f, a in wrong) or 'none'}")
 
 
+class _Recording(Machine):
+    """The labeller's run, keeping each sum, difference and comparison it works out."""
+
+    def __init__(self, tree):
+        super().__init__(functions(tree))
+        self.sums: list[tuple[int, str, int]] = []
+
+    def operate(self, node, k, a, b):
+        if k in ("add", "sub", "lt", "le", "gt", "ge", "eq", "ne"):
+            self.sums.append((a, "+" if k == "add" else "-", b))
+        return super().operate(node, k, a, b)
+
+
+def _sums_of(tree) -> list[tuple[int, str, int]]:
+    machine = _Recording(tree)
+    try:
+        drive(machine.program(tree))
+    except Stop:
+        pass
+    return machine.sums
+
+
+def whole_sums(checkpoints: list[str], files: list[str]) -> None:
+    domain = hybrid_trm.domain("programs")
+    for path in files:
+        runs = [_sums_of(domain.parse(json.loads(line)["input"])) for line in open(path)]
+        distinct = sorted({s for r in runs for s in r})
+        texts = [f"{a} {op} {b}" if b >= 0 else f"{a} {op} -{-b}" for a, op, b in distinct]
+        for checkpoint in checkpoints:
+            r = hybrid_trm.load(checkpoint)
+            got = [s.answer for i in range(0, len(texts), 512) for s in r.solve_many(texts[i : i + 512], verify=False)]
+            right = {s for s, g in zip(distinct, got) if g == str(s[0] + s[2] if s[1] == "+" else s[0] - s[2])}
+            every = sum(all(s in right for s in run) for run in runs)
+            wrong = [f"{a} {op} {b}" for a, op, b in distinct if (a, op, b) not in right]
+            print(
+                f"{path} with {checkpoint}: {len(right):,} of {len(distinct):,} distinct sums right; programs with "
+                f"every one right {every} of {len(runs)} ({100 * every / len(runs):.1f}%); wrong: {', '.join(wrong[:6]) or 'none'}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--facts", nargs="*", default=[], help="eval files (JSONL) of programs")
     parser.add_argument("--known", nargs="*", default=[], help="programs/output checkpoints: count the digit facts each has right")
+    parser.add_argument("--whole-sums", nargs="*", default=[], help="arith/exact checkpoints: score the sums runs of --programs work out")
+    parser.add_argument("--programs", nargs="*", default=[], help="JSONL files of programs, for --whole-sums")
     args = parser.parse_args()
+    if args.whole_sums:
+        whole_sums(args.whole_sums, args.programs)
+        return
     if args.known:
         for path in args.known:
             known_facts(path)
