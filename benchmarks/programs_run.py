@@ -19,7 +19,14 @@ checkpoint does on the whole-number sums and differences that runs of the files'
 programs work out (each `+`, `-` and comparison, a comparison as `a - b`): the
 distinct ones it gets right, and the programs whose every one it gets right (an
 executor asking the cell for whole numbers, not digit facts, would need all of
-them; the sums inside products and divisions are not counted).
+them; the sums inside products and divisions are not counted). With
+`--hybrid CHECKPOINT ... --programs FILE ...`: an executor whose `+`, `-` and
+comparisons ask the `arith/exact` checkpoint one whole sum each (a comparison
+as `a - b`), while products and quotients keep the schoolbook's digit facts,
+asked of the shipped `programs/output` model: `output` and `trips` right on each
+file, and its latency on the 15 programs (numpy runtime; the digit facts' answers
+kept, as after `hybrid_trm.load`; the whole sums kept from one program to the
+next, or cleared before each).
 """
 
 from __future__ import annotations
@@ -33,9 +40,10 @@ import numpy as np
 
 import hybrid_trm
 from hybrid_trm.domains.programs import schoolbook
-from hybrid_trm.domains.programs.execute import execute_many
+from hybrid_trm.domains.programs.execute import Executor, execute_many, run_of
 from hybrid_trm.domains.programs.labels import answer
 from hybrid_trm.domains.programs.run import Machine, Stop
+from hybrid_trm.domains.programs.schoolbook import Fact
 from hybrid_trm.domains.programs.syntax import STATEMENTS, functions
 from hybrid_trm.domains.programs.trampoline import drive
 from hybrid_trm.execution import closed_model
@@ -123,12 +131,16 @@ def _sums_of(tree) -> list[tuple[int, str, int]]:
     return machine.sums
 
 
+def _sum_text(a: int, op: str, b: int) -> str:
+    return f"{a} {op} {b}" if b >= 0 else f"{a} {op} -{-b}"
+
+
 def whole_sums(checkpoints: list[str], files: list[str]) -> None:
     domain = hybrid_trm.domain("programs")
     for path in files:
         runs = [_sums_of(domain.parse(json.loads(line)["input"])) for line in open(path)]
         distinct = sorted({s for r in runs for s in r})
-        texts = [f"{a} {op} {b}" if b >= 0 else f"{a} {op} -{-b}" for a, op, b in distinct]
+        texts = [_sum_text(*s) for s in distinct]
         for checkpoint in checkpoints:
             r = hybrid_trm.load(checkpoint)
             got = [s.answer for i in range(0, len(texts), 512) for s in r.solve_many(texts[i : i + 512], verify=False)]
@@ -141,13 +153,85 @@ def whole_sums(checkpoints: list[str], files: list[str]) -> None:
             )
 
 
+WHOLE = "whole: "  # marks a whole sum among the facts a hybrid run asks
+
+
+def _whole_sums(k: str, a: int, b: int | None):
+    """An operator worked out with `+`, `-` and comparisons asked as one whole sum
+    each, everything else by the schoolbook (schoolbook.operate)."""
+    if k in ("add", "sub"):
+        return (yield Fact(WHOLE + _sum_text(a, "+" if k == "add" else "-", b)))
+    if k in schoolbook._COMPARED:  # the comparison read off the sign of a - b, as the schoolbook reads it
+        return int(schoolbook._COMPARED[k]((yield Fact(WHOLE + _sum_text(a, "-", b)))))
+    return (yield schoolbook.operate(k, a, b))
+
+
+class _Hybrid(Executor):
+    arithmetic = staticmethod(_whole_sums)
+
+
+def _hybrid_answerer(sums, facts):
+    """Whole sums to `sums`, digit facts to `facts` (as `return F;`), each a closed_model."""
+
+    def answer(texts: list[str]) -> list[tuple[str, float]]:
+        whole = [t[len(WHOLE):] for t in texts if t.startswith(WHOLE)]
+        digit = [f"return {t};" for t in texts if not t.startswith(WHOLE)]
+        got = dict(zip(whole, sums(whole) if whole else []))
+        got.update(zip(digit, facts(digit) if digit else []))
+        return [got[t[len(WHOLE):]] if t.startswith(WHOLE) else got[f"return {t};"] for t in texts]
+
+    return answer
+
+
+def hybrid(checkpoints: list[str], files: list[str]) -> None:
+    domain = hybrid_trm.domain("programs")
+    facts = hybrid_trm.load("programs/output", runtime="numpy").loaded
+    ask_facts = closed_model(facts.domain, facts.own_task, trained_width(facts.config), facts.predict, facts.answered)
+    texts = programs()
+    for checkpoint in checkpoints:
+        loaded = hybrid_trm.load(checkpoint, runtime="numpy").loaded
+
+        def sums(kept: dict):
+            return closed_model(loaded.domain, loaded.own_task, trained_width(loaded.config), loaded.predict, kept)
+
+        for path in files:
+            trees = [domain.parse(json.loads(line)["input"]) for line in open(path)]
+            runs = execute_many(trees, _hybrid_answerer(sums({}), ask_facts), _Hybrid)
+            right = {
+                task: sum(run_of(t, run, task).answer == answer(t, task) for t, run in zip(trees, runs))
+                for task in ("output", "trips")
+            }
+            print(
+                f"{path} with {checkpoint}: output {right['output']} of {len(trees)} "
+                f"({100 * right['output'] / len(trees):.1f}%), trips {right['trips']} ({100 * right['trips'] / len(trees):.1f}%)"
+            )
+        for keep in (True, False):
+            kept: dict = {}
+            times, right = [], 0
+            for text in texts:
+                tree = domain.parse(text)
+                start = time.perf_counter()
+                run = execute_many([tree], _hybrid_answerer(sums(kept if keep else {}), ask_facts), _Hybrid)[0]
+                times.append(1000 * (time.perf_counter() - start))
+                right += run.answer == answer(tree, "output")
+            print(
+                f"{checkpoint}: the {len(texts)} latency programs one after another, whole sums "
+                f"{'kept' if keep else 'cleared before each'}: median {statistics.median(times):.1f} ms "
+                f"(slowest {max(times):.1f}), output right on {right}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--facts", nargs="*", default=[], help="eval files (JSONL) of programs")
     parser.add_argument("--known", nargs="*", default=[], help="programs/output checkpoints: count the digit facts each has right")
     parser.add_argument("--whole-sums", nargs="*", default=[], help="arith/exact checkpoints: score the sums runs of --programs work out")
-    parser.add_argument("--programs", nargs="*", default=[], help="JSONL files of programs, for --whole-sums")
+    parser.add_argument("--hybrid", nargs="*", default=[], help="arith/exact checkpoints: run --programs asking them whole sums")
+    parser.add_argument("--programs", nargs="*", default=[], help="JSONL files of programs, for --whole-sums and --hybrid")
     args = parser.parse_args()
+    if args.hybrid:
+        hybrid(args.hybrid, args.programs)
+        return
     if args.whole_sums:
         whole_sums(args.whole_sums, args.programs)
         return

@@ -19,7 +19,10 @@ N = 200
 # Difficulty settings per (domain, task); a domain not listed here (a plugin) runs
 # with its defaults only.
 VARIANTS = {
-    ("arith", "exact"): [{}, {"operands": 8, "digits": 3, "ops": "+-"}, {"depth": 10, "digits": 2}],
+    ("arith", "exact"): [
+        {}, {"operands": 8, "digits": 3, "ops": "+-"}, {"depth": 10, "digits": 2},
+        {"operands": 2, "digits": 11, "ops": "+-", "runs": 0.5},
+    ],
     ("arith", "mod10"): [{}, {"depth": 12, "digits": 3}, {"operands": 10, "digits": 3, "neg": 0.5}],
     ("listops", "value"): [{}, {"binarised": True}, {"depth": 3, "arity": 9, "arity_min": 6}],
     **{("programs", task): [{}, {"statements": 30, "depth": 5, "loop_bound": 12, "call_depth": 4}]
@@ -92,6 +95,28 @@ def test_arith_knobs_are_respected():
         assert all(len(n) <= 3 for n in re.findall(r"\d+", ex.input))
     d = arith.difficulty(depth=7, depth_min=7)
     assert {arith.example(2, i, d, "mod10").meta["depth"] for i in range(50)} == {7}
+
+
+def test_arith_runs_write_literals_whose_carries_cross_the_run():
+    import re
+
+    arith = registry.get("arith")
+    plain = arith.difficulty(operands=2, digits=9, ops="+-")
+    assert arith.example(4, 0, plain, "exact") == arith.example(4, 0, arith.difficulty(operands=2, digits=9, ops="+-", runs=0.0), "exact")
+    literals = [
+        n for i in range(N) for n in re.findall(r"\d+", arith.example(4, i, arith.difficulty(operands=2, digits=9, ops="+-", runs=1.0), "exact").input)
+    ]
+    assert all(len(n) <= 9 for n in literals)
+    # a leading digit, then one digit (0 or 9) repeated, then at most two others
+    assert all(re.fullmatch(r"[09]|[1-9](0*|9*)\d{0,2}", n) for n in literals)
+    runs = [n for n in literals if len(n) >= 6]
+    assert runs and all(re.fullmatch(r"[1-9](0{3,}|9{3,})\d{0,2}", n) for n in runs)
+    # the chains uniform digits almost never make: a carry across the run
+    longest = max(arith.node_difficulty(arith.parse(f"{n} + 1"), "exact", 13)[-1] for n in runs if "9" * 4 in n)
+    assert longest >= 4
+    deep = arith.difficulty(depth=4, digits=9, runs=1.0)  # the other shape of tree draws its leaves as runs too
+    leaves = [n for i in range(50) for n in re.findall(r"\d+", arith.example(4, i, deep, "exact").input)]
+    assert all(re.fullmatch(r"[09]|[1-9](0*|9*)\d{0,2}", n) for n in leaves)
 
 
 def test_listops_binarised_is_the_same_tree_as_written():

@@ -10,7 +10,7 @@ import pytest
 from hybrid_trm.domains import registry
 from hybrid_trm.domains.programs import schoolbook
 from hybrid_trm.domains.programs.closed import closed_digits
-from hybrid_trm.domains.programs.execute import execute_many, facts_asked
+from hybrid_trm.domains.programs.execute import Executor, execute_many, facts_asked
 from hybrid_trm.domains.programs.labels import answer
 from hybrid_trm.domains.programs.run import OPERATIONS, Stop, run
 from hybrid_trm.domains.programs.trampoline import advance
@@ -83,6 +83,40 @@ def test_an_exact_model_runs_every_program_as_the_labeller_does(knobs):
         assert got.counts == want.counts  # every statement's runs, every loop's trips
         assert got.values == want.values  # every node's last value
         assert got.confidence == 1.0 and got.asked > 0
+
+
+def test_an_executor_whose_arithmetic_asks_whole_sums_runs_as_the_labeller_does():
+    """Executor.arithmetic is where another way of asking a model plugs in
+    (benchmarks/programs_run.py --hybrid): here `+` and `-` asked whole, the rest
+    by the schoolbook; loops, calls and products run as the labeller's run does."""
+
+    def whole_sums(k, a, b):
+        if k in ("add", "sub"):
+            return (yield schoolbook.Fact(f"whole {a} {k} {b}"))
+        return (yield schoolbook.operate(k, a, b))
+
+    class WholeSums(Executor):
+        arithmetic = staticmethod(whole_sums)
+
+    def answers(texts):
+        out = []
+        for t in texts:
+            if t.startswith("whole "):
+                _, a, k, b = t.split()
+                out.append((str(OPERATIONS[k](int(a), int(b))), 1.0))
+            else:
+                out.append(exact([t])[0])
+        return out
+
+    trees = programs(40, 12, **{k: v for k, v in SMALL.items() if k != "expressions"})
+    for tree, got in zip(trees, execute_many(trees, answers, WholeSums)):
+        want = run(tree)
+        assert (got.answer, got.executed, got.counts) == (want.answer, want.executed, want.counts)
+    loop = DOMAIN.parse("x = 0; for i in range(0, 4) { x = x + i * 3; } return x;")
+    asked = []
+    got = execute_many([loop], lambda texts: asked.extend(texts) or answers(texts), WholeSums)[0]
+    assert got.answer == "18" and "whole 0 add 1" in asked and "whole 9 add 9" in asked
+    assert "(3 * 3)" in asked  # a product still by its digit facts
 
 
 def test_the_run_follows_the_models_answers():

@@ -32,6 +32,11 @@ class ArithDifficulty:
     digits: int = 1  # literals have 1..digits digits
     ops: str = "+-*"  # binary operators to draw from
     neg: float = 0.1  # chance that an operand is negated (unary minus)
+    # Chance that a literal is written as a run (_run): a leading digit, then one
+    # digit, 0 or 9, repeated, then at most two others (1000000, 5999991). Sums and
+    # differences of such literals carry or borrow across the whole run, the
+    # chains that uniform digits almost never make and the grid's carry must climb.
+    runs: float = 0.0
 
 
 class ArithDomain(Domain):
@@ -198,14 +203,31 @@ def _carry_chain(a: int, b: int, positions: int, subtract: bool = False) -> int:
 
 def _literal(rng: random.Random, d: ArithDifficulty) -> tuple:
     digits = rng.randint(1, d.digits)
-    low = 0 if digits == 1 else 10 ** (digits - 1)
-    leaf = ("num", rng.randint(low, 10**digits - 1))
+    if d.runs and rng.random() < d.runs:  # no draw at 0: the stream stays as it was
+        leaf = ("num", _run(rng, digits))
+    else:
+        low = 0 if digits == 1 else 10 ** (digits - 1)
+        leaf = ("num", rng.randint(low, 10**digits - 1))
     return ("neg", leaf) if rng.random() < d.neg else leaf
+
+
+def _run(rng: random.Random, digits: int) -> int:
+    """A literal of `digits` digits written as a run: a leading digit (1-9), one
+    digit repeated (0 or 9), and a tail of up to two random digits, the run as long
+    as the rest leaves: 1000000, 999, 5999991, 9."""
+    if digits == 1:
+        return rng.choice((0, 9))
+    tail = rng.randint(0, min(2, digits - 1))
+    text = str(rng.randint(1, 9)) + rng.choice("09") * (digits - 1 - tail)
+    text += "".join(rng.choice("0123456789") for _ in range(tail))
+    return int(text)
 
 
 def _spine(rng: random.Random, d: ArithDifficulty, height: int) -> tuple:
     """A tree of exactly `height` levels above its deepest literal."""
     if height <= 0:
+        if d.runs and rng.random() < d.runs:
+            return ("num", _run(rng, rng.randint(1, d.digits)))
         return ("num", rng.randint(0, 10**rng.randint(1, d.digits) - 1))
     if rng.random() < d.neg:
         return ("neg", _spine(rng, d, height - 1))

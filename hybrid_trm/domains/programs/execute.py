@@ -56,7 +56,11 @@ class Execution:
 
 class Executor(Machine):
     """run.Machine with every operator worked out by hand, its digit facts asked of
-    the model (module docstring)."""
+    the model (module docstring). `arithmetic` works an operator out (yielding the
+    Facts it asks): the schoolbook's, or another way of asking a model that a
+    measurement compares (benchmarks/programs_run.py)."""
+
+    arithmetic = staticmethod(schoolbook.operate)
 
     def __init__(self, tree: Node):
         super().__init__(functions(tree))
@@ -70,7 +74,7 @@ class Executor(Machine):
         self.node = node
         if k in ("lt", "gt") and kind(node) == "for":  # its test for one more trip (run.Machine.loop_for)
             self.decide(node)
-        return schoolbook.operate(k, a, b)
+        return self.arithmetic(k, a, b)
 
     def keep(self, node: Node, value: int) -> int:
         loop = self.conditions.get(id(node))
@@ -86,10 +90,11 @@ class Executor(Machine):
         self.asks[id(self.node)] = self.asks.get(id(self.node), 0) + 1
 
 
-def execute_many(trees: list[Node], model: Answerer) -> list[Execution]:
+def execute_many(trees: list[Node], model: Answerer, machine: type[Executor] = Executor) -> list[Execution]:
     """Run every program with `model` (digit facts in, an integer's text or
-    `error` out), in lockstep: one batch of facts not yet answered a round."""
-    machines = [Executor(t) for t in trees]
+    `error` out), in lockstep: one batch of facts not yet answered a round.
+    `machine`: the Executor, or one whose `arithmetic` asks other facts."""
+    machines = [machine(t) for t in trees]
     stacks = [[m.program(t)] for m, t in zip(machines, trees)]
     results: list[Execution | None] = [None] * len(trees)
     known: dict[str, tuple[str, float]] = {}  # fact -> the model's answer and confidence
