@@ -87,7 +87,7 @@ def facts_per_loop(path: str) -> None:
     ask = closed_model(loaded.domain, loaded.own_task, trained_width(loaded.config), loaded.predict, loaded.answered)
     trees = [loaded.domain.parse(json.loads(line)["input"]) for line in open(path)]
     facts, decisions, trips = [], [], []
-    for tree, run in zip(trees, execute_many(trees, lambda texts: ask([f"return {t};" for t in texts]))):
+    for tree, run in zip(trees, execute_many(trees, ask)):
         for node in postorder(tree):
             if kind(node) in ("while", "for"):
                 asking = postorder(node.children[0]) if kind(node) == "while" else [node]
@@ -104,7 +104,7 @@ def known_facts(path: str) -> None:
     loaded = hybrid_trm.load(path).loaded
     ask = closed_model(loaded.domain, loaded.own_task, trained_width(loaded.config), loaded.predict)
     facts = schoolbook.facts()
-    answers = ask([f"return {f};" for f in facts])
+    answers = ask(list(facts))
     wrong = [(f, a) for f, (a, _) in zip(facts, answers) if a != answer(loaded.domain.parse(f"return {f};"), "output")]
     print(f"{path}: {len(facts) - len(wrong)} of {len(facts)} facts right; wrong: {', '.join(f'{f} = {a}' for f, a in wrong) or 'none'}")
 
@@ -171,14 +171,14 @@ class _Hybrid(Executor):
 
 
 def _hybrid_answerer(sums, facts):
-    """Whole sums to `sums`, digit facts to `facts` (as `return F;`), each a closed_model."""
+    """Whole sums to `sums`, digit facts to `facts`, each a closed_model."""
 
     def answer(texts: list[str]) -> list[tuple[str, float]]:
         whole = [t[len(WHOLE):] for t in texts if t.startswith(WHOLE)]
-        digit = [f"return {t};" for t in texts if not t.startswith(WHOLE)]
-        got = dict(zip(whole, sums(whole) if whole else []))
+        digit = [t for t in texts if not t.startswith(WHOLE)]
+        got = {WHOLE + w: a for w, a in zip(whole, sums(whole) if whole else [])}
         got.update(zip(digit, facts(digit) if digit else []))
-        return [got[t[len(WHOLE):]] if t.startswith(WHOLE) else got[f"return {t};"] for t in texts]
+        return [got[t] for t in texts]
 
     return answer
 

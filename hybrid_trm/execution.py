@@ -64,7 +64,7 @@ def closed_model(
         new = [t for t in dict.fromkeys(texts) if t not in cache]
         for i in range(0, len(new), INFERENCE_TREES):
             chunk = new[i : i + INFERENCE_TREES]
-            trees = [domain.parse(t) for t in chunk]
+            trees = [domain.question(t) for t in chunk]
             predictions = predict(inference_tensors(domain, task, trees, width))
             cache.update((t, (p.answer, p.confidence)) for t, p in zip(chunk, predictions))
         return [cache[t] for t in texts]

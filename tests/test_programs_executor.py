@@ -229,8 +229,15 @@ def test_the_shipped_model_answers_every_fact_and_is_asked_each_once():
     loaded = r.loaded
     ask = closed_model(loaded.domain, loaded.own_task, loading.trained_width(loaded.config), loaded.predict)
     facts = schoolbook.facts()
-    answers = ask([f"return {f};" for f in facts])
+    answers = ask(list(facts))
     assert [f for f, (a, _) in zip(facts, answers) if a != exact_fact(f)] == []
+    # asked as the bare expression (ProgramsDomain.question): what the program `return F;` it trains on answers
+    from hybrid_trm.inference import inference_tensors
+
+    as_programs = loaded.predict(inference_tensors(
+        loaded.domain, loaded.own_task, [loaded.domain.parse(f"return {f};") for f in facts], loading.trained_width(loaded.config),
+    ))
+    assert [p.answer for p in as_programs] == [a for a, _ in answers]
     program = "x = 0; for i in range(0, 12) { x = x + i * 7; } return x % 100;"
     assert r.solve(program).answer == "62" and loaded.answered  # 462 % 100; its facts kept while loaded
     kept = dict(loaded.answered)

@@ -210,6 +210,11 @@ class Domain:
     def parse(self, text: str) -> Node:
         return parse(self.grammar, text, domain=self.name)
 
+    def question(self, text: str) -> Node:
+        """A question a run asks this domain's model (Domain.run), as the tree the
+        model reads: the text parsed, unless the domain asks in another form."""
+        return self.parse(text)
+
     def task(self, name: str | None) -> Task:
         if name is None:
             return next(iter(self.tasks.values()))
@@ -281,8 +286,9 @@ class Domain:
 
     def run(self, trees: list[Node], task: str, ask: Answerer) -> list[Run]:
         """Answer `task` for each tree by a run that asks `ask` its questions (texts
-        in the grammar of the domain of `model_of(task)`, answered with that task's
-        answers and a confidence, in batches); only where the domain runs its inputs."""
+        that the domain of `model_of(task)` reads with `question`, answered with
+        that task's answers and a confidence, in batches); only where the domain
+        runs its inputs."""
         raise HybridTRMError(f"{self.name}/{task} is answered by its model directly, not by a run")
 
     # Integer knobs a curriculum advances, each from this, its easiest value, up to

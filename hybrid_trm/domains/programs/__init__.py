@@ -73,6 +73,15 @@ class ProgramsDomain(Domain):
         check(tree)
         return tree
 
+    def question(self, text: str) -> Node:
+        """A fact the executor asks (a closed expression: `((7 + 8) + 1)`) as the
+        tree its model reads: the expression as it stands in the program `return
+        F;` that the model trains on, without the `return` and the program above
+        it. A node's answer is a function of its subtree alone and the grid's
+        width (closed_digits, the same for both), so it is the answer the program's
+        root would copy, two levels sooner."""
+        return self.parse(f"return {text};").children[0].children[0]
+
     def generate(self, rng: random.Random, difficulty: ProgramsDifficulty, task: str) -> Example:
         text = program(rng, resolve(difficulty, task))
         tree = self.parse(text)
@@ -108,7 +117,7 @@ class ProgramsDomain(Domain):
 
     def run(self, trees: list[Node], task: str, ask: Answerer) -> list[Run]:
         """output, trips: each program run by the executor (execute.py), in lockstep,
-        the model asked each digit fact as `return F;`; dead, unset: rounds
+        the model asked each digit fact (read as `question` reads it); dead, unset: rounds
         over each program's flow (flow_rounds.py); recursive: rounds on its call
         graph (call_rounds.py)."""
         rounds = {"dead": dead_many, "unset": unset_many, "recursive": recursive_many}
@@ -116,7 +125,7 @@ class ProgramsDomain(Domain):
             return rounds[task](trees, ask)
         if task not in ("output", "trips"):
             return super().run(trees, task, ask)
-        runs = execute_many(trees, lambda texts: ask([f"return {t};" for t in texts]))
+        runs = execute_many(trees, ask)
         return [run_of(tree, execution, task) for tree, execution in zip(trees, runs)]
 
     def walked_kinds(self, difficulty: ProgramsDifficulty) -> frozenset[str]:
